@@ -30,3 +30,9 @@ pub use error::CryptoError;
 pub use key::PrivateKey;
 pub use signer::{Signer, SoftwareSigner};
 pub use verify::{AlgorithmPolicy, VerifyError};
+
+/// Fills `buf` from the operating system's CSPRNG.
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), CryptoError> {
+    use aws_lc_rs::rand::SecureRandom;
+    aws_lc_rs::rand::SystemRandom::new().fill(buf).map_err(|_| CryptoError::Operation("random number generation"))
+}

@@ -1,0 +1,78 @@
+//! Byte-level views into DER without re-encoding.
+
+use std::ops::Range;
+
+/// Reads a DER header at `pos`; returns (header length, content length).
+pub fn header(data: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let _tag = *data.get(pos)?;
+    if data[pos] & 0x1f == 0x1f {
+        return None; // high tag numbers do not occur where we use this
+    }
+    let lb = *data.get(pos + 1)? as usize;
+    if lb < 0x80 {
+        return Some((2, lb));
+    }
+    let n = lb & 0x7f;
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | *data.get(pos + 2 + i)? as usize;
+    }
+    Some((2 + n, len))
+}
+
+/// The byte range of the whole element starting at `pos`.
+pub fn element(data: &[u8], pos: usize) -> Option<Range<usize>> {
+    let (h, l) = header(data, pos)?;
+    let end = pos.checked_add(h)?.checked_add(l)?;
+    (end <= data.len()).then_some(pos..end)
+}
+
+/// For `SEQUENCE { first, … }` (certificates, CRLs, CSRs, SignerInfos' parents): the range of
+/// `first`, i.e. the signed part, exactly as received.
+pub fn first_inner_element(data: &[u8]) -> Option<Range<usize>> {
+    let (h, _) = header(data, 0)?;
+    element(data, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_first_child() {
+        let d = [0x30, 0x06, 0x30, 0x01, 0x05, 0x02, 0x01, 0x01];
+        assert_eq!(first_inner_element(&d), Some(2..5));
+    }
+
+    #[test]
+    fn truncated_is_none() {
+        assert_eq!(first_inner_element(&[0x30, 0x06, 0x30, 0x09]), None);
+    }
+}
+
+/// Encodes a DER length.
+pub fn push_length(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+}
+
+/// Wraps already-encoded elements in a SEQUENCE.
+pub fn sequence(parts: &[&[u8]]) -> Vec<u8> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = Vec::with_capacity(len + 6);
+    out.push(0x30);
+    push_length(&mut out, len);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}

@@ -1,0 +1,335 @@
+//! The validation result model shared by CMS, PAdES and SES validation.
+//!
+//! Each signature gets an ETSI EN 319 102-1 main indication (TOTAL-PASSED, TOTAL-FAILED,
+//! INDETERMINATE), a sub-indication when it did not pass, and the facts behind the verdict as a
+//! list of named checks. The same model renders as text and JSON (HTML comes with the PDF
+//! validator).
+
+use serde::Serialize;
+
+use crate::Certificate;
+use crate::time::{self, UnixTime};
+
+/// ETSI EN 319 102-1 main status indication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub enum Indication {
+    /// Every check required by the policy passed.
+    #[serde(rename = "TOTAL-PASSED")]
+    TotalPassed,
+    /// Not enough information to decide.
+    #[serde(rename = "INDETERMINATE")]
+    Indeterminate,
+    /// Cryptographically broken, or proven invalid.
+    #[serde(rename = "TOTAL-FAILED")]
+    TotalFailed,
+}
+
+impl Indication {
+    /// The ETSI spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Indication::TotalPassed => "TOTAL-PASSED",
+            Indication::TotalFailed => "TOTAL-FAILED",
+            Indication::Indeterminate => "INDETERMINATE",
+        }
+    }
+}
+
+/// ETSI EN 319 102-1 sub-indications (clause 5.1.3).
+#[allow(non_camel_case_types, missing_docs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SubIndication {
+    FORMAT_FAILURE,
+    HASH_FAILURE,
+    SIG_CRYPTO_FAILURE,
+    REVOKED,
+    EXPIRED,
+    NOT_YET_VALID,
+    SIG_CONSTRAINTS_FAILURE,
+    CHAIN_CONSTRAINTS_FAILURE,
+    CERTIFICATE_CHAIN_GENERAL_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE,
+    CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+    POLICY_PROCESSING_ERROR,
+    SIGNATURE_POLICY_NOT_AVAILABLE,
+    TIMESTAMP_ORDER_FAILURE,
+    NO_SIGNING_CERTIFICATE_FOUND,
+    NO_CERTIFICATE_CHAIN_FOUND,
+    REVOKED_NO_POE,
+    REVOKED_CA_NO_POE,
+    OUT_OF_BOUNDS_NO_POE,
+    OUT_OF_BOUNDS_NOT_REVOKED,
+    REVOCATION_OUT_OF_BOUNDS_NO_POE,
+    NO_POE,
+    TRY_LATER,
+    SIGNED_DATA_NOT_FOUND,
+}
+
+impl SubIndication {
+    /// The main indication this sub-indication belongs to.
+    pub fn indication(self) -> Indication {
+        use SubIndication::*;
+        match self {
+            FORMAT_FAILURE | HASH_FAILURE | SIG_CRYPTO_FAILURE | REVOKED | EXPIRED | NOT_YET_VALID => Indication::TotalFailed,
+            _ => Indication::Indeterminate,
+        }
+    }
+    /// The name as ETSI writes it.
+    pub fn as_str(self) -> String {
+        format!("{self:?}").trim_end_matches('_').to_string()
+    }
+}
+
+/// Outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    /// The check passed.
+    Passed,
+    /// The check failed; the verdict says how badly.
+    Failed,
+    /// Something a reader should know that does not change the verdict.
+    Warning,
+    /// Not performed (and why is in the detail).
+    Skipped,
+}
+
+/// One named check with its outcome and an explanation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// Stable identifier, e.g. `message-digest`, `certificate-path`.
+    pub id: String,
+    /// Outcome.
+    pub status: CheckStatus,
+    /// What was found, in words.
+    pub detail: String,
+}
+
+/// Facts about a certificate, for reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct CertificateInfo {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Serial number (hex).
+    pub serial: String,
+    /// notBefore (RFC 3339).
+    pub not_before: String,
+    /// notAfter (RFC 3339).
+    pub not_after: String,
+    /// Key type and size.
+    pub key: String,
+    /// SHA-256 fingerprint (hex).
+    pub sha256: String,
+}
+
+impl CertificateInfo {
+    /// Summarises a certificate.
+    pub fn of(c: &Certificate) -> Self {
+        CertificateInfo {
+            subject: crate::name::display(c.subject()),
+            issuer: crate::name::display(c.issuer()),
+            serial: c.serial_hex(),
+            not_before: time::format(c.not_before()),
+            not_after: time::format(c.not_after()),
+            key: c.key_description(),
+            sha256: c.fingerprint(),
+        }
+    }
+}
+
+/// The report for one signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureReport {
+    /// Which kind of signature ("CAdES detached", "CMS attached", "PAdES", …).
+    pub format: String,
+    /// Main indication.
+    pub indication: Indication,
+    /// Sub-indication (absent when passed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_indication: Option<SubIndication>,
+    /// One sentence on why.
+    pub summary: String,
+    /// The signer's certificate.
+    pub signer: Option<CertificateInfo>,
+    /// The chain from the signer up to the trust anchor (signer first), when one was built.
+    pub chain: Vec<CertificateInfo>,
+    /// The signing time the signer claims (not proven without a timestamp).
+    pub claimed_signing_time: Option<String>,
+    /// The time the validation was performed for.
+    pub validation_time: String,
+    /// Signature algorithm.
+    pub signature_algorithm: Option<String>,
+    /// Digest algorithm.
+    pub digest_algorithm: Option<String>,
+    /// Baseline level reached (e.g. "CAdES-B-B").
+    pub level: Option<String>,
+    /// The individual checks.
+    pub checks: Vec<Check>,
+}
+
+impl SignatureReport {
+    /// An empty report to fill in; starts as TOTAL-PASSED and is downgraded by [`Self::fail`].
+    pub fn new(format: &str, validation_time: UnixTime) -> Self {
+        SignatureReport {
+            format: format.into(),
+            indication: Indication::TotalPassed,
+            sub_indication: None,
+            summary: "the signature is valid".into(),
+            signer: None,
+            chain: Vec::new(),
+            claimed_signing_time: None,
+            validation_time: time::format(validation_time),
+            signature_algorithm: None,
+            digest_algorithm: None,
+            level: None,
+            checks: Vec::new(),
+        }
+    }
+
+    /// Records a passed check.
+    pub fn pass(&mut self, id: &str, detail: impl Into<String>) {
+        self.checks.push(Check { id: id.into(), status: CheckStatus::Passed, detail: detail.into() });
+    }
+
+    /// Records a warning.
+    pub fn warn(&mut self, id: &str, detail: impl Into<String>) {
+        self.checks.push(Check { id: id.into(), status: CheckStatus::Warning, detail: detail.into() });
+    }
+
+    /// Records a skipped check.
+    pub fn skip(&mut self, id: &str, detail: impl Into<String>) {
+        self.checks.push(Check { id: id.into(), status: CheckStatus::Skipped, detail: detail.into() });
+    }
+
+    /// Records a failed check and downgrades the verdict; the first, most severe failure names
+    /// the sub-indication (TOTAL-FAILED outranks INDETERMINATE).
+    pub fn fail(&mut self, id: &str, sub: SubIndication, detail: impl Into<String>) {
+        let detail = detail.into();
+        let ind = sub.indication();
+        if self.sub_indication.is_none() || ind > self.indication {
+            self.indication = ind;
+            self.sub_indication = Some(sub);
+            self.summary = detail.clone();
+        }
+        self.checks.push(Check { id: id.into(), status: CheckStatus::Failed, detail });
+    }
+
+    /// Whether the signature passed.
+    pub fn passed(&self) -> bool {
+        self.indication == Indication::TotalPassed
+    }
+
+    /// Human-readable text: the verdict first, details after.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let verdict = match self.sub_indication {
+            None => self.indication.as_str().to_string(),
+            Some(sub) => format!("{} / {}", self.indication.as_str(), sub.as_str()),
+        };
+        s.push_str(&format!("{}: {verdict}\n", self.format));
+        s.push_str(&format!("  {}\n", self.summary));
+        if let Some(signer) = &self.signer {
+            s.push_str(&format!("  signer:     {}\n", signer.subject));
+            s.push_str(&format!("  issued by:  {}\n", signer.issuer));
+        }
+        if let Some(t) = &self.claimed_signing_time {
+            s.push_str(&format!("  claimed signing time: {t} (not proven without a timestamp)\n"));
+        }
+        s.push_str(&format!("  validated as of:      {}\n", self.validation_time));
+        if let Some(a) = &self.signature_algorithm {
+            s.push_str(&format!("  algorithm:  {a}\n"));
+        }
+        if let Some(l) = &self.level {
+            s.push_str(&format!("  level:      {l}\n"));
+        }
+        if !self.chain.is_empty() {
+            s.push_str("  chain:\n");
+            for (i, c) in self.chain.iter().enumerate() {
+                s.push_str(&format!("    {i}. {} (valid {} to {}, {})\n", c.subject, c.not_before, c.not_after, c.key));
+            }
+        }
+        s.push_str("  checks:\n");
+        for c in &self.checks {
+            let mark = match c.status {
+                CheckStatus::Passed => "ok  ",
+                CheckStatus::Failed => "FAIL",
+                CheckStatus::Warning => "warn",
+                CheckStatus::Skipped => "skip",
+            };
+            s.push_str(&format!("    [{mark}] {}: {}\n", c.id, c.detail));
+        }
+        s
+    }
+}
+
+/// A validation of a whole input (one file, one or more signatures).
+#[derive(Clone, Debug, Serialize)]
+pub struct ValidationReport {
+    /// Schema version of this JSON.
+    pub schema: &'static str,
+    /// The validator.
+    pub validator: String,
+    /// The overall indication: the worst of the signatures' (INDETERMINATE if none).
+    pub indication: Indication,
+    /// One entry per signature.
+    pub signatures: Vec<SignatureReport>,
+}
+
+impl ValidationReport {
+    /// Wraps signature reports.
+    pub fn new(signatures: Vec<SignatureReport>) -> Self {
+        let indication = if signatures.is_empty() {
+            Indication::Indeterminate
+        } else {
+            signatures.iter().map(|s| s.indication).max().unwrap_or(Indication::Indeterminate)
+        };
+        ValidationReport {
+            schema: "signet-validation-report/1",
+            validator: format!("signet {}", env!("CARGO_PKG_VERSION")),
+            indication,
+            signatures,
+        }
+    }
+
+    /// Text rendering.
+    pub fn render_text(&self) -> String {
+        let mut s = format!("Overall: {} ({} signature(s))\n\n", self.indication.as_str(), self.signatures.len());
+        for sig in &self.signatures {
+            s.push_str(&sig.render_text());
+            s.push('\n');
+        }
+        s
+    }
+
+    /// JSON rendering (pretty-printed).
+    pub fn render_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn total_failed_outranks_indeterminate() {
+        let mut r = SignatureReport::new("CAdES detached", 0);
+        r.fail("chain", SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "no chain");
+        assert_eq!(r.indication, Indication::Indeterminate);
+        r.fail("digest", SubIndication::HASH_FAILURE, "digest mismatch");
+        assert_eq!(r.indication, Indication::TotalFailed);
+        assert_eq!(r.sub_indication, Some(SubIndication::HASH_FAILURE));
+        r.fail("other", SubIndication::TRY_LATER, "x");
+        assert_eq!(r.sub_indication, Some(SubIndication::HASH_FAILURE));
+    }
+
+    #[test]
+    fn json_uses_etsi_spellings() {
+        let mut r = SignatureReport::new("x", 0);
+        r.fail("c", SubIndication::REVOKED_NO_POE, "revoked");
+        let j = ValidationReport::new(vec![r]).render_json();
+        assert!(j.contains("\"INDETERMINATE\"") && j.contains("REVOKED_NO_POE"), "{j}");
+    }
+}
