@@ -1,0 +1,587 @@
+//! Verifying CMS SignedData: our own implementation, not OpenSSL's.
+//!
+//! For each SignerInfo: the digest and signature algorithms and their consistency
+//! (RFC 5652, RFC 6211, RFC 8419), signer lookup (exactly one certificate), the signed
+//! attributes (content-type, message-digest single-valued and once; signing-time; ESS
+//! signing-certificate(-v2) binding per RFC 5035), the signature over the signed attributes *as
+//! received*, then the certificate path. Each step lands in the report as a named check.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::revocation::RevocationInfoChoice;
+use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912;
+use der::asn1::OctetString;
+use der::{Decode, Encode, Tagged};
+use signet_crypto::verify::{VerifyError, verify_signature};
+use signet_crypto::{AlgorithmPolicy, HashAlgorithm, SignatureAlgorithm, ber, digest::Hasher};
+use signet_pki::path::{PathOptions, Purpose, RevocationMode, RevocationStatus, Validator};
+use signet_pki::report::CertificateInfo;
+use signet_pki::time::UnixTime;
+use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport, name};
+use x509_cert::ext::pkix::name::GeneralName;
+
+use crate::attributes::*;
+
+/// Largest SignedData accepted.
+pub const MAX_CMS_LEN: usize = 256 * 1024 * 1024;
+/// Largest detached content held in memory when a signer has no signed attributes.
+pub const MAX_BUFFERED_CONTENT: u64 = 256 * 1024 * 1024;
+
+/// What to verify.
+pub struct VerifyInput<'a> {
+    /// The SignedData ContentInfo (DER or BER).
+    pub cms: &'a [u8],
+    /// The detached content, if the signature is detached.
+    pub detached: Option<&'a mut dyn Read>,
+    /// Trust anchors.
+    pub trust_anchors: &'a [Certificate],
+    /// Further certificates to build paths with.
+    pub extra_certs: &'a [Certificate],
+    /// CRLs to check revocation with (those inside the SignedData are added).
+    pub crls: &'a [Crl],
+}
+
+/// How to verify.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// The validation time.
+    pub time: UnixTime,
+    /// Accepted algorithms.
+    pub algorithm_policy: AlgorithmPolicy,
+    /// What the signer's certificate must be fit for.
+    pub purpose: Purpose,
+}
+
+impl VerifyOptions {
+    /// Document-signing verification as of `time` with today's algorithm policy.
+    pub fn new(time: UnixTime) -> Self {
+        VerifyOptions { time, algorithm_policy: AlgorithmPolicy::STRICT, purpose: Purpose::DocumentSigning }
+    }
+}
+
+fn format_failure(time: UnixTime, msg: impl Into<String>) -> ValidationReport {
+    let mut r = SignatureReport::new("CMS", time);
+    r.fail("structure", SubIndication::FORMAT_FAILURE, msg);
+    ValidationReport::new(vec![r])
+}
+
+/// Verifies every signature in a CMS SignedData.
+pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport {
+    let original = input.cms;
+    if original.len() > MAX_CMS_LEN {
+        return format_failure(opts.time, "the signature file is larger than 256 MiB");
+    }
+    let (der_bytes, normalised): (Cow<[u8]>, bool) = match ContentInfo::from_der(original) {
+        Ok(_) => (Cow::Borrowed(original), false),
+        Err(_) => match ber::to_der(original) {
+            Ok(d) => (Cow::Owned(d), true),
+            Err(e) => return format_failure(opts.time, format!("not a CMS structure: {e}")),
+        },
+    };
+    let ci = match ContentInfo::from_der(&der_bytes) {
+        Ok(ci) => ci,
+        Err(e) => return format_failure(opts.time, format!("not a CMS ContentInfo: {e}")),
+    };
+    if ci.content_type != ID_SIGNED_DATA {
+        return format_failure(opts.time, format!("the CMS content type is {}, not signedData", ci.content_type));
+    }
+    let sd: SignedData = match ci.content.decode_as() {
+        Ok(sd) => sd,
+        Err(e) => return format_failure(opts.time, format!("malformed SignedData: {e}")),
+    };
+    if sd.signer_infos.0.is_empty() {
+        return format_failure(opts.time, "the SignedData has no SignerInfo");
+    }
+
+    // Certificates and CRLs carried in the signature plus those supplied.
+    let mut pool: Vec<Certificate> = input.extra_certs.to_vec();
+    for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
+        if let CertificateChoices::Certificate(c) = c
+            && let Ok(der) = c.to_der()
+            && let Ok(cert) = Certificate::from_der(&der)
+            && !pool.contains(&cert)
+        {
+            pool.push(cert);
+        }
+    }
+    let mut crls: Vec<Crl> = input.crls.to_vec();
+    for r in sd.crls.iter().flat_map(|s| s.0.iter()) {
+        if let RevocationInfoChoice::Crl(c) = r
+            && let Ok(der) = c.to_der()
+            && let Ok(crl) = Crl::from_der(&der)
+        {
+            crls.push(crl);
+        }
+    }
+
+    // The content: encapsulated or detached.
+    let attached: Option<Vec<u8>> = match &sd.encap_content_info.econtent {
+        Some(any) => match any.decode_as::<OctetString>() {
+            Ok(os) => Some(os.as_bytes().to_vec()),
+            Err(_) => Some(any.value().to_vec()),
+        },
+        None => None,
+    };
+    let detached_name = if attached.is_some() { "attached" } else { "detached" };
+    if attached.is_some() && input.detached.is_some() {
+        return format_failure(opts.time, "the signature encapsulates its content, but a detached file was also given");
+    }
+    let hashes: BTreeSet<HashAlgorithm> = sd
+        .signer_infos
+        .0
+        .iter()
+        .filter_map(|si| HashAlgorithm::from_oid(&si.digest_alg.oid))
+        
+        .collect();
+    let need_content = sd.signer_infos.0.iter().any(|si| si.signed_attrs.is_none());
+    let content = match (attached, input.detached) {
+        (Some(c), _) => ContentDigests::from_bytes(&c, &hashes, need_content),
+        (None, Some(reader)) => match ContentDigests::from_reader(reader, &hashes, need_content) {
+            Ok(c) => c,
+            Err(e) => return format_failure(opts.time, e),
+        },
+        (None, None) => {
+            let mut r = SignatureReport::new("CMS detached", opts.time);
+            r.fail("content", SubIndication::SIGNED_DATA_NOT_FOUND, "the signature is detached: give the signed file too");
+            return ValidationReport::new(vec![r]);
+        }
+    };
+
+    let reports = sd
+        .signer_infos
+        .0
+        .iter()
+        .map(|si| {
+            let mut r = SignatureReport::new(&format!("CMS {detached_name}"), opts.time);
+            if normalised {
+                r.warn("encoding", "the signature is BER-encoded; it was normalised to DER for reading");
+            }
+            verify_signer(si, &sd, original, &content, &pool, &crls, input.trust_anchors, opts, &mut r);
+            if let Some(level) = &r.level {
+                r.format = format!("CAdES {detached_name}");
+                let _ = level;
+            }
+            r
+        })
+        .collect();
+    ValidationReport::new(reports)
+}
+
+
+struct ContentDigests {
+    digests: Vec<(HashAlgorithm, Vec<u8>)>,
+    bytes: Option<Vec<u8>>,
+}
+
+impl ContentDigests {
+    fn from_bytes(c: &[u8], hashes: &BTreeSet<HashAlgorithm>, keep: bool) -> Self {
+        let digests = hashes.iter().map(|h| (*h, signet_crypto::digest::hash(*h, c))).collect();
+        ContentDigests { digests, bytes: keep.then(|| c.to_vec()) }
+    }
+
+    fn from_reader(r: &mut dyn Read, hashes: &BTreeSet<HashAlgorithm>, keep: bool) -> Result<Self, String> {
+        let mut hashers: Vec<(HashAlgorithm, Hasher)> = hashes.iter().map(|h| (*h, Hasher::new(*h))).collect();
+        let mut kept = Vec::new();
+        let mut buf = vec![0u8; signet_crypto::digest::CHUNK];
+        let mut total = 0u64;
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read the signed file: {e}")),
+            };
+            total += n as u64;
+            for (_, h) in hashers.iter_mut() {
+                h.update(&buf[..n]);
+            }
+            if keep {
+                if total > MAX_BUFFERED_CONTENT {
+                    return Err("the content is larger than 256 MiB and a signer has no signed attributes".into());
+                }
+                kept.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(ContentDigests {
+            digests: hashers.into_iter().map(|(a, h)| (a, h.finish())).collect(),
+            bytes: keep.then_some(kept),
+        })
+    }
+
+    fn digest(&self, alg: HashAlgorithm) -> Option<&[u8]> {
+        self.digests.iter().find(|(a, _)| *a == alg).map(|(_, d)| d.as_slice())
+    }
+}
+
+fn find_signer<'c>(sid: &SignerIdentifier, pool: &'c [Certificate]) -> Vec<&'c Certificate> {
+    let mut v: Vec<&Certificate> = pool
+        .iter()
+        .filter(|c| match sid {
+            SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                c.serial() == ias.serial_number.as_bytes() && name::names_match(c.issuer(), &ias.issuer)
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                c.subject_key_id().ok().flatten().as_deref() == Some(ski.0.as_bytes())
+            }
+        })
+        .collect();
+    v.dedup_by(|a, b| a == b);
+    v
+}
+
+/// Hash algorithm identifiers are equal if the OID is and parameters are absent or NULL.
+fn same_digest_alg(a: &spki::AlgorithmIdentifierOwned, b: &spki::AlgorithmIdentifierOwned) -> bool {
+    let null_or_absent = |p: &Option<der::Any>| p.as_ref().map(|x| x.value().is_empty() && x.tag() == der::Tag::Null).unwrap_or(true);
+    a.oid == b.oid && (a.parameters == b.parameters || (null_or_absent(&a.parameters) && null_or_absent(&b.parameters)))
+}
+
+fn signature_algorithm(si: &SignerInfo, digest: HashAlgorithm) -> Result<SignatureAlgorithm, (SubIndication, String)> {
+    let id = &si.signature_algorithm;
+    let alg = if id.oid == rfc5912::RSA_ENCRYPTION {
+        SignatureAlgorithm::RsaPkcs1v15(digest)
+    } else if id.oid == rfc5912::ID_EC_PUBLIC_KEY {
+        SignatureAlgorithm::Ecdsa(digest)
+    } else {
+        SignatureAlgorithm::from_algorithm_identifier(id)
+            .map_err(|e| (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, format!("signature algorithm: {e}")))?
+    };
+    match alg {
+        SignatureAlgorithm::Ed25519 if digest != HashAlgorithm::Sha512 => Err((
+            SubIndication::FORMAT_FAILURE,
+            "Ed25519 in CMS requires the SHA-512 digest algorithm (RFC 8419)".into(),
+        )),
+        SignatureAlgorithm::Ed25519 => Ok(alg),
+        _ if alg.hash() != digest => Err((
+            SubIndication::FORMAT_FAILURE,
+            format!("algorithm confusion: the signature algorithm uses {} but the digest algorithm is {}", alg.hash().name(), digest.name()),
+        )),
+        _ => Ok(alg),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify_signer(
+    si: &SignerInfo,
+    sd: &SignedData,
+    original: &[u8],
+    content: &ContentDigests,
+    pool: &[Certificate],
+    crls: &[Crl],
+    anchors: &[Certificate],
+    opts: &VerifyOptions,
+    r: &mut SignatureReport,
+) {
+    // Digest algorithm.
+    let Some(digest_alg) = HashAlgorithm::from_oid(&si.digest_alg.oid) else {
+        r.fail("digest-algorithm", SubIndication::FORMAT_FAILURE, format!("unsupported digest algorithm {}", si.digest_alg.oid));
+        return;
+    };
+    r.digest_algorithm = Some(digest_alg.name().into());
+    if digest_alg == HashAlgorithm::Sha1 && !opts.algorithm_policy.allow_sha1 {
+        r.fail("digest-algorithm", SubIndication::CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "SHA-1 digests are no longer accepted and there is no proof the signature existed before SHA-1 was retired");
+    }
+
+    // Signer certificate.
+    let candidates = find_signer(&si.sid, pool);
+    let signer = match candidates.as_slice() {
+        [one] => *one,
+        [] => {
+            r.fail("signer-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signer's certificate is neither in the signature nor among the supplied certificates (--cert)");
+            return;
+        }
+        _ => {
+            r.fail("signer-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signer identifier matches more than one certificate");
+            return;
+        }
+    };
+    r.signer = Some(CertificateInfo::of(signer));
+    r.pass("signer-certificate", format!("found: {}", signer.display_name()));
+
+    // Signature algorithm and its consistency with the digest algorithm.
+    let sig_alg = match signature_algorithm(si, digest_alg) {
+        Ok(a) => a,
+        Err((sub, msg)) => {
+            r.fail("signature-algorithm", sub, msg);
+            return;
+        }
+    };
+    r.signature_algorithm = Some(sig_alg.name());
+
+    // Signed attributes, or the content itself.
+    let mut has_ess = false;
+    let message: Cow<[u8]> = match &si.signed_attrs {
+        Some(attrs) => {
+            let Ok(mut enc) = attrs.to_der() else {
+                r.fail("signed-attributes", SubIndication::FORMAT_FAILURE, "signed attributes cannot be encoded");
+                return;
+            };
+            enc[0] = 0xA0;
+            if !contains_from_end(original, &enc) {
+                r.fail(
+                    "signed-attributes",
+                    SubIndication::FORMAT_FAILURE,
+                    "the signed attributes are not DER-encoded; Signet verifies over the bytes as received and will not re-encode them",
+                );
+                return;
+            }
+            enc[0] = 0x31;
+            if !check_attributes(si, sd, attrs, content, digest_alg, signer, r, &mut has_ess) {
+                return;
+            }
+            Cow::Owned(enc)
+        }
+        None => {
+            if sd.encap_content_info.econtent_type != ID_DATA {
+                r.fail("content-type", SubIndication::FORMAT_FAILURE, "without signed attributes the content type must be id-data (RFC 5652 §5.3)");
+                return;
+            }
+            r.warn("signed-attributes", "no signed attributes: the signature covers the content directly (not CAdES)");
+            match &content.bytes {
+                Some(b) => Cow::Owned(b.clone()),
+                None => {
+                    r.fail("content", SubIndication::SIGNED_DATA_NOT_FOUND, "content not available");
+                    return;
+                }
+            }
+        }
+    };
+
+    // The signature value.
+    let spki = match signer.spki_der() {
+        Ok(s) => s,
+        Err(e) => {
+            r.fail("signature", SubIndication::FORMAT_FAILURE, format!("signer key: {e}"));
+            return;
+        }
+    };
+    match verify_signature(&spki, sig_alg, &message, si.signature.as_bytes(), &opts.algorithm_policy) {
+        Ok(()) => r.pass("signature", format!("{} signature verifies with the signer's {} key", sig_alg.name(), signer.key_description())),
+        Err(VerifyError::BadSignature) => {
+            r.fail("signature", SubIndication::SIG_CRYPTO_FAILURE, "the signature value does not verify with the signer's public key");
+            return;
+        }
+        Err(VerifyError::KeyMismatch(m)) => {
+            r.fail("signature", SubIndication::SIG_CRYPTO_FAILURE, format!("algorithm confusion: {m}"));
+            return;
+        }
+        Err(VerifyError::Weak(m)) => {
+            r.fail("signature", SubIndication::CRYPTO_CONSTRAINTS_FAILURE_NO_POE, m);
+            return;
+        }
+        Err(e) => {
+            r.fail("signature", SubIndication::CRYPTO_CONSTRAINTS_FAILURE, e.to_string());
+            return;
+        }
+    }
+
+    if si.signed_attrs.is_some() && has_ess {
+        r.level = Some("CAdES-B-B".into());
+    }
+
+    // Certificate path.
+    if anchors.is_empty() {
+        r.fail("certificate-path", SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "no trust anchor was given (--trust), so the signer cannot be trusted");
+        return;
+    }
+    let popts = PathOptions {
+        time: opts.time,
+        algorithm_policy: opts.algorithm_policy,
+        revocation: RevocationMode::IfAvailable,
+        purpose: opts.purpose,
+        max_intermediates: 8,
+    };
+    match Validator::new(anchors, pool, crls, &popts).validate(signer) {
+        Ok(path) => {
+            r.chain = path.certificates.iter().map(CertificateInfo::of).collect();
+            let anchor = path.certificates.last().map(|c| c.display_name()).unwrap_or_default();
+            r.pass("certificate-path", format!("chain of {} certificate(s) to trust anchor {anchor}, valid at {}", path.certificates.len(), signet_pki::time::format(opts.time)));
+            for (i, st) in path.revocation.iter().enumerate() {
+                let who = path.certificates[i].display_name();
+                match st {
+                    RevocationStatus::Good { crl_this_update } => {
+                        r.pass("revocation", format!("{who}: not revoked (CRL of {})", signet_pki::time::format(*crl_this_update)))
+                    }
+                    RevocationStatus::RevokedLater(rev) => r.warn(
+                        "revocation",
+                        format!("{who}: revoked at {}, after the validation time", signet_pki::time::format(rev.time)),
+                    ),
+                    RevocationStatus::Unknown(why) => r.warn("revocation", format!("{who}: revocation not checked: {why}")),
+                    RevocationStatus::NotChecked => r.skip("revocation", format!("{who}: not checked")),
+                }
+            }
+        }
+        Err(e) => r.fail("certificate-path", e.sub_indication(), e.message.clone()),
+    }
+}
+
+fn contains_from_end(hay: &[u8], needle: &[u8]) -> bool {
+    needle.len() <= hay.len() && hay.windows(needle.len()).rev().any(|w| w == needle)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_attributes(
+    si: &SignerInfo,
+    sd: &SignedData,
+    attrs: &cms::signed_data::SignedAttributes,
+    content: &ContentDigests,
+    digest_alg: HashAlgorithm,
+    signer: &Certificate,
+    r: &mut SignatureReport,
+    has_ess: &mut bool,
+) -> bool {
+    let mut seen: Vec<ObjectIdentifier> = Vec::new();
+    for a in attrs.iter() {
+        if seen.contains(&a.oid) {
+            r.fail("signed-attributes", SubIndication::FORMAT_FAILURE, format!("attribute {} appears more than once", a.oid));
+            return false;
+        }
+        seen.push(a.oid);
+    }
+    let single = |oid: ObjectIdentifier| -> Result<Option<&der::Any>, String> {
+        match attrs.iter().find(|a| a.oid == oid) {
+            None => Ok(None),
+            Some(a) if a.values.len() == 1 => Ok(a.values.iter().next()),
+            Some(_) => Err(format!("attribute {oid} must have exactly one value")),
+        }
+    };
+    // content-type
+    match single(ID_CONTENT_TYPE) {
+        Ok(Some(v)) => match v.decode_as::<ObjectIdentifier>() {
+            Ok(ct) if ct == sd.encap_content_info.econtent_type => r.pass("content-type", "content-type matches the encapsulated content type"),
+            Ok(ct) => {
+                r.fail("content-type", SubIndication::FORMAT_FAILURE, format!("content-type attribute {ct} differs from the encapsulated content type {}", sd.encap_content_info.econtent_type));
+                return false;
+            }
+            Err(_) => {
+                r.fail("content-type", SubIndication::FORMAT_FAILURE, "content-type attribute is not an OID");
+                return false;
+            }
+        },
+        Ok(None) => {
+            r.fail("content-type", SubIndication::FORMAT_FAILURE, "the content-type signed attribute is missing (RFC 5652 §5.3)");
+            return false;
+        }
+        Err(m) => {
+            r.fail("content-type", SubIndication::FORMAT_FAILURE, m);
+            return false;
+        }
+    }
+    // message-digest
+    let expected = content.digest(digest_alg).unwrap_or_default();
+    match single(ID_MESSAGE_DIGEST) {
+        Ok(Some(v)) => match v.decode_as::<OctetString>() {
+            Ok(d) if d.as_bytes() == expected => r.pass("message-digest", format!("{} of the content matches the signed message-digest", digest_alg.name())),
+            Ok(_) => {
+                r.fail("message-digest", SubIndication::HASH_FAILURE, "the content was changed after signing: its digest does not match the signed message-digest");
+                return false;
+            }
+            Err(_) => {
+                r.fail("message-digest", SubIndication::FORMAT_FAILURE, "message-digest is not an OCTET STRING");
+                return false;
+            }
+        },
+        Ok(None) => {
+            r.fail("message-digest", SubIndication::FORMAT_FAILURE, "the message-digest signed attribute is missing");
+            return false;
+        }
+        Err(m) => {
+            r.fail("message-digest", SubIndication::FORMAT_FAILURE, m);
+            return false;
+        }
+    }
+    // signing-time
+    match single(ID_SIGNING_TIME) {
+        Ok(Some(v)) => match v.decode_as::<x509_cert::time::Time>() {
+            Ok(t) => r.claimed_signing_time = Some(signet_pki::time::format(signet_pki::time::from_x509(&t))),
+            Err(_) => {
+                r.fail("signing-time", SubIndication::FORMAT_FAILURE, "signing-time is not a Time");
+                return false;
+            }
+        },
+        Ok(None) => {}
+        Err(m) => {
+            r.fail("signing-time", SubIndication::FORMAT_FAILURE, m);
+            return false;
+        }
+    }
+    // CMSAlgorithmProtection
+    match single(ID_AA_CMS_ALGORITHM_PROTECTION) {
+        Ok(Some(v)) => match v.decode_as::<CmsAlgorithmProtection>() {
+            Ok(p) => {
+                let sig_ok = p.signature_algorithm.as_ref().map(|s| *s == si.signature_algorithm).unwrap_or(false);
+                if !same_digest_alg(&p.digest_algorithm, &si.digest_alg) || !sig_ok {
+                    r.fail("algorithm-protection", SubIndication::FORMAT_FAILURE, "CMSAlgorithmProtection names other algorithms than the SignerInfo (RFC 6211)");
+                    return false;
+                }
+                r.pass("algorithm-protection", "CMSAlgorithmProtection matches the SignerInfo algorithms");
+            }
+            Err(_) => {
+                r.fail("algorithm-protection", SubIndication::FORMAT_FAILURE, "malformed CMSAlgorithmProtection");
+                return false;
+            }
+        },
+        Ok(None) => {}
+        Err(m) => {
+            r.fail("algorithm-protection", SubIndication::FORMAT_FAILURE, m);
+            return false;
+        }
+    }
+    // ESS signing-certificate(-v2)
+    let v2 = single(ID_AA_SIGNING_CERTIFICATE_V2);
+    let v1 = single(ID_AA_SIGNING_CERTIFICATE);
+    let (hash_alg, cert_hash, issuer_serial) = match (v2, v1) {
+        (Err(m), _) | (_, Err(m)) => {
+            r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, m);
+            return false;
+        }
+        (Ok(Some(v)), _) => match v.decode_as::<SigningCertificateV2>() {
+            Ok(sc) if !sc.certs.is_empty() => {
+                let id = &sc.certs[0];
+                let h = match &id.hash_algorithm {
+                    None => Some(HashAlgorithm::Sha256),
+                    Some(a) => HashAlgorithm::from_oid(&a.oid),
+                };
+                let Some(h) = h else {
+                    r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, "unsupported hash in signing-certificate-v2");
+                    return false;
+                };
+                (h, id.cert_hash.as_bytes().to_vec(), id.issuer_serial.clone())
+            }
+            _ => {
+                r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, "malformed signing-certificate-v2");
+                return false;
+            }
+        },
+        (Ok(None), Ok(Some(v))) => match v.decode_as::<SigningCertificate>() {
+            Ok(sc) if !sc.certs.is_empty() => (HashAlgorithm::Sha1, sc.certs[0].cert_hash.as_bytes().to_vec(), sc.certs[0].issuer_serial.clone()),
+            _ => {
+                r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, "malformed signing-certificate");
+                return false;
+            }
+        },
+        (Ok(None), Ok(None)) => {
+            r.warn("signing-certificate", "no ESS signing-certificate attribute: the signer's certificate is not bound to the signature (not CAdES baseline)");
+            return true;
+        }
+    };
+    if signet_crypto::digest::hash(hash_alg, signer.der()) != cert_hash {
+        r.fail("signing-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signing-certificate attribute names a different certificate than the one identified as signer");
+        return false;
+    }
+    if let Some(is) = issuer_serial {
+        let issuer_ok = is.issuer.iter().any(|g| matches!(g, GeneralName::DirectoryName(n) if name::names_match(n, signer.issuer())));
+        if !issuer_ok || is.serial_number.as_bytes() != signer.serial() {
+            r.fail("signing-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signing-certificate attribute's issuer/serial does not match the signer's certificate");
+            return false;
+        }
+    }
+    *has_ess = true;
+    r.pass("signing-certificate", format!("the signed {} hash binds the signer's certificate", hash_alg.name()));
+    true
+}
