@@ -1,1 +1,75 @@
-fn main() {}
+//! `signet`: the command-line signer, verifier and certificate authority.
+//!
+//! Exit codes (DESIGN.md §5): 0 ok/valid, 1 signature invalid or indeterminate, 2 bad input or
+//! usage, 3 internal error.
+#![forbid(unsafe_code)]
+
+mod bench;
+mod castore;
+mod cmd_ca;
+mod cmd_key;
+mod cmd_sign;
+mod cmd_verify;
+mod exit;
+mod inputs;
+mod passphrase;
+mod quickstart;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::{CliError, Exit};
+
+/// Signet: electronic signatures you can check.
+#[derive(Parser)]
+#[command(name = "signet", version, about = "Signet: sign and verify documents, run an organisation CA", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create an organisation CA, keys and a signing certificate, then sign and verify a sample
+    /// document: Signet's main job on embedded defaults.
+    Quickstart(quickstart::Args),
+    /// Generate and import private keys.
+    #[command(subcommand)]
+    Key(cmd_key::KeyCommand),
+    /// Run the organisation certificate authority.
+    #[command(subcommand)]
+    Ca(cmd_ca::CaCommand),
+    /// Issue and revoke certificates.
+    #[command(subcommand)]
+    Cert(cmd_ca::CertCommand),
+    /// Sign a file (CAdES detached signature).
+    Sign(cmd_sign::Args),
+    /// Verify a signature and print a report.
+    Verify(cmd_verify::Args),
+    /// Measure Signet against OpenSSL on this machine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("signet: internal error (please report): {info}");
+        std::process::exit(Exit::Internal as i32);
+    }));
+    let cli = Cli::parse();
+    let result: Result<Exit, CliError> = match cli.command {
+        Command::Quickstart(a) => quickstart::run(a),
+        Command::Key(c) => cmd_key::run(c),
+        Command::Ca(c) => cmd_ca::run_ca(c),
+        Command::Cert(c) => cmd_ca::run_cert(c),
+        Command::Sign(a) => cmd_sign::run(a),
+        Command::Verify(a) => cmd_verify::run(a),
+        Command::Bench(c) => bench::run(c),
+    };
+    match result {
+        Ok(code) => std::process::exit(code as i32),
+        Err(e) => {
+            eprintln!("signet: error: {}", e.message);
+            std::process::exit(e.code as i32);
+        }
+    }
+}

@@ -392,7 +392,7 @@ fn verify_signer(
     let popts = PathOptions {
         time: opts.time,
         algorithm_policy: opts.algorithm_policy,
-        revocation: RevocationMode::IfAvailable,
+        revocation: RevocationMode::RequireWhereSupplied,
         purpose: opts.purpose,
         max_intermediates: 8,
     };

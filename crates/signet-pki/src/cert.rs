@@ -22,11 +22,17 @@ use crate::{PkiError, name, raw};
 pub const MAX_CERT_LEN: usize = 256 * 1024;
 
 /// An X.509 certificate plus its original DER.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
     inner: x509_cert::Certificate,
     tbs: Range<usize>,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Certificate({}, serial {})", name::display(self.subject()), self.serial_hex())
+    }
 }
 
 impl PartialEq for Certificate {

@@ -78,11 +78,17 @@ pub fn reason_from_name(s: &str) -> Option<u8> {
 }
 
 /// A parsed CRL with its original bytes.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Crl {
     der: Vec<u8>,
     inner: CertificateList,
     tbs: Range<usize>,
+}
+
+impl std::fmt::Debug for Crl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Crl({}, {} entries)", crate::name::display(self.issuer()), self.len())
+    }
 }
 
 impl Crl {

@@ -171,10 +171,17 @@ pub fn issue(t: &Template, issuer: Option<&Certificate>, signer: &dyn Signer) ->
             (t.subject.clone(), signer_key.clone())
         }
     };
+    build_and_sign(t, issuer_name, &issuer_key, signer)
+}
+
+/// Encodes and signs a certificate from a template without any of [`issue`]'s checks (issuer
+/// is a CA, validity nesting, key ownership). For tools and tests that need unusual
+/// certificates; Signet's CA uses [`issue`].
+pub fn build_and_sign(t: &Template, issuer_name: Name, issuer_key: &[u8], signer: &dyn Signer) -> Result<Certificate, PkiError> {
 
     let mut exts = Vec::new();
     let ski = key_identifier(&t.public_key_der)?;
-    let aki = key_identifier(&issuer_key)?;
+    let aki = key_identifier(issuer_key)?;
     let ca_usage: FlagSet<KeyUsages> = KeyUsages::KeyCertSign | KeyUsages::CRLSign;
     match t.profile {
         Profile::RootCa { path_len } | Profile::IssuingCa { path_len } => {

@@ -38,6 +38,9 @@ pub enum RevocationMode {
     Off,
     /// With the CRLs given; a certificate whose issuer has no usable CRL is noted, not failed.
     IfAvailable,
+    /// A certificate whose issuer has CRLs among those given needs a usable one (a stale or
+    /// unverifiable CRL is not ignored); certificates of issuers without CRLs are noted.
+    RequireWhereSupplied,
     /// Every certificate on the path needs a usable CRL.
     Require,
 }
@@ -71,12 +74,13 @@ pub struct PathOptions {
 }
 
 impl PathOptions {
-    /// Document-signing validation at `time`, strict algorithms, revocation if CRLs are given.
+    /// Document-signing validation at `time`, strict algorithms, revocation required for every
+    /// certificate whose issuer's CRLs were supplied.
     pub fn document_signing(time: UnixTime) -> Self {
         PathOptions {
             time,
             algorithm_policy: AlgorithmPolicy::STRICT,
-            revocation: RevocationMode::IfAvailable,
+            revocation: RevocationMode::RequireWhereSupplied,
             purpose: Purpose::DocumentSigning,
             max_intermediates: 8,
         }
@@ -342,8 +346,13 @@ impl<'a> Validator<'a> {
             // (a)(3) revocation
             if self.opts.revocation != RevocationMode::Off {
                 statuses[pos] = self.revocation_status(cert, working_issuer, pos, depth)?;
+                let required = match self.opts.revocation {
+                    RevocationMode::Require => true,
+                    RevocationMode::RequireWhereSupplied => self.crls.iter().any(|c| names_match(c.issuer(), cert.issuer())),
+                    _ => false,
+                };
                 if let RevocationStatus::Unknown(why) = &statuses[pos]
-                    && self.opts.revocation == RevocationMode::Require
+                    && required
                 {
                     return Err(PathError::new(RevocationUnknown, pos, format!("no usable revocation information for {who}: {why}")));
                 }

@@ -1,0 +1,88 @@
+//! `signet verify`: one command for every signature Signet makes (detached and attached CMS
+//! now; PDFs with the PAdES validator).
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, ValueEnum};
+use signet_cms::{VerifyInput, VerifyOptions};
+use signet_pki::{Indication, time};
+
+use crate::exit::{CliError, CliResult, Exit};
+use crate::inputs;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(ClapArgs)]
+pub struct Args {
+    /// The signed file (with --signature), or a signature that encapsulates its content.
+    pub file: PathBuf,
+    /// The detached signature (.p7s, DER or PEM).
+    #[arg(short, long)]
+    pub signature: Option<PathBuf>,
+    /// Trust anchor certificates (PEM bundles or DER); repeatable.
+    #[arg(long)]
+    pub trust: Vec<PathBuf>,
+    /// Further certificates for building the chain; repeatable.
+    #[arg(long)]
+    pub cert: Vec<PathBuf>,
+    /// CRLs to check revocation against; repeatable.
+    #[arg(long)]
+    pub crl: Vec<PathBuf>,
+    /// Validate as of this time instead of now (2026-11-29 or 2026-11-29T10:00:00Z).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+fn decode_signature(data: Vec<u8>) -> CliResult<Vec<u8>> {
+    if signet_crypto::pem::is_pem(&data) {
+        let blocks = signet_crypto::pem::parse_blocks(&data)?;
+        return blocks
+            .into_iter()
+            .find(|b| matches!(b.label.as_str(), "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA"))
+            .map(|b| b.der)
+            .ok_or_else(|| CliError::input("no PKCS7/CMS block in the PEM signature file"));
+    }
+    Ok(data)
+}
+
+pub fn run(a: Args) -> CliResult<Exit> {
+    let anchors = inputs::certificates_from(&a.trust)?;
+    let extra = inputs::certificates_from(&a.cert)?;
+    let crls = inputs::crls_from(&a.crl)?;
+    let at = match &a.at {
+        Some(s) => time::parse(s)?,
+        None => time::now(),
+    };
+    let opts = VerifyOptions::new(at);
+    let report = match &a.signature {
+        Some(sig_path) => {
+            let sig = decode_signature(inputs::read(sig_path, "signature")?)?;
+            let f = std::fs::File::open(&a.file).map_err(|e| CliError::input(format!("cannot open {}: {e}", a.file.display())))?;
+            let mut reader = std::io::BufReader::new(f);
+            signet_cms::verify(
+                VerifyInput { cms: &sig, detached: Some(&mut reader), trust_anchors: &anchors, extra_certs: &extra, crls: &crls },
+                &opts,
+            )
+        }
+        None => {
+            let data = inputs::read(&a.file, "signature")?;
+            if data.starts_with(b"%PDF") {
+                return Err(CliError::input("PDF signature validation (PAdES) is not available yet"));
+            }
+            let sig = decode_signature(data)?;
+            signet_cms::verify(VerifyInput { cms: &sig, detached: None, trust_anchors: &anchors, extra_certs: &extra, crls: &crls }, &opts)
+        }
+    };
+    match a.format {
+        Format::Text => print!("{}", report.render_text()),
+        Format::Json => println!("{}", report.render_json()),
+    }
+    Ok(if report.indication == Indication::TotalPassed { Exit::Ok } else { Exit::Invalid })
+}
