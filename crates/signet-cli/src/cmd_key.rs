@@ -124,7 +124,7 @@ fn looks_like_pkcs12(path: &Path, data: &[u8]) -> bool {
     if matches!(ext.as_deref(), Some("p12") | Some("pfx")) {
         return true;
     }
-    !pem::is_pem(data) && PrivateKey::from_pkcs8_der(data).is_err() && !keyfile::needs_passphrase(data) && data.first() == Some(&0x30)
+    !pem::is_pem(data) && data.first() == Some(&0x30) && !keyfile::needs_passphrase(data) && keyfile::load_private_key(data, None).is_err()
 }
 
 /// Loads a private key file, asking for the passphrase if it is encrypted.

@@ -80,6 +80,13 @@ pub fn run(a: Args) -> CliResult<Exit> {
             signet_cms::verify(VerifyInput { cms: &sig, detached: None, trust_anchors: &anchors, extra_certs: &extra, crls: &crls }, &opts)
         }
     };
+    // A file that is not a CMS structure at all is bad input, not an invalid signature.
+    if let [sig] = report.signatures.as_slice()
+        && sig.checks.len() == 1
+        && sig.checks[0].id == "structure"
+    {
+        return Err(CliError::input(format!("not a readable CMS signature: {}", sig.summary)));
+    }
     match a.format {
         Format::Text => print!("{}", report.render_text()),
         Format::Json => println!("{}", report.render_json()),
