@@ -31,7 +31,11 @@ pub enum BenchCommand {
 fn signer_for(alg: KeyAlgorithm) -> CliResult<(SoftwareSigner, signet_pki::Certificate)> {
     let key = SoftwareSigner::new(PrivateKey::generate(alg).map_err(CliError::internal)?);
     let now = signet_pki::time::now();
-    let name = SubjectSpec { common_name: "Bench Signer".into(), ..Default::default() }.to_name()?;
+    let name = SubjectSpec {
+        common_name: "Bench Signer".into(),
+        ..Default::default()
+    }
+    .to_name()?;
     let t = Template::new(name, key.public_key_der()?, Profile::Signer, now - 60, now + 86_400);
     let cert = issue::issue(&t, None, &key)?;
     Ok((key.with_chain(vec![cert.der().to_vec()]), cert))
@@ -50,9 +54,16 @@ fn rate(seconds: u64, mut f: impl FnMut() -> CliResult<()>) -> CliResult<f64> {
 
 /// `openssl speed -seconds S ALG`: sign/s.
 fn openssl_speed(alg: &str, seconds: u64) -> Option<f64> {
-    let out = Command::new("openssl").args(["speed", "-seconds", &seconds.to_string(), alg]).output().ok()?;
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", &seconds.to_string(), alg])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let marker = if alg.starts_with("rsa") { "rsa 2048 bits".to_string() } else { "(nistp256)".to_string() };
+    let marker = if alg.starts_with("rsa") {
+        "rsa 2048 bits".to_string()
+    } else {
+        "(nistp256)".to_string()
+    };
     let line = text.lines().rev().find(|l| l.contains(&marker))?;
     let toks: Vec<&str> = line.split_whitespace().collect();
     toks.get(toks.len().checked_sub(2)?)?.parse().ok()
@@ -61,18 +72,30 @@ fn openssl_speed(alg: &str, seconds: u64) -> Option<f64> {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
 }
 
 pub fn run(c: BenchCommand) -> CliResult<Exit> {
-    let BenchCommand::Cades { seconds, large_mib, dir } = c;
+    let BenchCommand::Cades {
+        seconds,
+        large_mib,
+        dir,
+    } = c;
     println!("signet bench cades: {seconds} s per measurement, large file {large_mib} MiB\n");
     let mut small = vec![0u8; 1024];
     signet_crypto::random_bytes(&mut small).map_err(CliError::internal)?;
     let opts = signet_cms::SignOptions::default();
-    for (alg, openssl_alg, label) in [(KeyAlgorithm::Rsa2048, "rsa2048", "RSA-2048"), (KeyAlgorithm::EcdsaP256, "ecdsap256", "ECDSA P-256")] {
+    for (alg, openssl_alg, label) in [
+        (KeyAlgorithm::Rsa2048, "rsa2048", "RSA-2048"),
+        (KeyAlgorithm::EcdsaP256, "ecdsap256", "ECDSA P-256"),
+    ] {
         let (signer, cert) = signer_for(alg)?;
         let anchors = vec![cert];
         let sign_rate = rate(seconds, || {
@@ -80,11 +103,25 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             signet_cms::sign_digest(&d, None, &signer, &opts)?;
             Ok(())
         })?;
-        let sig = signet_cms::sign_digest(&signet_crypto::digest::hash(signer.signature_algorithm().hash(), &small), None, &signer, &opts)?;
+        let sig = signet_cms::sign_digest(
+            &signet_crypto::digest::hash(signer.signature_algorithm().hash(), &small),
+            None,
+            &signer,
+            &opts,
+        )?;
         let vopts = signet_cms::VerifyOptions::new(signet_pki::time::now());
         let verify_rate = rate(seconds, || {
             let mut r = &small[..];
-            let rep = signet_cms::verify(signet_cms::VerifyInput { cms: &sig, detached: Some(&mut r), trust_anchors: &anchors, extra_certs: &[], crls: &[] }, &vopts);
+            let rep = signet_cms::verify(
+                signet_cms::VerifyInput {
+                    cms: &sig,
+                    detached: Some(&mut r),
+                    trust_anchors: &anchors,
+                    extra_certs: &[],
+                    crls: &[],
+                },
+                &vopts,
+            );
             if rep.indication != signet_pki::Indication::TotalPassed {
                 return Err(CliError::internal("benchmark signature did not verify"));
             }
@@ -95,7 +132,10 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
         println!("  signet sign:   {sign_rate:>9.1} signatures/s");
         println!("  signet verify: {verify_rate:>9.1} verifications/s (path validation included)");
         match reference {
-            Some(r) => println!("  openssl speed -seconds {seconds} {openssl_alg}: {r:.1} sign/s (raw key operation)\n  ratio signet/openssl: {:.2}\n", sign_rate / r),
+            Some(r) => println!(
+                "  openssl speed -seconds {seconds} {openssl_alg}: {r:.1} sign/s (raw key operation)\n  ratio signet/openssl: {:.2}\n",
+                sign_rate / r
+            ),
             None => println!("  openssl speed {openssl_alg}: not available\n"),
         }
     }
@@ -104,7 +144,8 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
     let dir = dir.unwrap_or_else(std::env::temp_dir);
     let path = dir.join(format!("signet-bench-{}.bin", std::process::id()));
     {
-        let mut f = std::fs::File::create(&path).map_err(|e| CliError::input(format!("cannot create {}: {e}", path.display())))?;
+        let mut f = std::fs::File::create(&path)
+            .map_err(|e| CliError::input(format!("cannot create {}: {e}", path.display())))?;
         let mut chunk = vec![0u8; 1 << 20];
         for _ in 0..large_mib {
             signet_crypto::random_bytes(&mut chunk).map_err(CliError::internal)?;
@@ -115,21 +156,36 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
     let rss_before = peak_rss_mib();
     let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;
     // Warm the page cache once for both.
-    let _ = signet_crypto::digest::hash_reader(signet_crypto::HashAlgorithm::Sha256, std::fs::File::open(&path).map_err(CliError::internal)?);
+    let _ = signet_crypto::digest::hash_reader(
+        signet_crypto::HashAlgorithm::Sha256,
+        std::fs::File::open(&path).map_err(CliError::internal)?,
+    );
     let t0 = Instant::now();
-    let sig = signet_cms::sign_detached_reader(std::fs::File::open(&path).map_err(CliError::internal)?, &signer, &opts)?;
+    let sig =
+        signet_cms::sign_detached_reader(std::fs::File::open(&path).map_err(CliError::internal)?, &signer, &opts)?;
     let ours = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let mut f = std::io::BufReader::new(std::fs::File::open(&path).map_err(CliError::internal)?);
     let anchors = vec![cert];
     let rep = signet_cms::verify(
-        signet_cms::VerifyInput { cms: &sig, detached: Some(&mut f), trust_anchors: &anchors, extra_certs: &[], crls: &[] },
+        signet_cms::VerifyInput {
+            cms: &sig,
+            detached: Some(&mut f),
+            trust_anchors: &anchors,
+            extra_certs: &[],
+            crls: &[],
+        },
         &signet_cms::VerifyOptions::new(signet_pki::time::now()),
     );
     let ours_verify = t1.elapsed().as_secs_f64();
     let rss_after = peak_rss_mib();
     let t2 = Instant::now();
-    let ok = Command::new("openssl").args(["dgst", "-sha256"]).arg(&path).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("openssl")
+        .args(["dgst", "-sha256"])
+        .arg(&path)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     let openssl = t2.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&path);
     if rep.indication != signet_pki::Indication::TotalPassed {
@@ -140,7 +196,10 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
     println!("  signet sign:   {ours:.3} s = {:.0} MiB/s", mib / ours);
     println!("  signet verify: {ours_verify:.3} s = {:.0} MiB/s", mib / ours_verify);
     if ok {
-        println!("  openssl dgst -sha256: {openssl:.3} s = {:.0} MiB/s (process start included)", mib / openssl);
+        println!(
+            "  openssl dgst -sha256: {openssl:.3} s = {:.0} MiB/s (process start included)",
+            mib / openssl
+        );
         println!("  ratio signet sign/openssl dgst throughput: {:.2}", openssl / ours);
     } else {
         println!("  openssl dgst: not available");

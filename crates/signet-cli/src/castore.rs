@@ -61,9 +61,19 @@ impl CaStore {
 
     pub fn open(dir: &Path) -> CliResult<Self> {
         let p = Self::state_path(dir);
-        let data = inputs::read(&p, "CA state").map_err(|_| CliError::input(format!("{} is not a Signet CA directory (run `signet ca init --dir {}`)", dir.display(), dir.display())))?;
-        let state: State = serde_json::from_slice(&data).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
-        Ok(CaStore { dir: dir.to_path_buf(), state })
+        let data = inputs::read(&p, "CA state").map_err(|_| {
+            CliError::input(format!(
+                "{} is not a Signet CA directory (run `signet ca init --dir {}`)",
+                dir.display(),
+                dir.display()
+            ))
+        })?;
+        let state: State =
+            serde_json::from_slice(&data).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
+        Ok(CaStore {
+            dir: dir.to_path_buf(),
+            state,
+        })
     }
 
     pub fn save(&self) -> CliResult<()> {
@@ -73,7 +83,11 @@ impl CaStore {
 
     /// The certificate that signs end-entity certificates and CRLs.
     pub fn signing_cert(&self) -> CliResult<Certificate> {
-        let name = if self.state.has_issuing { "issuing.crt" } else { "root.crt" };
+        let name = if self.state.has_issuing {
+            "issuing.crt"
+        } else {
+            "root.crt"
+        };
         first_cert(&self.dir.join(name))
     }
 
@@ -93,7 +107,11 @@ impl CaStore {
 
     /// Opens the signing CA's key (passphrase from file, $SIGNET_CA_PASSPHRASE or a prompt).
     pub fn signer(&self, passphrase_file: Option<&Path>) -> CliResult<SoftwareSigner> {
-        let name = if self.state.has_issuing { "issuing.key" } else { "root.key" };
+        let name = if self.state.has_issuing {
+            "issuing.key"
+        } else {
+            "root.key"
+        };
         let key = crate::cmd_key::load_key_with(&self.dir.join(name), passphrase_file, ENV_CA_PASSPHRASE)?;
         let cert = self.signing_cert()?;
         if key.public_key_der()? != cert.spki_der()? {
@@ -105,7 +123,11 @@ impl CaStore {
     pub fn record_issued(&mut self, cert: &Certificate) -> CliResult<()> {
         let dir = self.dir.join("issued");
         std::fs::create_dir_all(&dir).map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
-        inputs::write_atomic(&dir.join(format!("{}.crt", cert.serial_hex())), cert.to_pem()?.as_bytes(), false)?;
+        inputs::write_atomic(
+            &dir.join(format!("{}.crt", cert.serial_hex())),
+            cert.to_pem()?.as_bytes(),
+            false,
+        )?;
         self.state.issued.push(Issued {
             serial: cert.serial_hex(),
             subject: signet_pki::name::display(cert.subject()),
@@ -116,5 +138,8 @@ impl CaStore {
 }
 
 fn first_cert(p: &Path) -> CliResult<Certificate> {
-    inputs::certificates(p)?.into_iter().next().ok_or_else(|| CliError::input(format!("{} holds no certificate", p.display())))
+    inputs::certificates(p)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::input(format!("{} holds no certificate", p.display())))
 }

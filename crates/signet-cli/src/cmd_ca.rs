@@ -196,13 +196,26 @@ pub fn run_ca(c: CaCommand) -> CliResult<Exit> {
     match c {
         CaCommand::Init(a) => {
             if CaStore::state_path(&a.dir).exists() && !a.force {
-                return Err(CliError::input(format!("{} already holds a CA (use --force to replace it)", a.dir.display())));
+                return Err(CliError::input(format!(
+                    "{} already holds a CA (use --force to replace it)",
+                    a.dir.display()
+                )));
             }
-            let pass = passphrase::obtain(a.passphrase_file.as_deref(), ENV_CA_PASSPHRASE, "New CA key passphrase", true)?;
+            let pass = passphrase::obtain(
+                a.passphrase_file.as_deref(),
+                ENV_CA_PASSPHRASE,
+                "New CA key passphrase",
+                true,
+            )?;
             init(&a, &pass)?;
             Ok(Exit::Ok)
         }
-        CaCommand::Crl { dir, out, days, passphrase_file } => {
+        CaCommand::Crl {
+            dir,
+            out,
+            days,
+            passphrase_file,
+        } => {
             let mut store = CaStore::open(&dir)?;
             let signer = store.signer(passphrase_file.as_deref())?;
             let issuer = store.signing_cert()?;
@@ -213,7 +226,8 @@ pub fn run_ca(c: CaCommand) -> CliResult<Exit> {
                 .iter()
                 .map(|r| {
                     Ok(RevokedEntry {
-                        serial: hex::decode(&r.serial).map_err(|_| CliError::input(format!("bad serial {} in ca.json", r.serial)))?,
+                        serial: hex::decode(&r.serial)
+                            .map_err(|_| CliError::input(format!("bad serial {} in ca.json", r.serial)))?,
                         revocation_time: r.time,
                         reason: r.reason,
                     })
@@ -223,10 +237,22 @@ pub fn run_ca(c: CaCommand) -> CliResult<Exit> {
                 return Err(CliError::input("--days must be at least 1"));
             }
             store.state.crl_number += 1;
-            let c = crl::build(&issuer, &signer, &entries, now, now + days * DAY, store.state.crl_number)?;
+            let c = crl::build(
+                &issuer,
+                &signer,
+                &entries,
+                now,
+                now + days * DAY,
+                store.state.crl_number,
+            )?;
             inputs::write_atomic(&out, c.to_pem()?.as_bytes(), false)?;
             store.save()?;
-            println!("wrote CRL #{} with {} revoked certificate(s) to {}", store.state.crl_number, entries.len(), out.display());
+            println!(
+                "wrote CRL #{} with {} revoked certificate(s) to {}",
+                store.state.crl_number,
+                entries.len(),
+                out.display()
+            );
             Ok(Exit::Ok)
         }
     }
@@ -235,7 +261,10 @@ pub fn run_ca(c: CaCommand) -> CliResult<Exit> {
 /// Creates the CA directory; returns the store. Used by `ca init` and `quickstart`.
 pub fn init(a: &InitArgs, pass: &[u8]) -> CliResult<CaStore> {
     if CaStore::state_path(&a.dir).exists() && !a.force {
-        return Err(CliError::input(format!("{} already holds a CA (use --force to replace it)", a.dir.display())));
+        return Err(CliError::input(format!(
+            "{} already holds a CA (use --force to replace it)",
+            a.dir.display()
+        )));
     }
     if a.days < 1 {
         return Err(CliError::input("--days must be at least 1"));
@@ -243,30 +272,82 @@ pub fn init(a: &InitArgs, pass: &[u8]) -> CliResult<CaStore> {
     let alg = key_alg(&a.alg)?;
     std::fs::create_dir_all(&a.dir).map_err(|e| CliError::input(format!("cannot create {}: {e}", a.dir.display())))?;
     let now = time::now();
-    let subject = SubjectSpec { common_name: a.name.clone(), organization: a.org.clone(), country: a.country.clone(), ..Default::default() }.to_name()?;
+    let subject = SubjectSpec {
+        common_name: a.name.clone(),
+        organization: a.org.clone(),
+        country: a.country.clone(),
+        ..Default::default()
+    }
+    .to_name()?;
     let root_key = SoftwareSigner::new(PrivateKey::generate(alg).map_err(CliError::internal)?);
-    let t = Template::new(subject, root_key.public_key_der()?, Profile::RootCa { path_len: None }, now - 60, now + a.days * DAY);
+    let t = Template::new(
+        subject,
+        root_key.public_key_der()?,
+        Profile::RootCa { path_len: None },
+        now - 60,
+        now + a.days * DAY,
+    );
     let root = issue::issue(&t, None, &root_key)?;
-    inputs::write_atomic(&a.dir.join("root.key"), keyfile::to_encrypted_pem(root_key.key(), pass)?.as_bytes(), true)?;
+    inputs::write_atomic(
+        &a.dir.join("root.key"),
+        keyfile::to_encrypted_pem(root_key.key(), pass)?.as_bytes(),
+        true,
+    )?;
     inputs::write_atomic(&a.dir.join("root.crt"), root.to_pem()?.as_bytes(), false)?;
-    println!("root CA:    {} ({}), valid until {}", root.display_name(), root.key_description(), time::format(root.not_after()));
+    println!(
+        "root CA:    {} ({}), valid until {}",
+        root.display_name(),
+        root.key_description(),
+        time::format(root.not_after())
+    );
     if let Some(iname) = &a.issuing {
-        let isub = SubjectSpec { common_name: iname.clone(), organization: a.org.clone(), country: a.country.clone(), ..Default::default() }.to_name()?;
+        let isub = SubjectSpec {
+            common_name: iname.clone(),
+            organization: a.org.clone(),
+            country: a.country.clone(),
+            ..Default::default()
+        }
+        .to_name()?;
         let ikey = PrivateKey::generate(alg).map_err(CliError::internal)?;
         let days = (a.days / 2).max(1);
-        let mut t = Template::new(isub, ikey.public_key_der()?, Profile::IssuingCa { path_len: Some(0) }, now - 60, now + days * DAY);
+        let mut t = Template::new(
+            isub,
+            ikey.public_key_der()?,
+            Profile::IssuingCa { path_len: Some(0) },
+            now - 60,
+            now + days * DAY,
+        );
         t.serial = None;
         let icert = issue::issue(&t, Some(&root), &root_key)?;
-        inputs::write_atomic(&a.dir.join("issuing.key"), keyfile::to_encrypted_pem(&ikey, pass)?.as_bytes(), true)?;
+        inputs::write_atomic(
+            &a.dir.join("issuing.key"),
+            keyfile::to_encrypted_pem(&ikey, pass)?.as_bytes(),
+            true,
+        )?;
         inputs::write_atomic(&a.dir.join("issuing.crt"), icert.to_pem()?.as_bytes(), false)?;
-        println!("issuing CA: {} ({}), valid until {}", icert.display_name(), icert.key_description(), time::format(icert.not_after()));
+        println!(
+            "issuing CA: {} ({}), valid until {}",
+            icert.display_name(),
+            icert.key_description(),
+            time::format(icert.not_after())
+        );
     }
     let store = CaStore {
         dir: a.dir.clone(),
-        state: State { version: 1, has_issuing: a.issuing.is_some(), crl_url: a.crl_url.clone(), crl_number: 0, issued: vec![], revoked: vec![] },
+        state: State {
+            version: 1,
+            has_issuing: a.issuing.is_some(),
+            crl_url: a.crl_url.clone(),
+            crl_number: 0,
+            issued: vec![],
+            revoked: vec![],
+        },
     };
     store.save()?;
-    println!("CA directory: {} (keys encrypted with the CA passphrase)", a.dir.display());
+    println!(
+        "CA directory: {} (keys encrypted with the CA passphrase)",
+        a.dir.display()
+    );
     Ok(store)
 }
 
@@ -296,16 +377,35 @@ pub fn issue_from_store(
 
 pub fn run_cert(c: CertCommand) -> CliResult<Exit> {
     match c {
-        CertCommand::Issue { ca, key, csr, subject, csr_subject, profile, days, out, key_passphrase_file, ca_passphrase_file, force } => {
+        CertCommand::Issue {
+            ca,
+            key,
+            csr,
+            subject,
+            csr_subject,
+            profile,
+            days,
+            out,
+            key_passphrase_file,
+            ca_passphrase_file,
+            force,
+        } => {
             inputs::check_new(&out, force)?;
             let mut store = CaStore::open(&ca)?;
             let (pubkey, csr_name) = match (&key, &csr) {
-                (Some(k), None) => (cmd_key::load_key(k, key_passphrase_file.as_deref())?.public_key_der()?, None),
+                (Some(k), None) => (
+                    cmd_key::load_key(k, key_passphrase_file.as_deref())?.public_key_der()?,
+                    None,
+                ),
                 (None, Some(c)) => {
                     let v = issue::verify_csr(&inputs::read(c, "CSR")?)?;
                     (v.public_key_der, Some(v.subject))
                 }
-                _ => return Err(CliError::input("give the subject's key with --key or a request with --csr")),
+                _ => {
+                    return Err(CliError::input(
+                        "give the subject's key with --key or a request with --csr",
+                    ));
+                }
             };
             let name = match (csr_subject, csr_name) {
                 (true, Some(n)) => n,
@@ -324,10 +424,23 @@ pub fn run_cert(c: CertCommand) -> CliResult<Exit> {
                 text.push_str(&store.signing_cert()?.to_pem()?);
             }
             inputs::write_atomic(&out, text.as_bytes(), false)?;
-            println!("issued {} (serial {}), valid until {}, to {}", cert.display_name(), cert.serial_hex(), time::format(cert.not_after()), out.display());
+            println!(
+                "issued {} (serial {}), valid until {}, to {}",
+                cert.display_name(),
+                cert.serial_hex(),
+                time::format(cert.not_after()),
+                out.display()
+            );
             Ok(Exit::Ok)
         }
-        CertCommand::SelfSigned { key, subject, days, out, passphrase_file, force } => {
+        CertCommand::SelfSigned {
+            key,
+            subject,
+            days,
+            out,
+            passphrase_file,
+            force,
+        } => {
             inputs::check_new(&out, force)?;
             if days < 1 {
                 return Err(CliError::input("--days must be at least 1"));
@@ -335,21 +448,40 @@ pub fn run_cert(c: CertCommand) -> CliResult<Exit> {
             let k = cmd_key::load_key(&key, passphrase_file.as_deref())?;
             let signer = SoftwareSigner::new(k);
             let now = time::now();
-            let mut t = Template::new(subject.spec().to_name()?, signer.public_key_der()?, Profile::Signer, now - 60, now + days * DAY);
+            let mut t = Template::new(
+                subject.spec().to_name()?,
+                signer.public_key_der()?,
+                Profile::Signer,
+                now - 60,
+                now + days * DAY,
+            );
             t.email = subject.email.clone();
             let cert = issue::issue(&t, None, &signer)?;
             inputs::write_atomic(&out, cert.to_pem()?.as_bytes(), false)?;
-            println!("self-signed certificate for {} written to {}", cert.display_name(), out.display());
+            println!(
+                "self-signed certificate for {} written to {}",
+                cert.display_name(),
+                out.display()
+            );
             Ok(Exit::Ok)
         }
-        CertCommand::Revoke { ca, cert, serial, reason, at } => {
+        CertCommand::Revoke {
+            ca,
+            cert,
+            serial,
+            reason,
+            at,
+        } => {
             let mut store = CaStore::open(&ca)?;
             let serial = match (cert, serial) {
                 (Some(p), None) => {
                     let c = inputs::certificates(&p)?.remove(0);
                     let issuer = store.signing_cert()?;
                     if !signet_pki::name::names_match(c.issuer(), issuer.subject()) {
-                        return Err(CliError::input(format!("{} was not issued by this CA", c.display_name())));
+                        return Err(CliError::input(format!(
+                            "{} was not issued by this CA",
+                            c.display_name()
+                        )));
                     }
                     c.serial_hex()
                 }
@@ -367,16 +499,25 @@ pub fn run_cert(c: CertCommand) -> CliResult<Exit> {
                 return Err(CliError::input(format!("serial {serial} is already revoked")));
             }
             let reason = match reason {
-                Some(r) => Some(crl::reason_from_name(&r).ok_or_else(|| CliError::input(format!("unknown reason {r:?}")))?),
+                Some(r) => {
+                    Some(crl::reason_from_name(&r).ok_or_else(|| CliError::input(format!("unknown reason {r:?}")))?)
+                }
                 None => None,
             };
             let t = match at {
                 Some(s) => time::parse(&s)?,
                 None => time::now(),
             };
-            store.state.revoked.push(Revoked { serial: serial.clone(), time: t, reason });
+            store.state.revoked.push(Revoked {
+                serial: serial.clone(),
+                time: t,
+                reason,
+            });
             store.save()?;
-            println!("revoked {serial} as of {}; publish it with `signet ca crl`", time::format(t));
+            println!(
+                "revoked {serial} as of {}; publish it with `signet ca crl`",
+                time::format(t)
+            );
             Ok(Exit::Ok)
         }
         CertCommand::Show { cert } => {
@@ -392,16 +533,26 @@ fn print_cert(c: &Certificate) -> CliResult<()> {
     println!("subject:     {}", signet_pki::name::display(c.subject()));
     println!("issuer:      {}", signet_pki::name::display(c.issuer()));
     println!("serial:      {}", c.serial_hex());
-    println!("valid:       {} to {}", time::format(c.not_before()), time::format(c.not_after()));
+    println!(
+        "valid:       {} to {}",
+        time::format(c.not_before()),
+        time::format(c.not_after())
+    );
     println!("key:         {}", c.key_description());
     if let Some((ca, pl)) = c.basic_constraints()? {
-        println!("CA:          {ca}{}", pl.map(|p| format!(", pathLen {p}")).unwrap_or_default());
+        println!(
+            "CA:          {ca}{}",
+            pl.map(|p| format!(", pathLen {p}")).unwrap_or_default()
+        );
     }
     if let Some(ku) = c.key_usage()? {
         println!("key usage:   {:?}", ku.0);
     }
     if let Some(eku) = c.extended_key_usage()? {
-        println!("ext. usage:  {}", eku.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", "));
+        println!(
+            "ext. usage:  {}",
+            eku.iter().map(|o| o.to_string()).collect::<Vec<_>>().join(", ")
+        );
     }
     for u in c.crl_urls()? {
         println!("CRL:         {u}");

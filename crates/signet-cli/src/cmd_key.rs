@@ -62,7 +62,12 @@ pub enum KeyCommand {
 
 pub fn run(c: KeyCommand) -> CliResult<Exit> {
     match c {
-        KeyCommand::Generate { alg, out, passphrase_file, force } => {
+        KeyCommand::Generate {
+            alg,
+            out,
+            passphrase_file,
+            force,
+        } => {
             let alg = KeyAlgorithm::from_name(&alg)?;
             inputs::check_new(&out, force)?;
             let pass = passphrase::obtain(passphrase_file.as_deref(), ENV_PASSPHRASE, "New key passphrase", true)?;
@@ -72,23 +77,43 @@ pub fn run(c: KeyCommand) -> CliResult<Exit> {
             println!("wrote {} key to {}", key.describe(), out.display());
             Ok(Exit::Ok)
         }
-        KeyCommand::Import { input, out, cert_out, in_passphrase_file, passphrase_file, force } => {
+        KeyCommand::Import {
+            input,
+            out,
+            cert_out,
+            in_passphrase_file,
+            passphrase_file,
+            force,
+        } => {
             inputs::check_new(&out, force)?;
             if let Some(c) = &cert_out {
                 inputs::check_new(c, force)?;
             }
             let data = inputs::read(&input, "key file")?;
             let (key, certs) = if looks_like_pkcs12(&input, &data) {
-                let pass = passphrase::obtain(in_passphrase_file.as_deref(), ENV_IMPORT_PASSPHRASE, "PKCS#12 password", false)?;
+                let pass = passphrase::obtain(
+                    in_passphrase_file.as_deref(),
+                    ENV_IMPORT_PASSPHRASE,
+                    "PKCS#12 password",
+                    false,
+                )?;
                 let c = pkcs12::parse(&data, &pass)?;
                 (c.key, c.certificates)
             } else {
                 let pass = if keyfile::needs_passphrase(&data) {
-                    Some(passphrase::obtain(in_passphrase_file.as_deref(), ENV_IMPORT_PASSPHRASE, "Passphrase of the key being imported", false)?)
+                    Some(passphrase::obtain(
+                        in_passphrase_file.as_deref(),
+                        ENV_IMPORT_PASSPHRASE,
+                        "Passphrase of the key being imported",
+                        false,
+                    )?)
                 } else {
                     None
                 };
-                (keyfile::load_private_key(&data, pass.as_deref().map(|p| p.as_slice()))?, Vec::new())
+                (
+                    keyfile::load_private_key(&data, pass.as_deref().map(|p| p.as_slice()))?,
+                    Vec::new(),
+                )
             };
             let pass = passphrase::obtain(passphrase_file.as_deref(), ENV_PASSPHRASE, "New key passphrase", true)?;
             let pem_text = keyfile::to_encrypted_pem(&key, &pass).map_err(CliError::internal)?;
@@ -104,7 +129,10 @@ pub fn run(c: KeyCommand) -> CliResult<Exit> {
                         inputs::write_atomic(path, text.as_bytes(), false)?;
                         println!("wrote {} certificate(s) to {}", certs.len(), path.display());
                     }
-                    None => println!("the bundle holds {} certificate(s); use --cert-out to save them", certs.len()),
+                    None => println!(
+                        "the bundle holds {} certificate(s); use --cert-out to save them",
+                        certs.len()
+                    ),
                 }
             }
             Ok(Exit::Ok)
@@ -113,18 +141,27 @@ pub fn run(c: KeyCommand) -> CliResult<Exit> {
             let k = load_key(&key, passphrase_file.as_deref())?;
             let spki = k.public_key_der()?;
             println!("type:       {}", k.describe());
-            println!("public key: sha256:{}", hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, &spki)));
+            println!(
+                "public key: sha256:{}",
+                hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, &spki))
+            );
             Ok(Exit::Ok)
         }
     }
 }
 
 fn looks_like_pkcs12(path: &Path, data: &[u8]) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase());
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
     if matches!(ext.as_deref(), Some("p12") | Some("pfx")) {
         return true;
     }
-    !pem::is_pem(data) && data.first() == Some(&0x30) && !keyfile::needs_passphrase(data) && keyfile::load_private_key(data, None).is_err()
+    !pem::is_pem(data)
+        && data.first() == Some(&0x30)
+        && !keyfile::needs_passphrase(data)
+        && keyfile::load_private_key(data, None).is_err()
 }
 
 /// Loads a private key file, asking for the passphrase if it is encrypted.
@@ -136,7 +173,12 @@ pub fn load_key(path: &Path, passphrase_file: Option<&Path>) -> CliResult<Privat
 pub fn load_key_with(path: &Path, passphrase_file: Option<&Path>, env: &str) -> CliResult<PrivateKey> {
     let data = zeroize::Zeroizing::new(inputs::read(path, "key file")?);
     if keyfile::needs_passphrase(&data) {
-        let pass = passphrase::obtain(passphrase_file, env, &format!("Passphrase for {}", path.display()), false)?;
+        let pass = passphrase::obtain(
+            passphrase_file,
+            env,
+            &format!("Passphrase for {}", path.display()),
+            false,
+        )?;
         keyfile::load_private_key(&data, Some(&pass)).map_err(|e| CliError::input(format!("{}: {e}", path.display())))
     } else {
         keyfile::load_private_key(&data, None).map_err(|e| CliError::input(format!("{}: {e}", path.display())))

@@ -57,7 +57,12 @@ pub fn load_signer(a: &Args) -> CliResult<SoftwareSigner> {
     let (key, mut chain): (PrivateKey, Vec<Vec<u8>>) = match (&a.p12, &a.key, &a.cert) {
         (Some(p), _, _) => {
             let data = inputs::read(p, "PKCS#12 bundle")?;
-            let pass = passphrase::obtain(a.passphrase_file.as_deref(), ENV_P12_PASSPHRASE, "PKCS#12 password", false)?;
+            let pass = passphrase::obtain(
+                a.passphrase_file.as_deref(),
+                ENV_P12_PASSPHRASE,
+                "PKCS#12 password",
+                false,
+            )?;
             let c = pkcs12::parse(&data, &pass).map_err(|e| CliError::input(format!("{}: {e}", p.display())))?;
             if c.certificates.is_empty() {
                 return Err(CliError::input("the PKCS#12 bundle holds no certificate"));
@@ -78,7 +83,10 @@ pub fn load_signer(a: &Args) -> CliResult<SoftwareSigner> {
     }
     let leaf = Certificate::from_der(&chain[0])?;
     if leaf.spki_der()? != key.public_key_der()? {
-        return Err(CliError::input(format!("the certificate ({}) does not belong to the key", leaf.display_name())));
+        return Err(CliError::input(format!(
+            "the certificate ({}) does not belong to the key",
+            leaf.display_name()
+        )));
     }
     let mut signer = SoftwareSigner::new(key);
     if a.pss {
@@ -93,7 +101,11 @@ pub fn load_signer(a: &Args) -> CliResult<SoftwareSigner> {
 
 pub fn run(a: Args) -> CliResult<Exit> {
     if !a.detached && !a.attached {
-        let is_pdf = a.file.extension().map(|e| e.eq_ignore_ascii_case("pdf")).unwrap_or(false);
+        let is_pdf = a
+            .file
+            .extension()
+            .map(|e| e.eq_ignore_ascii_case("pdf"))
+            .unwrap_or(false);
         return Err(CliError::input(if is_pdf {
             "embedded PDF signatures (PAdES) are not available yet; use --detached for a .p7s signature"
         } else {
@@ -103,9 +115,13 @@ pub fn run(a: Args) -> CliResult<Exit> {
     let out = a.out.clone().unwrap_or_else(|| p7s_name(&a.file));
     inputs::check_new(&out, a.force)?;
     let signer = load_signer(&a)?;
-    let opts = SignOptions { signing_time: a.signing_time.then(signet_pki::time::now), ..Default::default() };
+    let opts = SignOptions {
+        signing_time: a.signing_time.then(signet_pki::time::now),
+        ..Default::default()
+    };
     let der = if a.detached {
-        let f = std::fs::File::open(&a.file).map_err(|e| CliError::input(format!("cannot open {}: {e}", a.file.display())))?;
+        let f = std::fs::File::open(&a.file)
+            .map_err(|e| CliError::input(format!("cannot open {}: {e}", a.file.display())))?;
         signet_cms::sign_detached_reader(std::io::BufReader::new(f), &signer, &opts)?
     } else {
         let content = inputs::read(&a.file, "file to sign")?;

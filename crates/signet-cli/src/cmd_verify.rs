@@ -64,10 +64,17 @@ pub fn run(a: Args) -> CliResult<Exit> {
     let report = match &a.signature {
         Some(sig_path) => {
             let sig = decode_signature(inputs::read(sig_path, "signature")?)?;
-            let f = std::fs::File::open(&a.file).map_err(|e| CliError::input(format!("cannot open {}: {e}", a.file.display())))?;
+            let f = std::fs::File::open(&a.file)
+                .map_err(|e| CliError::input(format!("cannot open {}: {e}", a.file.display())))?;
             let mut reader = std::io::BufReader::new(f);
             signet_cms::verify(
-                VerifyInput { cms: &sig, detached: Some(&mut reader), trust_anchors: &anchors, extra_certs: &extra, crls: &crls },
+                VerifyInput {
+                    cms: &sig,
+                    detached: Some(&mut reader),
+                    trust_anchors: &anchors,
+                    extra_certs: &extra,
+                    crls: &crls,
+                },
                 &opts,
             )
         }
@@ -77,7 +84,16 @@ pub fn run(a: Args) -> CliResult<Exit> {
                 return Err(CliError::input("PDF signature validation (PAdES) is not available yet"));
             }
             let sig = decode_signature(data)?;
-            signet_cms::verify(VerifyInput { cms: &sig, detached: None, trust_anchors: &anchors, extra_certs: &extra, crls: &crls }, &opts)
+            signet_cms::verify(
+                VerifyInput {
+                    cms: &sig,
+                    detached: None,
+                    trust_anchors: &anchors,
+                    extra_certs: &extra,
+                    crls: &crls,
+                },
+                &opts,
+            )
         }
     };
     // A file that is not a CMS structure at all is bad input, not an invalid signature.
@@ -85,11 +101,18 @@ pub fn run(a: Args) -> CliResult<Exit> {
         && sig.checks.len() == 1
         && sig.checks[0].id == "structure"
     {
-        return Err(CliError::input(format!("not a readable CMS signature: {}", sig.summary)));
+        return Err(CliError::input(format!(
+            "not a readable CMS signature: {}",
+            sig.summary
+        )));
     }
     match a.format {
         Format::Text => print!("{}", report.render_text()),
         Format::Json => println!("{}", report.render_json()),
     }
-    Ok(if report.indication == Indication::TotalPassed { Exit::Ok } else { Exit::Invalid })
+    Ok(if report.indication == Indication::TotalPassed {
+        Exit::Ok
+    } else {
+        Exit::Invalid
+    })
 }

@@ -23,11 +23,17 @@ pub struct CliError {
 impl CliError {
     /// Bad input or usage (exit 2).
     pub fn input(msg: impl std::fmt::Display) -> Self {
-        CliError { code: Exit::BadInput, message: one_line(&msg.to_string()) }
+        CliError {
+            code: Exit::BadInput,
+            message: one_line(&msg.to_string()),
+        }
     }
     /// Internal failure (exit 3).
     pub fn internal(msg: impl std::fmt::Display) -> Self {
-        CliError { code: Exit::Internal, message: one_line(&msg.to_string()) }
+        CliError {
+            code: Exit::Internal,
+            message: one_line(&msg.to_string()),
+        }
     }
 }
 

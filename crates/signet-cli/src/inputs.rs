@@ -11,12 +11,16 @@ pub const MAX_SMALL_FILE: u64 = 256 * 1024 * 1024;
 
 /// Reads a whole (bounded) file.
 pub fn read(path: &Path, what: &str) -> CliResult<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| CliError::input(format!("cannot open {what} {}: {e}", path.display())))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| CliError::input(format!("cannot open {what} {}: {e}", path.display())))?;
     if meta.is_dir() {
         return Err(CliError::input(format!("{what} {} is a directory", path.display())));
     }
     if meta.len() > MAX_SMALL_FILE {
-        return Err(CliError::input(format!("{what} {} is larger than 256 MiB", path.display())));
+        return Err(CliError::input(format!(
+            "{what} {} is larger than 256 MiB",
+            path.display()
+        )));
     }
     std::fs::read(path).map_err(|e| CliError::input(format!("cannot read {what} {}: {e}", path.display())))
 }
@@ -49,8 +53,13 @@ pub fn crls_from(paths: &[std::path::PathBuf]) -> CliResult<Vec<Crl>> {
 /// Writes a file atomically: to a temporary name beside it, fsync, then rename.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> CliResult<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| CliError::input(format!("{} is not a file name", path.display())))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::input(format!("{} is not a file name", path.display())))?;
     let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -60,7 +69,9 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> CliResult<()> {
         opts.mode(0o600);
     }
     let _ = private;
-    let mut f = opts.open(&tmp).map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+    let mut f = opts
+        .open(&tmp)
+        .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
     let res = f.write_all(data).and_then(|_| f.sync_all());
     if let Err(e) = res {
         let _ = std::fs::remove_file(&tmp);
@@ -75,7 +86,10 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> CliResult<()> {
 /// Refuses to overwrite an existing file unless forced.
 pub fn check_new(path: &Path, force: bool) -> CliResult<()> {
     if path.exists() && !force {
-        return Err(CliError::input(format!("{} already exists (use --force to overwrite)", path.display())));
+        return Err(CliError::input(format!(
+            "{} already exists (use --force to overwrite)",
+            path.display()
+        )));
     }
     Ok(())
 }

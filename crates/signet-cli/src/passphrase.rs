@@ -21,7 +21,9 @@ pub fn obtain(file: Option<&Path>, env_var: &str, prompt: &str, confirm: bool) -
         return non_empty(Zeroizing::new(v.into_bytes()));
     }
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::input(format!("a passphrase is needed: use --passphrase-file or set {env_var}")));
+        return Err(CliError::input(format!(
+            "a passphrase is needed: use --passphrase-file or set {env_var}"
+        )));
     }
     let first = Zeroizing::new(rpassword::prompt_password(format!("{prompt}: ")).map_err(CliError::input)?);
     if confirm {

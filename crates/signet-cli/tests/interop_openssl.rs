@@ -3,6 +3,13 @@
 //! `openssl req`/`openssl ca` and CRLs from `openssl ca -gencrl`; plus the e=3 signature
 //! forgery (security.md item 67) and SHA-1 (item 62).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs,
+    missing_docs
+)]
+
 mod common;
 use common::*;
 
@@ -42,8 +49,23 @@ fn openssl_ca(env: &Env) {
     env.write("crlnumber", b"01\n");
     std::fs::create_dir_all(env.path("newcerts")).unwrap();
     env.openssl_ok(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=OpenSSL Test CA/O=Interop", "-days", "60",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=OpenSSL Test CA/O=Interop",
+        "-days",
+        "60",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     ]);
 }
 
@@ -57,7 +79,22 @@ fn openssl_leaf(env: &Env, name: &str, newkey: &[&str]) {
     args.extend(["-subj", &subj]);
     args.extend(newkey);
     env.openssl_ok(&args);
-    env.openssl_ok(&["ca", "-batch", "-config", "ca.cnf", "-extensions", "leaf", "-keyfile", "ca.key", "-cert", "ca.crt", "-in", &csr, "-out", &crt]);
+    env.openssl_ok(&[
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-extensions",
+        "leaf",
+        "-keyfile",
+        "ca.key",
+        "-cert",
+        "ca.crt",
+        "-in",
+        &csr,
+        "-out",
+        &crt,
+    ]);
 }
 
 fn verify_json(env: &Env, args: &[&str]) -> (i32, (String, Option<String>), serde_json::Value) {
@@ -85,18 +122,33 @@ fn openssl_cms_sign_variants_verify() {
             ("detached-noattr", vec!["-outform", "DER", "-noattr"], false),
             ("detached-cades", vec!["-outform", "DER", "-cades"], false),
             ("attached-der", vec!["-outform", "DER", "-nodetach"], true),
-            ("attached-ber-stream", vec!["-outform", "DER", "-nodetach", "-stream"], true),
+            (
+                "attached-ber-stream",
+                vec!["-outform", "DER", "-nodetach", "-stream"],
+                true,
+            ),
             ("ber-stream-embeds-content", vec!["-outform", "DER", "-stream"], true),
             ("detached-pem", vec!["-outform", "PEM"], false),
             ("attached-noattr", vec!["-outform", "DER", "-nodetach", "-noattr"], true),
         ];
         for (name, flags, attached) in variants {
             let out = format!("{signer}-{name}.p7s");
-            let mut args = vec!["cms", "-sign", "-binary", "-in", "doc.txt", "-signer", &crt, "-inkey", &key, "-out", &out];
+            let mut args = vec![
+                "cms", "-sign", "-binary", "-in", "doc.txt", "-signer", &crt, "-inkey", &key, "-out", &out,
+            ];
             args.extend(flags.iter());
             env.openssl_ok(&args);
-            let (c, verdict, v) = if attached { verify_json(&env, &[&out]) } else { verify_json(&env, &["doc.txt", "--signature", &out]) };
-            assert_eq!((c, verdict.clone()), (0, ("TOTAL-PASSED".into(), None)), "{out}: {}", serde_json::to_string_pretty(&v).unwrap());
+            let (c, verdict, v) = if attached {
+                verify_json(&env, &[&out])
+            } else {
+                verify_json(&env, &["doc.txt", "--signature", &out])
+            };
+            assert_eq!(
+                (c, verdict.clone()),
+                (0, ("TOTAL-PASSED".into(), None)),
+                "{out}: {}",
+                serde_json::to_string_pretty(&v).unwrap()
+            );
             let level = v["signatures"][0]["level"].as_str();
             if name.contains("cades") {
                 assert_eq!(level, Some("CAdES-B-B"), "{out}");
@@ -124,20 +176,50 @@ fn two_signers_no_certs_and_sha1() {
     openssl_leaf(&env, "a", &["-newkey", "rsa:2048"]);
     openssl_leaf(&env, "b", &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     env.write("doc.txt", b"board resolution");
-    env.openssl_ok(&["cms", "-sign", "-binary", "-in", "doc.txt", "-signer", "a.crt", "-inkey", "a.key", "-signer", "b.crt", "-inkey", "b.key", "-outform", "DER", "-out", "two.p7s"]);
+    env.openssl_ok(&[
+        "cms", "-sign", "-binary", "-in", "doc.txt", "-signer", "a.crt", "-inkey", "a.key", "-signer", "b.crt",
+        "-inkey", "b.key", "-outform", "DER", "-out", "two.p7s",
+    ]);
     let (c, _, v) = verify_json(&env, &["doc.txt", "--signature", "two.p7s"]);
     assert_eq!(c, 0);
     assert_eq!(v["signatures"].as_array().unwrap().len(), 2);
     // -nocerts: the signer certificate has to be supplied.
-    env.openssl_ok(&["cms", "-sign", "-binary", "-nocerts", "-in", "doc.txt", "-signer", "a.crt", "-inkey", "a.key", "-outform", "DER", "-out", "nocerts.p7s"]);
+    env.openssl_ok(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-nocerts",
+        "-in",
+        "doc.txt",
+        "-signer",
+        "a.crt",
+        "-inkey",
+        "a.key",
+        "-outform",
+        "DER",
+        "-out",
+        "nocerts.p7s",
+    ]);
     let (c, verdict, _) = verify_json(&env, &["doc.txt", "--signature", "nocerts.p7s"]);
-    assert_eq!((c, verdict), (1, ("INDETERMINATE".into(), Some("NO_SIGNING_CERTIFICATE_FOUND".into()))));
+    assert_eq!(
+        (c, verdict),
+        (1, ("INDETERMINATE".into(), Some("NO_SIGNING_CERTIFICATE_FOUND".into())))
+    );
     let (c, _, _) = verify_json(&env, &["doc.txt", "--signature", "nocerts.p7s", "--cert", "a.crt"]);
     assert_eq!(c, 0);
     // Item 62: SHA-1 without proof of existence.
-    env.openssl_ok(&["cms", "-sign", "-md", "sha1", "-binary", "-in", "doc.txt", "-signer", "a.crt", "-inkey", "a.key", "-outform", "DER", "-out", "sha1.p7s"]);
+    env.openssl_ok(&[
+        "cms", "-sign", "-md", "sha1", "-binary", "-in", "doc.txt", "-signer", "a.crt", "-inkey", "a.key", "-outform",
+        "DER", "-out", "sha1.p7s",
+    ]);
     let (c, verdict, _) = verify_json(&env, &["doc.txt", "--signature", "sha1.p7s"]);
-    assert_eq!((c, verdict), (1, ("INDETERMINATE".into(), Some("CRYPTO_CONSTRAINTS_FAILURE_NO_POE".into()))));
+    assert_eq!(
+        (c, verdict),
+        (
+            1,
+            ("INDETERMINATE".into(), Some("CRYPTO_CONSTRAINTS_FAILURE_NO_POE".into()))
+        )
+    );
 }
 
 #[test]
@@ -148,16 +230,52 @@ fn openssl_ca_crls_revoke_and_clear() {
     openssl_leaf(&env, "bad", &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     env.write("doc.txt", b"order 9");
     for who in ["good", "bad"] {
-        env.openssl_ok(&["cms", "-sign", "-binary", "-in", "doc.txt", "-signer", &format!("{who}.crt"), "-inkey", &format!("{who}.key"), "-outform", "DER", "-out", &format!("{who}.p7s")]);
+        env.openssl_ok(&[
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            "doc.txt",
+            "-signer",
+            &format!("{who}.crt"),
+            "-inkey",
+            &format!("{who}.key"),
+            "-outform",
+            "DER",
+            "-out",
+            &format!("{who}.p7s"),
+        ]);
     }
-    env.openssl_ok(&["ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-revoke", "bad.crt", "-crl_reason", "keyCompromise"]);
-    env.openssl_ok(&["ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", "ca.crl"]);
+    env.openssl_ok(&[
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-keyfile",
+        "ca.key",
+        "-cert",
+        "ca.crt",
+        "-revoke",
+        "bad.crt",
+        "-crl_reason",
+        "keyCompromise",
+    ]);
+    env.openssl_ok(&[
+        "ca", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.crt", "-gencrl", "-out", "ca.crl",
+    ]);
     let (c, _, v) = verify_json(&env, &["doc.txt", "--signature", "good.p7s", "--crl", "ca.crl"]);
     assert_eq!(c, 0);
     assert!(v["signatures"][0]["checks"].to_string().contains("not revoked"));
     let (c, verdict, v) = verify_json(&env, &["doc.txt", "--signature", "bad.p7s", "--crl", "ca.crl"]);
-    assert_eq!((c, verdict), (1, ("INDETERMINATE".into(), Some("REVOKED_NO_POE".into()))));
-    assert!(v["signatures"][0]["summary"].as_str().unwrap().contains("key compromise"));
+    assert_eq!(
+        (c, verdict),
+        (1, ("INDETERMINATE".into(), Some("REVOKED_NO_POE".into())))
+    );
+    assert!(
+        v["signatures"][0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("key compromise")
+    );
     // The DER form of the CRL works too.
     env.openssl_ok(&["crl", "-in", "ca.crl", "-outform", "DER", "-out", "ca.crl.der"]);
     let (c, _, _) = verify_json(&env, &["doc.txt", "--signature", "bad.p7s", "--crl", "ca.crl.der"]);
@@ -168,11 +286,39 @@ fn openssl_ca_crls_revoke_and_clear() {
 fn explicit_curve_parameters_are_refused() {
     let env = Env::new();
     openssl_ca(&env);
-    env.openssl_ok(&["ecparam", "-name", "prime256v1", "-param_enc", "explicit", "-genkey", "-noout", "-out", "x.key"]);
+    env.openssl_ok(&[
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-param_enc",
+        "explicit",
+        "-genkey",
+        "-noout",
+        "-out",
+        "x.key",
+    ]);
     env.openssl_ok(&["req", "-new", "-key", "x.key", "-out", "x.csr", "-subj", "/CN=Explicit"]);
-    env.openssl_ok(&["ca", "-batch", "-config", "ca.cnf", "-extensions", "leaf", "-keyfile", "ca.key", "-cert", "ca.crt", "-in", "x.csr", "-out", "x.crt"]);
+    env.openssl_ok(&[
+        "ca",
+        "-batch",
+        "-config",
+        "ca.cnf",
+        "-extensions",
+        "leaf",
+        "-keyfile",
+        "ca.key",
+        "-cert",
+        "ca.crt",
+        "-in",
+        "x.csr",
+        "-out",
+        "x.crt",
+    ]);
     env.write("doc.txt", b"curveball");
-    env.openssl_ok(&["cms", "-sign", "-binary", "-in", "doc.txt", "-signer", "x.crt", "-inkey", "x.key", "-outform", "DER", "-out", "x.p7s"]);
+    env.openssl_ok(&[
+        "cms", "-sign", "-binary", "-in", "doc.txt", "-signer", "x.crt", "-inkey", "x.key", "-outform", "DER", "-out",
+        "x.p7s",
+    ]);
     let (c, verdict, v) = verify_json(&env, &["doc.txt", "--signature", "x.p7s"]);
     assert_eq!(c, 1, "{v}");
     assert_ne!(verdict.0, "TOTAL-PASSED");
@@ -186,7 +332,21 @@ fn rsa_e3_signature_forgery_is_rejected() {
     openssl_ca(&env);
     openssl_leaf(&env, "e3", &["-newkey", "rsa:2048", "-pkeyopt", "rsa_keygen_pubexp:3"]);
     env.write("doc.txt", b"pay 1 EUR");
-    env.openssl_ok(&["cms", "-sign", "-binary", "-in", "doc.txt", "-signer", "e3.crt", "-inkey", "e3.key", "-outform", "DER", "-out", "genuine.p7s"]);
+    env.openssl_ok(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-in",
+        "doc.txt",
+        "-signer",
+        "e3.crt",
+        "-inkey",
+        "e3.key",
+        "-outform",
+        "DER",
+        "-out",
+        "genuine.p7s",
+    ]);
     let (c, verdict, v) = verify_json(&env, &["doc.txt", "--signature", "genuine.p7s"]);
     assert_eq!((c, verdict.0.as_str()), (0, "TOTAL-PASSED"), "{v}");
 
@@ -215,7 +375,10 @@ while (s**3).to_bytes(k, 'big')[:len(prefix)] != prefix:
     s -= 1
 print(s.to_bytes(k, 'big').hex())
 "#;
-    let out = std::process::Command::new("python3").args(["-c", script, &hex::encode(&digest)]).output().unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &hex::encode(&digest)])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let forged = hex::decode(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
     assert_eq!(forged.len(), genuine_sig.len());
@@ -224,5 +387,8 @@ print(s.to_bytes(k, 'big').hex())
     forged_der[pos..pos + forged.len()].copy_from_slice(&forged);
     env.write("forged.p7s", &forged_der);
     let (c, verdict, _) = verify_json(&env, &["doc.txt", "--signature", "forged.p7s"]);
-    assert_eq!((c, verdict), (1, ("TOTAL-FAILED".into(), Some("SIG_CRYPTO_FAILURE".into()))));
+    assert_eq!(
+        (c, verdict),
+        (1, ("TOTAL-FAILED".into(), Some("SIG_CRYPTO_FAILURE".into())))
+    );
 }

@@ -24,7 +24,8 @@ pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new
 /// id-aa-CMSAlgorithmProtection (RFC 6211).
 pub const ID_AA_CMS_ALGORITHM_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.52");
 /// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
-pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 
 /// IssuerSerial (RFC 5035).
 #[derive(Clone, Debug, Sequence, PartialEq, Eq)]

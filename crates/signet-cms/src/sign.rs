@@ -4,7 +4,9 @@ use std::io::Read;
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use signet_crypto::{HashAlgorithm, SignatureAlgorithm, Signer};
@@ -28,12 +30,19 @@ pub struct SignOptions {
 
 impl Default for SignOptions {
     fn default() -> Self {
-        SignOptions { signing_time: None, include_chain: true, algorithm_protection: true }
+        SignOptions {
+            signing_time: None,
+            include_chain: true,
+            algorithm_protection: true,
+        }
     }
 }
 
 fn attr(oid: der::asn1::ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
-    Ok(Attribute { oid, values: SetOfVec::try_from(vec![value])? })
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
 }
 
 /// The digest algorithm used with a signature algorithm (SHA-512 for Ed25519, RFC 8419).
@@ -50,17 +59,30 @@ pub fn sign_detached_reader<R: Read>(reader: R, signer: &dyn Signer, opts: &Sign
 
 /// Builds SignedData over a content whose digest (with the signer's digest algorithm) is
 /// `digest`. With `attached = Some(content)` the content is encapsulated.
-pub fn sign_digest(digest: &[u8], attached: Option<&[u8]>, signer: &dyn Signer, opts: &SignOptions) -> Result<Vec<u8>, CmsError> {
+pub fn sign_digest(
+    digest: &[u8],
+    attached: Option<&[u8]>,
+    signer: &dyn Signer,
+    opts: &SignOptions,
+) -> Result<Vec<u8>, CmsError> {
     let chain = signer.certificate_chain();
-    let leaf_der = chain.first().ok_or_else(|| CmsError::Invalid("the signer has no certificate".into()))?;
+    let leaf_der = chain
+        .first()
+        .ok_or_else(|| CmsError::Invalid("the signer has no certificate".into()))?;
     let leaf = Certificate::from_der(leaf_der)?;
     if leaf.spki_der()? != signer.public_key_der()? {
-        return Err(CmsError::Invalid("the certificate does not belong to the signing key".into()));
+        return Err(CmsError::Invalid(
+            "the certificate does not belong to the signing key".into(),
+        ));
     }
     let sig_alg = signer.signature_algorithm();
     let hash = digest_for(sig_alg);
     if digest.len() != hash.output_len() {
-        return Err(CmsError::Invalid(format!("digest must be {} bytes for {}", hash.output_len(), hash.name())));
+        return Err(CmsError::Invalid(format!(
+            "digest must be {} bytes for {}",
+            hash.output_len(),
+            hash.name()
+        )));
     }
     let digest_alg = hash.algorithm_identifier();
     let sig_alg_id = sig_alg.algorithm_identifier()?;
@@ -83,7 +105,10 @@ pub fn sign_digest(digest: &[u8], attached: Option<&[u8]>, signer: &dyn Signer, 
         attr(ID_AA_SIGNING_CERTIFICATE_V2, Any::encode_from(&ess)?)?,
     ];
     if let Some(t) = opts.signing_time {
-        attrs.push(attr(ID_SIGNING_TIME, Any::encode_from(&signet_pki::time::to_x509(t)?)?)?);
+        attrs.push(attr(
+            ID_SIGNING_TIME,
+            Any::encode_from(&signet_pki::time::to_x509(t)?)?,
+        )?);
     }
     if opts.algorithm_protection {
         let p = CmsAlgorithmProtection {
@@ -110,7 +135,11 @@ pub fn sign_digest(digest: &[u8], attached: Option<&[u8]>, signer: &dyn Signer, 
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
-    let certs: Vec<&Vec<u8>> = if opts.include_chain { chain.iter().collect() } else { vec![leaf_der] };
+    let certs: Vec<&Vec<u8>> = if opts.include_chain {
+        chain.iter().collect()
+    } else {
+        vec![leaf_der]
+    };
     let mut choices = Vec::new();
     for c in certs {
         choices.push(CertificateChoices::Certificate(x509_cert::Certificate::from_der(c)?));
@@ -129,6 +158,9 @@ pub fn sign_digest(digest: &[u8], attached: Option<&[u8]>, signer: &dyn Signer, 
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
     };
-    let ci = ContentInfo { content_type: ID_SIGNED_DATA, content: Any::encode_from(&sd)? };
+    let ci = ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&sd)?,
+    };
     Ok(ci.to_der()?)
 }

@@ -61,7 +61,11 @@ pub struct VerifyOptions {
 impl VerifyOptions {
     /// Document-signing verification as of `time` with today's algorithm policy.
     pub fn new(time: UnixTime) -> Self {
-        VerifyOptions { time, algorithm_policy: AlgorithmPolicy::STRICT, purpose: Purpose::DocumentSigning }
+        VerifyOptions {
+            time,
+            algorithm_policy: AlgorithmPolicy::STRICT,
+            purpose: Purpose::DocumentSigning,
+        }
     }
 }
 
@@ -89,7 +93,10 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
         Err(e) => return format_failure(opts.time, format!("not a CMS ContentInfo: {e}")),
     };
     if ci.content_type != ID_SIGNED_DATA {
-        return format_failure(opts.time, format!("the CMS content type is {}, not signedData", ci.content_type));
+        return format_failure(
+            opts.time,
+            format!("the CMS content type is {}, not signedData", ci.content_type),
+        );
     }
     let sd: SignedData = match ci.content.decode_as() {
         Ok(sd) => sd,
@@ -130,14 +137,16 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
     };
     let detached_name = if attached.is_some() { "attached" } else { "detached" };
     if attached.is_some() && input.detached.is_some() {
-        return format_failure(opts.time, "the signature encapsulates its content, but a detached file was also given");
+        return format_failure(
+            opts.time,
+            "the signature encapsulates its content, but a detached file was also given",
+        );
     }
     let hashes: BTreeSet<HashAlgorithm> = sd
         .signer_infos
         .0
         .iter()
         .filter_map(|si| HashAlgorithm::from_oid(&si.digest_alg.oid))
-        
         .collect();
     let need_content = sd.signer_infos.0.iter().any(|si| si.signed_attrs.is_none());
     let content = match (attached, input.detached) {
@@ -148,7 +157,11 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
         },
         (None, None) => {
             let mut r = SignatureReport::new("CMS detached", opts.time);
-            r.fail("content", SubIndication::SIGNED_DATA_NOT_FOUND, "the signature is detached: give the signed file too");
+            r.fail(
+                "content",
+                SubIndication::SIGNED_DATA_NOT_FOUND,
+                "the signature is detached: give the signed file too",
+            );
             return ValidationReport::new(vec![r]);
         }
     };
@@ -160,9 +173,22 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
         .map(|si| {
             let mut r = SignatureReport::new(&format!("CMS {detached_name}"), opts.time);
             if normalised {
-                r.warn("encoding", "the signature is BER-encoded; it was normalised to DER for reading");
+                r.warn(
+                    "encoding",
+                    "the signature is BER-encoded; it was normalised to DER for reading",
+                );
             }
-            verify_signer(si, &sd, original, &content, &pool, &crls, input.trust_anchors, opts, &mut r);
+            verify_signer(
+                si,
+                &sd,
+                original,
+                &content,
+                &pool,
+                &crls,
+                input.trust_anchors,
+                opts,
+                &mut r,
+            );
             if let Some(level) = &r.level {
                 r.format = format!("CAdES {detached_name}");
                 let _ = level;
@@ -173,7 +199,6 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
     ValidationReport::new(reports)
 }
 
-
 struct ContentDigests {
     digests: Vec<(HashAlgorithm, Vec<u8>)>,
     bytes: Option<Vec<u8>>,
@@ -181,8 +206,14 @@ struct ContentDigests {
 
 impl ContentDigests {
     fn from_bytes(c: &[u8], hashes: &BTreeSet<HashAlgorithm>, keep: bool) -> Self {
-        let digests = hashes.iter().map(|h| (*h, signet_crypto::digest::hash(*h, c))).collect();
-        ContentDigests { digests, bytes: keep.then(|| c.to_vec()) }
+        let digests = hashes
+            .iter()
+            .map(|h| (*h, signet_crypto::digest::hash(*h, c)))
+            .collect();
+        ContentDigests {
+            digests,
+            bytes: keep.then(|| c.to_vec()),
+        }
     }
 
     fn from_reader(r: &mut dyn Read, hashes: &BTreeSet<HashAlgorithm>, keep: bool) -> Result<Self, String> {
@@ -237,7 +268,11 @@ fn find_signer<'c>(sid: &SignerIdentifier, pool: &'c [Certificate]) -> Vec<&'c C
 
 /// Hash algorithm identifiers are equal if the OID is and parameters are absent or NULL.
 fn same_digest_alg(a: &spki::AlgorithmIdentifierOwned, b: &spki::AlgorithmIdentifierOwned) -> bool {
-    let null_or_absent = |p: &Option<der::Any>| p.as_ref().map(|x| x.value().is_empty() && x.tag() == der::Tag::Null).unwrap_or(true);
+    let null_or_absent = |p: &Option<der::Any>| {
+        p.as_ref()
+            .map(|x| x.value().is_empty() && x.tag() == der::Tag::Null)
+            .unwrap_or(true)
+    };
     a.oid == b.oid && (a.parameters == b.parameters || (null_or_absent(&a.parameters) && null_or_absent(&b.parameters)))
 }
 
@@ -248,8 +283,12 @@ fn signature_algorithm(si: &SignerInfo, digest: HashAlgorithm) -> Result<Signatu
     } else if id.oid == rfc5912::ID_EC_PUBLIC_KEY {
         SignatureAlgorithm::Ecdsa(digest)
     } else {
-        SignatureAlgorithm::from_algorithm_identifier(id)
-            .map_err(|e| (SubIndication::CRYPTO_CONSTRAINTS_FAILURE, format!("signature algorithm: {e}")))?
+        SignatureAlgorithm::from_algorithm_identifier(id).map_err(|e| {
+            (
+                SubIndication::CRYPTO_CONSTRAINTS_FAILURE,
+                format!("signature algorithm: {e}"),
+            )
+        })?
     };
     match alg {
         SignatureAlgorithm::Ed25519 if digest != HashAlgorithm::Sha512 => Err((
@@ -259,7 +298,11 @@ fn signature_algorithm(si: &SignerInfo, digest: HashAlgorithm) -> Result<Signatu
         SignatureAlgorithm::Ed25519 => Ok(alg),
         _ if alg.hash() != digest => Err((
             SubIndication::FORMAT_FAILURE,
-            format!("algorithm confusion: the signature algorithm uses {} but the digest algorithm is {}", alg.hash().name(), digest.name()),
+            format!(
+                "algorithm confusion: the signature algorithm uses {} but the digest algorithm is {}",
+                alg.hash().name(),
+                digest.name()
+            ),
         )),
         _ => Ok(alg),
     }
@@ -279,12 +322,20 @@ fn verify_signer(
 ) {
     // Digest algorithm.
     let Some(digest_alg) = HashAlgorithm::from_oid(&si.digest_alg.oid) else {
-        r.fail("digest-algorithm", SubIndication::FORMAT_FAILURE, format!("unsupported digest algorithm {}", si.digest_alg.oid));
+        r.fail(
+            "digest-algorithm",
+            SubIndication::FORMAT_FAILURE,
+            format!("unsupported digest algorithm {}", si.digest_alg.oid),
+        );
         return;
     };
     r.digest_algorithm = Some(digest_alg.name().into());
     if digest_alg == HashAlgorithm::Sha1 && !opts.algorithm_policy.allow_sha1 {
-        r.fail("digest-algorithm", SubIndication::CRYPTO_CONSTRAINTS_FAILURE_NO_POE, "SHA-1 digests are no longer accepted and there is no proof the signature existed before SHA-1 was retired");
+        r.fail(
+            "digest-algorithm",
+            SubIndication::CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+            "SHA-1 digests are no longer accepted and there is no proof the signature existed before SHA-1 was retired",
+        );
     }
 
     // Signer certificate.
@@ -292,11 +343,19 @@ fn verify_signer(
     let signer = match candidates.as_slice() {
         [one] => *one,
         [] => {
-            r.fail("signer-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signer's certificate is neither in the signature nor among the supplied certificates (--cert)");
+            r.fail(
+                "signer-certificate",
+                SubIndication::NO_SIGNING_CERTIFICATE_FOUND,
+                "the signer's certificate is neither in the signature nor among the supplied certificates (--cert)",
+            );
             return;
         }
         _ => {
-            r.fail("signer-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signer identifier matches more than one certificate");
+            r.fail(
+                "signer-certificate",
+                SubIndication::NO_SIGNING_CERTIFICATE_FOUND,
+                "the signer identifier matches more than one certificate",
+            );
             return;
         }
     };
@@ -318,7 +377,11 @@ fn verify_signer(
     let message: Cow<[u8]> = match &si.signed_attrs {
         Some(attrs) => {
             let Ok(mut enc) = attrs.to_der() else {
-                r.fail("signed-attributes", SubIndication::FORMAT_FAILURE, "signed attributes cannot be encoded");
+                r.fail(
+                    "signed-attributes",
+                    SubIndication::FORMAT_FAILURE,
+                    "signed attributes cannot be encoded",
+                );
                 return;
             };
             enc[0] = 0xA0;
@@ -338,10 +401,17 @@ fn verify_signer(
         }
         None => {
             if sd.encap_content_info.econtent_type != ID_DATA {
-                r.fail("content-type", SubIndication::FORMAT_FAILURE, "without signed attributes the content type must be id-data (RFC 5652 §5.3)");
+                r.fail(
+                    "content-type",
+                    SubIndication::FORMAT_FAILURE,
+                    "without signed attributes the content type must be id-data (RFC 5652 §5.3)",
+                );
                 return;
             }
-            r.warn("signed-attributes", "no signed attributes: the signature covers the content directly (not CAdES)");
+            r.warn(
+                "signed-attributes",
+                "no signed attributes: the signature covers the content directly (not CAdES)",
+            );
             match &content.bytes {
                 Some(b) => Cow::Owned(b.clone()),
                 None => {
@@ -360,14 +430,35 @@ fn verify_signer(
             return;
         }
     };
-    match verify_signature(&spki, sig_alg, &message, si.signature.as_bytes(), &opts.algorithm_policy) {
-        Ok(()) => r.pass("signature", format!("{} signature verifies with the signer's {} key", sig_alg.name(), signer.key_description())),
+    match verify_signature(
+        &spki,
+        sig_alg,
+        &message,
+        si.signature.as_bytes(),
+        &opts.algorithm_policy,
+    ) {
+        Ok(()) => r.pass(
+            "signature",
+            format!(
+                "{} signature verifies with the signer's {} key",
+                sig_alg.name(),
+                signer.key_description()
+            ),
+        ),
         Err(VerifyError::BadSignature) => {
-            r.fail("signature", SubIndication::SIG_CRYPTO_FAILURE, "the signature value does not verify with the signer's public key");
+            r.fail(
+                "signature",
+                SubIndication::SIG_CRYPTO_FAILURE,
+                "the signature value does not verify with the signer's public key",
+            );
             return;
         }
         Err(VerifyError::KeyMismatch(m)) => {
-            r.fail("signature", SubIndication::SIG_CRYPTO_FAILURE, format!("algorithm confusion: {m}"));
+            r.fail(
+                "signature",
+                SubIndication::SIG_CRYPTO_FAILURE,
+                format!("algorithm confusion: {m}"),
+            );
             return;
         }
         Err(VerifyError::Weak(m)) => {
@@ -386,7 +477,11 @@ fn verify_signer(
 
     // Certificate path.
     if anchors.is_empty() {
-        r.fail("certificate-path", SubIndication::NO_CERTIFICATE_CHAIN_FOUND, "no trust anchor was given (--trust), so the signer cannot be trusted");
+        r.fail(
+            "certificate-path",
+            SubIndication::NO_CERTIFICATE_CHAIN_FOUND,
+            "no trust anchor was given (--trust), so the signer cannot be trusted",
+        );
         return;
     }
     let popts = PathOptions {
@@ -395,23 +490,40 @@ fn verify_signer(
         revocation: RevocationMode::RequireWhereSupplied,
         purpose: opts.purpose,
         max_intermediates: 8,
+        policy: Default::default(),
     };
     match Validator::new(anchors, pool, crls, &popts).validate(signer) {
         Ok(path) => {
             r.chain = path.certificates.iter().map(CertificateInfo::of).collect();
             let anchor = path.certificates.last().map(|c| c.display_name()).unwrap_or_default();
-            r.pass("certificate-path", format!("chain of {} certificate(s) to trust anchor {anchor}, valid at {}", path.certificates.len(), signet_pki::time::format(opts.time)));
+            r.pass(
+                "certificate-path",
+                format!(
+                    "chain of {} certificate(s) to trust anchor {anchor}, valid at {}",
+                    path.certificates.len(),
+                    signet_pki::time::format(opts.time)
+                ),
+            );
             for (i, st) in path.revocation.iter().enumerate() {
                 let who = path.certificates[i].display_name();
                 match st {
-                    RevocationStatus::Good { crl_this_update } => {
-                        r.pass("revocation", format!("{who}: not revoked (CRL of {})", signet_pki::time::format(*crl_this_update)))
-                    }
+                    RevocationStatus::Good { crl_this_update } => r.pass(
+                        "revocation",
+                        format!(
+                            "{who}: not revoked (CRL of {})",
+                            signet_pki::time::format(*crl_this_update)
+                        ),
+                    ),
                     RevocationStatus::RevokedLater(rev) => r.warn(
                         "revocation",
-                        format!("{who}: revoked at {}, after the validation time", signet_pki::time::format(rev.time)),
+                        format!(
+                            "{who}: revoked at {}, after the validation time",
+                            signet_pki::time::format(rev.time)
+                        ),
                     ),
-                    RevocationStatus::Unknown(why) => r.warn("revocation", format!("{who}: revocation not checked: {why}")),
+                    RevocationStatus::Unknown(why) => {
+                        r.warn("revocation", format!("{who}: revocation not checked: {why}"))
+                    }
                     RevocationStatus::NotChecked => r.skip("revocation", format!("{who}: not checked")),
                 }
             }
@@ -438,7 +550,11 @@ fn check_attributes(
     let mut seen: Vec<ObjectIdentifier> = Vec::new();
     for a in attrs.iter() {
         if seen.contains(&a.oid) {
-            r.fail("signed-attributes", SubIndication::FORMAT_FAILURE, format!("attribute {} appears more than once", a.oid));
+            r.fail(
+                "signed-attributes",
+                SubIndication::FORMAT_FAILURE,
+                format!("attribute {} appears more than once", a.oid),
+            );
             return false;
         }
         seen.push(a.oid);
@@ -453,18 +569,35 @@ fn check_attributes(
     // content-type
     match single(ID_CONTENT_TYPE) {
         Ok(Some(v)) => match v.decode_as::<ObjectIdentifier>() {
-            Ok(ct) if ct == sd.encap_content_info.econtent_type => r.pass("content-type", "content-type matches the encapsulated content type"),
+            Ok(ct) if ct == sd.encap_content_info.econtent_type => {
+                r.pass("content-type", "content-type matches the encapsulated content type")
+            }
             Ok(ct) => {
-                r.fail("content-type", SubIndication::FORMAT_FAILURE, format!("content-type attribute {ct} differs from the encapsulated content type {}", sd.encap_content_info.econtent_type));
+                r.fail(
+                    "content-type",
+                    SubIndication::FORMAT_FAILURE,
+                    format!(
+                        "content-type attribute {ct} differs from the encapsulated content type {}",
+                        sd.encap_content_info.econtent_type
+                    ),
+                );
                 return false;
             }
             Err(_) => {
-                r.fail("content-type", SubIndication::FORMAT_FAILURE, "content-type attribute is not an OID");
+                r.fail(
+                    "content-type",
+                    SubIndication::FORMAT_FAILURE,
+                    "content-type attribute is not an OID",
+                );
                 return false;
             }
         },
         Ok(None) => {
-            r.fail("content-type", SubIndication::FORMAT_FAILURE, "the content-type signed attribute is missing (RFC 5652 §5.3)");
+            r.fail(
+                "content-type",
+                SubIndication::FORMAT_FAILURE,
+                "the content-type signed attribute is missing (RFC 5652 §5.3)",
+            );
             return false;
         }
         Err(m) => {
@@ -476,18 +609,33 @@ fn check_attributes(
     let expected = content.digest(digest_alg).unwrap_or_default();
     match single(ID_MESSAGE_DIGEST) {
         Ok(Some(v)) => match v.decode_as::<OctetString>() {
-            Ok(d) if d.as_bytes() == expected => r.pass("message-digest", format!("{} of the content matches the signed message-digest", digest_alg.name())),
+            Ok(d) if d.as_bytes() == expected => r.pass(
+                "message-digest",
+                format!("{} of the content matches the signed message-digest", digest_alg.name()),
+            ),
             Ok(_) => {
-                r.fail("message-digest", SubIndication::HASH_FAILURE, "the content was changed after signing: its digest does not match the signed message-digest");
+                r.fail(
+                    "message-digest",
+                    SubIndication::HASH_FAILURE,
+                    "the content was changed after signing: its digest does not match the signed message-digest",
+                );
                 return false;
             }
             Err(_) => {
-                r.fail("message-digest", SubIndication::FORMAT_FAILURE, "message-digest is not an OCTET STRING");
+                r.fail(
+                    "message-digest",
+                    SubIndication::FORMAT_FAILURE,
+                    "message-digest is not an OCTET STRING",
+                );
                 return false;
             }
         },
         Ok(None) => {
-            r.fail("message-digest", SubIndication::FORMAT_FAILURE, "the message-digest signed attribute is missing");
+            r.fail(
+                "message-digest",
+                SubIndication::FORMAT_FAILURE,
+                "the message-digest signed attribute is missing",
+            );
             return false;
         }
         Err(m) => {
@@ -500,7 +648,11 @@ fn check_attributes(
         Ok(Some(v)) => match v.decode_as::<x509_cert::time::Time>() {
             Ok(t) => r.claimed_signing_time = Some(signet_pki::time::format(signet_pki::time::from_x509(&t))),
             Err(_) => {
-                r.fail("signing-time", SubIndication::FORMAT_FAILURE, "signing-time is not a Time");
+                r.fail(
+                    "signing-time",
+                    SubIndication::FORMAT_FAILURE,
+                    "signing-time is not a Time",
+                );
                 return false;
             }
         },
@@ -514,15 +666,30 @@ fn check_attributes(
     match single(ID_AA_CMS_ALGORITHM_PROTECTION) {
         Ok(Some(v)) => match v.decode_as::<CmsAlgorithmProtection>() {
             Ok(p) => {
-                let sig_ok = p.signature_algorithm.as_ref().map(|s| *s == si.signature_algorithm).unwrap_or(false);
+                let sig_ok = p
+                    .signature_algorithm
+                    .as_ref()
+                    .map(|s| *s == si.signature_algorithm)
+                    .unwrap_or(false);
                 if !same_digest_alg(&p.digest_algorithm, &si.digest_alg) || !sig_ok {
-                    r.fail("algorithm-protection", SubIndication::FORMAT_FAILURE, "CMSAlgorithmProtection names other algorithms than the SignerInfo (RFC 6211)");
+                    r.fail(
+                        "algorithm-protection",
+                        SubIndication::FORMAT_FAILURE,
+                        "CMSAlgorithmProtection names other algorithms than the SignerInfo (RFC 6211)",
+                    );
                     return false;
                 }
-                r.pass("algorithm-protection", "CMSAlgorithmProtection matches the SignerInfo algorithms");
+                r.pass(
+                    "algorithm-protection",
+                    "CMSAlgorithmProtection matches the SignerInfo algorithms",
+                );
             }
             Err(_) => {
-                r.fail("algorithm-protection", SubIndication::FORMAT_FAILURE, "malformed CMSAlgorithmProtection");
+                r.fail(
+                    "algorithm-protection",
+                    SubIndication::FORMAT_FAILURE,
+                    "malformed CMSAlgorithmProtection",
+                );
                 return false;
             }
         },
@@ -548,20 +715,36 @@ fn check_attributes(
                     Some(a) => HashAlgorithm::from_oid(&a.oid),
                 };
                 let Some(h) = h else {
-                    r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, "unsupported hash in signing-certificate-v2");
+                    r.fail(
+                        "signing-certificate",
+                        SubIndication::FORMAT_FAILURE,
+                        "unsupported hash in signing-certificate-v2",
+                    );
                     return false;
                 };
                 (h, id.cert_hash.as_bytes().to_vec(), id.issuer_serial.clone())
             }
             _ => {
-                r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, "malformed signing-certificate-v2");
+                r.fail(
+                    "signing-certificate",
+                    SubIndication::FORMAT_FAILURE,
+                    "malformed signing-certificate-v2",
+                );
                 return false;
             }
         },
         (Ok(None), Ok(Some(v))) => match v.decode_as::<SigningCertificate>() {
-            Ok(sc) if !sc.certs.is_empty() => (HashAlgorithm::Sha1, sc.certs[0].cert_hash.as_bytes().to_vec(), sc.certs[0].issuer_serial.clone()),
+            Ok(sc) if !sc.certs.is_empty() => (
+                HashAlgorithm::Sha1,
+                sc.certs[0].cert_hash.as_bytes().to_vec(),
+                sc.certs[0].issuer_serial.clone(),
+            ),
             _ => {
-                r.fail("signing-certificate", SubIndication::FORMAT_FAILURE, "malformed signing-certificate");
+                r.fail(
+                    "signing-certificate",
+                    SubIndication::FORMAT_FAILURE,
+                    "malformed signing-certificate",
+                );
                 return false;
             }
         },
@@ -571,17 +754,31 @@ fn check_attributes(
         }
     };
     if signet_crypto::digest::hash(hash_alg, signer.der()) != cert_hash {
-        r.fail("signing-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signing-certificate attribute names a different certificate than the one identified as signer");
+        r.fail(
+            "signing-certificate",
+            SubIndication::NO_SIGNING_CERTIFICATE_FOUND,
+            "the signing-certificate attribute names a different certificate than the one identified as signer",
+        );
         return false;
     }
     if let Some(is) = issuer_serial {
-        let issuer_ok = is.issuer.iter().any(|g| matches!(g, GeneralName::DirectoryName(n) if name::names_match(n, signer.issuer())));
+        let issuer_ok = is
+            .issuer
+            .iter()
+            .any(|g| matches!(g, GeneralName::DirectoryName(n) if name::names_match(n, signer.issuer())));
         if !issuer_ok || is.serial_number.as_bytes() != signer.serial() {
-            r.fail("signing-certificate", SubIndication::NO_SIGNING_CERTIFICATE_FOUND, "the signing-certificate attribute's issuer/serial does not match the signer's certificate");
+            r.fail(
+                "signing-certificate",
+                SubIndication::NO_SIGNING_CERTIFICATE_FOUND,
+                "the signing-certificate attribute's issuer/serial does not match the signer's certificate",
+            );
             return false;
         }
     }
     *has_ess = true;
-    r.pass("signing-certificate", format!("the signed {} hash binds the signer's certificate", hash_alg.name()));
+    r.pass(
+        "signing-certificate",
+        format!("the signed {} hash binds the signer's certificate", hash_alg.name()),
+    );
     true
 }

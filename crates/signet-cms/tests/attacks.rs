@@ -2,6 +2,13 @@
 //! requires. Structures are assembled from raw DER so that every attack is signed properly and
 //! only the rule under test can catch it; `raw_baseline_passes` proves the assembler is sound.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs,
+    missing_docs
+)]
+
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use der::Encode;
@@ -27,13 +34,37 @@ struct Fx {
 
 fn fixture(alg: KeyAlgorithm) -> Fx {
     let root_key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
-    let n = |cn: &str| SubjectSpec { common_name: cn.into(), ..Default::default() }.to_name().unwrap();
-    let t = Template::new(n("Root"), root_key.public_key_der().unwrap(), Profile::RootCa { path_len: None }, now() - 3600, now() + 86_400 * 30);
+    let n = |cn: &str| {
+        SubjectSpec {
+            common_name: cn.into(),
+            ..Default::default()
+        }
+        .to_name()
+        .unwrap()
+    };
+    let t = Template::new(
+        n("Root"),
+        root_key.public_key_der().unwrap(),
+        Profile::RootCa { path_len: None },
+        now() - 3600,
+        now() + 86_400 * 30,
+    );
     let root = issue::issue(&t, None, &root_key).unwrap();
     let key = SoftwareSigner::new(PrivateKey::generate(alg).unwrap());
-    let t = Template::new(n("Signer"), key.public_key_der().unwrap(), Profile::Signer, now() - 3600, now() + 86_400 * 10);
+    let t = Template::new(
+        n("Signer"),
+        key.public_key_der().unwrap(),
+        Profile::Signer,
+        now() - 3600,
+        now() + 86_400 * 10,
+    );
     let leaf = issue::issue(&t, Some(&root), &root_key).unwrap();
-    Fx { root, root_key, leaf, key }
+    Fx {
+        root,
+        root_key,
+        leaf,
+        key,
+    }
 }
 
 // ---- raw DER assembly ----
@@ -63,7 +94,11 @@ fn attribute(o: ObjectIdentifier, values: &[Vec<u8>]) -> Vec<u8> {
     seq(&[oid(o), set(values)])
 }
 fn alg_id(o: ObjectIdentifier, null: bool) -> Vec<u8> {
-    if null { seq(&[oid(o), vec![0x05, 0x00]]) } else { seq(&[oid(o)]) }
+    if null {
+        seq(&[oid(o), vec![0x05, 0x00]])
+    } else {
+        seq(&[oid(o)])
+    }
 }
 
 fn ess_v2(cert: &Certificate) -> Vec<u8> {
@@ -99,7 +134,14 @@ fn standard(fx: &Fx, content: &[u8]) -> Raw {
         attribute(ID_AA_CMS_ALGORITHM_PROTECTION, &[algprot(&digest_alg, &sig_alg)]),
     ];
     let sid = seq(&[fx.leaf.issuer().to_der().unwrap(), tlv(0x02, fx.leaf.serial())]);
-    Raw { attrs, digest_alg, sig_alg, certs: vec![fx.leaf.der().to_vec()], sid, econtent_type: ID_DATA }
+    Raw {
+        attrs,
+        digest_alg,
+        sig_alg,
+        certs: vec![fx.leaf.der().to_vec()],
+        sid,
+        econtent_type: ID_DATA,
+    }
 }
 
 fn sorted_set(attrs: &[Vec<u8>]) -> Vec<u8> {
@@ -113,8 +155,19 @@ fn sorted_set(attrs: &[Vec<u8>]) -> Vec<u8> {
 fn assemble(r: &Raw, embedded_attrs: &[u8], signature: &[u8]) -> Vec<u8> {
     let mut a0 = embedded_attrs.to_vec();
     a0[0] = 0xA0;
-    let si = seq(&[tlv(0x02, &[1]), r.sid.clone(), r.digest_alg.clone(), a0, r.sig_alg.clone(), octets(signature)]);
-    let mut parts = vec![tlv(0x02, &[1]), set(&[r.digest_alg.clone()]), seq(&[oid(r.econtent_type)])];
+    let si = seq(&[
+        tlv(0x02, &[1]),
+        r.sid.clone(),
+        r.digest_alg.clone(),
+        a0,
+        r.sig_alg.clone(),
+        octets(signature),
+    ]);
+    let mut parts = vec![
+        tlv(0x02, &[1]),
+        set(std::slice::from_ref(&r.digest_alg)),
+        seq(&[oid(r.econtent_type)]),
+    ];
     if !r.certs.is_empty() {
         parts.push(tlv(0xA0, &cat(&r.certs)));
     }
@@ -133,7 +186,16 @@ fn build(fx: &Fx, r: &Raw) -> Vec<u8> {
 fn check(fx: &Fx, cms: &[u8], content: &[u8], extra: &[Certificate]) -> ValidationReport {
     let mut c = content;
     let anchors = vec![fx.root.clone()];
-    verify(VerifyInput { cms, detached: Some(&mut c), trust_anchors: &anchors, extra_certs: extra, crls: &[] }, &VerifyOptions::new(now()))
+    verify(
+        VerifyInput {
+            cms,
+            detached: Some(&mut c),
+            trust_anchors: &anchors,
+            extra_certs: extra,
+            crls: &[],
+        },
+        &VerifyOptions::new(now()),
+    )
 }
 
 fn verdict(r: &ValidationReport) -> (Indication, Option<SubIndication>) {
@@ -142,7 +204,10 @@ fn verdict(r: &ValidationReport) -> (Indication, Option<SubIndication>) {
 }
 
 fn check_passed(r: &ValidationReport, id: &str) -> bool {
-    r.signatures[0].checks.iter().any(|c| c.id == id && c.status == CheckStatus::Passed)
+    r.signatures[0]
+        .checks
+        .iter()
+        .any(|c| c.id == id && c.status == CheckStatus::Passed)
 }
 
 #[test]
@@ -151,7 +216,12 @@ fn raw_baseline_passes() {
         let fx = fixture(alg);
         let cms = build(&fx, &standard(&fx, CONTENT));
         let r = check(&fx, &cms, CONTENT, &[]);
-        assert_eq!(verdict(&r), (Indication::TotalPassed, None), "{alg:?}\n{}", r.render_text());
+        assert_eq!(
+            verdict(&r),
+            (Indication::TotalPassed, None),
+            "{alg:?}\n{}",
+            r.render_text()
+        );
         assert_eq!(r.signatures[0].level.as_deref(), Some("CAdES-B-B"));
     }
 }
@@ -167,7 +237,10 @@ fn library_signature_passes_and_survives_only_unchanged_content() {
     })
     .with_chain(vec![fx.leaf.der().to_vec(), fx.root.der().to_vec()]);
     let cms = signet_cms::sign_detached_reader(CONTENT, &s, &Default::default()).unwrap();
-    assert_eq!(verdict(&check(&fx, &cms, CONTENT, &[])), (Indication::TotalPassed, None));
+    assert_eq!(
+        verdict(&check(&fx, &cms, CONTENT, &[])),
+        (Indication::TotalPassed, None)
+    );
 }
 
 #[test]
@@ -176,12 +249,19 @@ fn item53_changed_content_is_hash_failure() {
     let cms = build(&fx, &standard(&fx, CONTENT));
     let mut tampered = CONTENT.to_vec();
     tampered[20] ^= 0x01;
-    assert_eq!(verdict(&check(&fx, &cms, &tampered, &[])), (Indication::TotalFailed, Some(SubIndication::HASH_FAILURE)));
+    assert_eq!(
+        verdict(&check(&fx, &cms, &tampered, &[])),
+        (Indication::TotalFailed, Some(SubIndication::HASH_FAILURE))
+    );
     // Every single-bit flip anywhere in the content is caught.
     for i in 0..CONTENT.len() {
         let mut t = CONTENT.to_vec();
         t[i] ^= 1 << (i % 8);
-        assert_eq!(verdict(&check(&fx, &cms, &t, &[])).1, Some(SubIndication::HASH_FAILURE), "byte {i}");
+        assert_eq!(
+            verdict(&check(&fx, &cms, &t, &[])).1,
+            Some(SubIndication::HASH_FAILURE),
+            "byte {i}"
+        );
     }
 }
 
@@ -195,7 +275,11 @@ fn item54_flipped_signature_bit_is_sig_crypto_failure() {
         let mid = sig.len() / 2;
         sig[mid] ^= 0x10;
         let rep = check(&fx, &assemble(&r, &s, &sig), CONTENT, &[]);
-        assert_eq!(verdict(&rep), (Indication::TotalFailed, Some(SubIndication::SIG_CRYPTO_FAILURE)), "{alg:?}");
+        assert_eq!(
+            verdict(&rep),
+            (Indication::TotalFailed, Some(SubIndication::SIG_CRYPTO_FAILURE)),
+            "{alg:?}"
+        );
         assert!(check_passed(&rep, "message-digest"), "intact but not valid");
     }
 }
@@ -208,13 +292,22 @@ fn item55_tampered_signed_attributes_are_intact_but_invalid() {
     let sig = fx.key.sign(&signed).unwrap();
     // (a) delete CMSAlgorithmProtection; (b) add a signing-time; both without re-signing.
     let mut fewer = r.attrs.clone();
-    fewer.retain(|a| !a.windows(oid(ID_AA_CMS_ALGORITHM_PROTECTION).len()).any(|w| w == oid(ID_AA_CMS_ALGORITHM_PROTECTION)));
+    fewer.retain(|a| {
+        !a.windows(oid(ID_AA_CMS_ALGORITHM_PROTECTION).len())
+            .any(|w| w == oid(ID_AA_CMS_ALGORITHM_PROTECTION))
+    });
     assert_eq!(fewer.len(), 3);
     let mut more = r.attrs.clone();
-    more.push(attribute(ID_SIGNING_TIME, &[signet_pki::time::to_x509(now()).unwrap().to_der().unwrap()]));
+    more.push(attribute(
+        ID_SIGNING_TIME,
+        &[signet_pki::time::to_x509(now()).unwrap().to_der().unwrap()],
+    ));
     for attrs in [fewer, more] {
         let rep = check(&fx, &assemble(&r, &sorted_set(&attrs), &sig), CONTENT, &[]);
-        assert_eq!(verdict(&rep), (Indication::TotalFailed, Some(SubIndication::SIG_CRYPTO_FAILURE)));
+        assert_eq!(
+            verdict(&rep),
+            (Indication::TotalFailed, Some(SubIndication::SIG_CRYPTO_FAILURE))
+        );
         assert!(check_passed(&rep, "message-digest"));
     }
 }
@@ -233,7 +326,12 @@ fn without(attrs: &[Vec<u8>], o: ObjectIdentifier) -> Vec<Vec<u8>> {
 
 fn format_failure(fx: &Fx, r: &Raw) {
     let rep = check(fx, &build(fx, r), CONTENT, &[]);
-    assert_eq!(verdict(&rep), (Indication::TotalFailed, Some(SubIndication::FORMAT_FAILURE)), "{}", rep.render_text());
+    assert_eq!(
+        verdict(&rep),
+        (Indication::TotalFailed, Some(SubIndication::FORMAT_FAILURE)),
+        "{}",
+        rep.render_text()
+    );
 }
 
 #[test]
@@ -251,12 +349,16 @@ fn item56_content_type_rules() {
     // two values
     let mut r = standard(&fx, CONTENT);
     r.attrs = without(&r.attrs, ID_CONTENT_TYPE);
-    r.attrs.push(attribute(ID_CONTENT_TYPE, &[oid(ID_DATA), oid(ID_SIGNED_DATA)]));
+    r.attrs
+        .push(attribute(ID_CONTENT_TYPE, &[oid(ID_DATA), oid(ID_SIGNED_DATA)]));
     format_failure(&fx, &r);
     // wrong content type (envelopedData) for id-data content
     let mut r = standard(&fx, CONTENT);
     r.attrs = without(&r.attrs, ID_CONTENT_TYPE);
-    r.attrs.push(attribute(ID_CONTENT_TYPE, &[oid(ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3"))]));
+    r.attrs.push(attribute(
+        ID_CONTENT_TYPE,
+        &[oid(ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3"))],
+    ));
     format_failure(&fx, &r);
 }
 
@@ -269,7 +371,8 @@ fn item57_message_digest_rules() {
     let mut r = standard(&fx, CONTENT);
     r.attrs = without(&r.attrs, ID_MESSAGE_DIGEST);
     let d = digest::hash(HashAlgorithm::Sha256, CONTENT);
-    r.attrs.push(attribute(ID_MESSAGE_DIGEST, &[octets(&d), octets(&[0u8; 32])]));
+    r.attrs
+        .push(attribute(ID_MESSAGE_DIGEST, &[octets(&d), octets(&[0u8; 32])]));
     format_failure(&fx, &r);
 }
 
@@ -277,21 +380,39 @@ fn item57_message_digest_rules() {
 fn item58_ess_naming_another_certificate_is_no_signing_certificate_found() {
     let fx = fixture(KeyAlgorithm::EcdsaP256);
     // A second certificate for the same key (a substitution attack's raw material).
-    let n = SubjectSpec { common_name: "Signer (other cert)".into(), ..Default::default() }.to_name().unwrap();
-    let t = Template::new(n, fx.key.public_key_der().unwrap(), Profile::Signer, now() - 3600, now() + 86_400);
+    let n = SubjectSpec {
+        common_name: "Signer (other cert)".into(),
+        ..Default::default()
+    }
+    .to_name()
+    .unwrap();
+    let t = Template::new(
+        n,
+        fx.key.public_key_der().unwrap(),
+        Profile::Signer,
+        now() - 3600,
+        now() + 86_400,
+    );
     let other = issue::issue(&t, Some(&fx.root), &fx.root_key).unwrap();
     let mut r = standard(&fx, CONTENT);
     r.attrs = without(&r.attrs, ID_AA_SIGNING_CERTIFICATE_V2);
     r.attrs.push(attribute(ID_AA_SIGNING_CERTIFICATE_V2, &[ess_v2(&other)]));
     let rep = check(&fx, &build(&fx, &r), CONTENT, &[]);
-    assert_eq!(verdict(&rep), (Indication::Indeterminate, Some(SubIndication::NO_SIGNING_CERTIFICATE_FOUND)));
+    assert_eq!(
+        verdict(&rep),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::NO_SIGNING_CERTIFICATE_FOUND)
+        )
+    );
 }
 
 #[test]
 fn item59_duplicated_ess_attribute_is_format_failure() {
     let fx = fixture(KeyAlgorithm::EcdsaP256);
     let mut r = standard(&fx, CONTENT);
-    r.attrs.push(attribute(ID_AA_SIGNING_CERTIFICATE_V2, &[ess_v2(&fx.root)]));
+    r.attrs
+        .push(attribute(ID_AA_SIGNING_CERTIFICATE_V2, &[ess_v2(&fx.root)]));
     format_failure(&fx, &r);
 }
 
@@ -301,7 +422,10 @@ fn item60_algorithm_protection_mismatch_is_format_failure() {
     let mut r = standard(&fx, CONTENT);
     r.attrs = without(&r.attrs, ID_AA_CMS_ALGORITHM_PROTECTION);
     let sha1_rsa = alg_id(rfc5912::SHA_1_WITH_RSA_ENCRYPTION, true);
-    r.attrs.push(attribute(ID_AA_CMS_ALGORITHM_PROTECTION, &[algprot(&alg_id(HashAlgorithm::Sha1.oid(), false), &sha1_rsa)]));
+    r.attrs.push(attribute(
+        ID_AA_CMS_ALGORITHM_PROTECTION,
+        &[algprot(&alg_id(HashAlgorithm::Sha1.oid(), false), &sha1_rsa)],
+    ));
     format_failure(&fx, &r);
 }
 
@@ -313,22 +437,37 @@ fn item61_algorithm_confusion() {
     r.digest_alg = alg_id(HashAlgorithm::Sha512.oid(), false);
     r.attrs = without(&r.attrs, ID_MESSAGE_DIGEST);
     r.attrs = without(&r.attrs, ID_AA_CMS_ALGORITHM_PROTECTION);
-    r.attrs.push(attribute(ID_MESSAGE_DIGEST, &[octets(&digest::hash(HashAlgorithm::Sha512, CONTENT))]));
+    r.attrs.push(attribute(
+        ID_MESSAGE_DIGEST,
+        &[octets(&digest::hash(HashAlgorithm::Sha512, CONTENT))],
+    ));
     format_failure(&fx, &r);
     // An ECDSA key with an RSA signature algorithm identifier.
     let fx = fixture(KeyAlgorithm::EcdsaP256);
     let mut r = standard(&fx, CONTENT);
-    r.sig_alg = SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256).algorithm_identifier().unwrap().to_der().unwrap();
+    r.sig_alg = SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256)
+        .algorithm_identifier()
+        .unwrap()
+        .to_der()
+        .unwrap();
     r.attrs = without(&r.attrs, ID_AA_CMS_ALGORITHM_PROTECTION);
     let rep = check(&fx, &build(&fx, &r), CONTENT, &[]);
-    assert_eq!(verdict(&rep), (Indication::TotalFailed, Some(SubIndication::SIG_CRYPTO_FAILURE)), "{}", rep.render_text());
+    assert_eq!(
+        verdict(&rep),
+        (Indication::TotalFailed, Some(SubIndication::SIG_CRYPTO_FAILURE)),
+        "{}",
+        rep.render_text()
+    );
     // Ed25519 must use SHA-512 (RFC 8419).
     let fx = fixture(KeyAlgorithm::Ed25519);
     let mut r = standard(&fx, CONTENT);
     r.digest_alg = alg_id(HashAlgorithm::Sha256.oid(), false);
     r.attrs = without(&r.attrs, ID_MESSAGE_DIGEST);
     r.attrs = without(&r.attrs, ID_AA_CMS_ALGORITHM_PROTECTION);
-    r.attrs.push(attribute(ID_MESSAGE_DIGEST, &[octets(&digest::hash(HashAlgorithm::Sha256, CONTENT))]));
+    r.attrs.push(attribute(
+        ID_MESSAGE_DIGEST,
+        &[octets(&digest::hash(HashAlgorithm::Sha256, CONTENT))],
+    ));
     format_failure(&fx, &r);
 }
 
@@ -338,19 +477,45 @@ fn item64_signer_certificate_missing_or_ambiguous() {
     let mut r = standard(&fx, CONTENT);
     r.certs.clear();
     let cms = build(&fx, &r);
-    assert_eq!(verdict(&check(&fx, &cms, CONTENT, &[])), (Indication::Indeterminate, Some(SubIndication::NO_SIGNING_CERTIFICATE_FOUND)));
+    assert_eq!(
+        verdict(&check(&fx, &cms, CONTENT, &[])),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::NO_SIGNING_CERTIFICATE_FOUND)
+        )
+    );
     // Supplying the certificate separately resolves it.
-    assert_eq!(verdict(&check(&fx, &cms, CONTENT, &[fx.leaf.clone()])), (Indication::TotalPassed, None));
+    assert_eq!(
+        verdict(&check(&fx, &cms, CONTENT, std::slice::from_ref(&fx.leaf))),
+        (Indication::TotalPassed, None)
+    );
     // Two different certificates with the signer's issuer and serial.
     let k2 = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
-    let n = SubjectSpec { common_name: "Twin".into(), ..Default::default() }.to_name().unwrap();
-    let mut t = Template::new(n, k2.public_key_der().unwrap(), Profile::Signer, now() - 3600, now() + 86_400);
+    let n = SubjectSpec {
+        common_name: "Twin".into(),
+        ..Default::default()
+    }
+    .to_name()
+    .unwrap();
+    let mut t = Template::new(
+        n,
+        k2.public_key_der().unwrap(),
+        Profile::Signer,
+        now() - 3600,
+        now() + 86_400,
+    );
     t.serial = Some(fx.leaf.serial().to_vec());
     let twin = issue::issue(&t, Some(&fx.root), &fx.root_key).unwrap();
     let mut r = standard(&fx, CONTENT);
     r.certs.push(twin.der().to_vec());
     let rep = check(&fx, &build(&fx, &r), CONTENT, &[]);
-    assert_eq!(verdict(&rep), (Indication::Indeterminate, Some(SubIndication::NO_SIGNING_CERTIFICATE_FOUND)));
+    assert_eq!(
+        verdict(&rep),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::NO_SIGNING_CERTIFICATE_FOUND)
+        )
+    );
 }
 
 #[test]
@@ -383,7 +548,12 @@ fn item68_non_der_signed_attributes_are_refused_not_reencoded() {
 fn garbage_truncated_and_deeply_nested_input_is_format_failure() {
     let fx = fixture(KeyAlgorithm::EcdsaP256);
     let good = build(&fx, &standard(&fx, CONTENT));
-    let mut inputs: Vec<Vec<u8>> = vec![vec![], b"hello".to_vec(), vec![0x30, 0x80], vec![0x30, 0x84, 0xff, 0xff, 0xff, 0xff]];
+    let mut inputs: Vec<Vec<u8>> = vec![
+        vec![],
+        b"hello".to_vec(),
+        vec![0x30, 0x80],
+        vec![0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
+    ];
     for cut in [1, 2, 10, good.len() / 2, good.len() - 1] {
         inputs.push(good[..cut].to_vec());
     }
@@ -394,7 +564,12 @@ fn garbage_truncated_and_deeply_nested_input_is_format_failure() {
     inputs.push(deep);
     for inp in inputs {
         let rep = check(&fx, &inp, CONTENT, &[]);
-        assert_eq!(verdict(&rep), (Indication::TotalFailed, Some(SubIndication::FORMAT_FAILURE)), "{} bytes", inp.len());
+        assert_eq!(
+            verdict(&rep),
+            (Indication::TotalFailed, Some(SubIndication::FORMAT_FAILURE)),
+            "{} bytes",
+            inp.len()
+        );
     }
 }
 
@@ -403,6 +578,21 @@ fn without_trust_anchor_the_verdict_is_no_chain() {
     let fx = fixture(KeyAlgorithm::EcdsaP256);
     let cms = build(&fx, &standard(&fx, CONTENT));
     let mut c = CONTENT;
-    let rep = verify(VerifyInput { cms: &cms, detached: Some(&mut c), trust_anchors: &[], extra_certs: &[], crls: &[] }, &VerifyOptions::new(now()));
-    assert_eq!(verdict(&rep), (Indication::Indeterminate, Some(SubIndication::NO_CERTIFICATE_CHAIN_FOUND)));
+    let rep = verify(
+        VerifyInput {
+            cms: &cms,
+            detached: Some(&mut c),
+            trust_anchors: &[],
+            extra_certs: &[],
+            crls: &[],
+        },
+        &VerifyOptions::new(now()),
+    );
+    assert_eq!(
+        verdict(&rep),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::NO_CERTIFICATE_CHAIN_FOUND)
+        )
+    );
 }

@@ -60,7 +60,10 @@ impl HashAlgorithm {
 
     /// The AlgorithmIdentifier (parameters absent, as RFC 5754 prefers).
     pub fn algorithm_identifier(self) -> AlgorithmIdentifierOwned {
-        AlgorithmIdentifierOwned { oid: self.oid(), parameters: None }
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters: None,
+        }
     }
 
     /// Name as people write it.
@@ -285,8 +288,7 @@ impl SignatureAlgorithm {
     }
 
     fn parse_pss(id: &AlgorithmIdentifierOwned) -> Result<Self, CryptoError> {
-        let unsupported =
-            |why: &str| CryptoError::UnsupportedAlgorithm(format!("RSA-PSS parameters: {why}"));
+        let unsupported = |why: &str| CryptoError::UnsupportedAlgorithm(format!("RSA-PSS parameters: {why}"));
         let params = id.parameters.as_ref().ok_or_else(|| unsupported("missing"))?;
         let params = RsaPssParams::from_der(&params.to_der()?)?;
         let hash = match &params.hash {

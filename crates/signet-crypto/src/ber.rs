@@ -90,7 +90,12 @@ fn read_header(input: &[u8]) -> Result<Header, BerError> {
     {
         return Err(BerError::Truncated);
     }
-    Ok(Header { tag, constructed, len, header_len: i })
+    Ok(Header {
+        tag,
+        constructed,
+        len,
+        header_len: i,
+    })
 }
 
 fn push_len(out: &mut Vec<u8>, len: usize) {
@@ -158,7 +163,9 @@ fn normalize(input: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<usize, Ber
             let content = &children[p + ch.header_len..p + ch.header_len + l];
             if bit_string {
                 // Each BIT STRING segment starts with its unused-bits count; only the last counts.
-                let (&u, rest) = content.split_first().ok_or(BerError::Malformed("empty BIT STRING segment"))?;
+                let (&u, rest) = content
+                    .split_first()
+                    .ok_or(BerError::Malformed("empty BIT STRING segment"))?;
                 unused = u;
                 flat.extend_from_slice(rest);
             } else {

@@ -40,7 +40,11 @@ fn op(what: &'static str) -> impl Fn(aws_lc_rs::error::Unspecified) -> CryptoErr
 impl PrivateKey {
     /// Generates a fresh key pair.
     pub fn generate(alg: KeyAlgorithm) -> Result<Self, CryptoError> {
-        let rsa = |size| RsaKeyPair::generate(size).map(PrivateKey::Rsa).map_err(op("RSA key generation"));
+        let rsa = |size| {
+            RsaKeyPair::generate(size)
+                .map(PrivateKey::Rsa)
+                .map_err(op("RSA key generation"))
+        };
         match alg {
             KeyAlgorithm::Rsa2048 => rsa(KeySize::Rsa2048),
             KeyAlgorithm::Rsa3072 => rsa(KeySize::Rsa3072),
@@ -81,9 +85,13 @@ impl PrivateKey {
             };
         }
         if oid == ID_ED25519 {
-            return Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map(PrivateKey::Ed25519).map_err(reject);
+            return Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
+                .map(PrivateKey::Ed25519)
+                .map_err(reject);
         }
-        Err(CryptoError::UnsupportedAlgorithm(format!("private key algorithm {oid}")))
+        Err(CryptoError::UnsupportedAlgorithm(format!(
+            "private key algorithm {oid}"
+        )))
     }
 
     /// Loads a PKCS#1 RSAPrivateKey (`-----BEGIN RSA PRIVATE KEY-----`).
@@ -121,11 +129,24 @@ impl PrivateKey {
     /// The SubjectPublicKeyInfo DER of the public half.
     pub fn public_key_der(&self) -> Result<Vec<u8>, CryptoError> {
         let v = match self {
-            PrivateKey::Rsa(k) => k.public_key().as_der().map_err(op("public key export"))?.as_ref().to_vec(),
-            PrivateKey::EcP256(k) | PrivateKey::EcP384(k) => {
-                k.public_key().as_der().map_err(op("public key export"))?.as_ref().to_vec()
-            }
-            PrivateKey::Ed25519(k) => k.public_key().as_der().map_err(op("public key export"))?.as_ref().to_vec(),
+            PrivateKey::Rsa(k) => k
+                .public_key()
+                .as_der()
+                .map_err(op("public key export"))?
+                .as_ref()
+                .to_vec(),
+            PrivateKey::EcP256(k) | PrivateKey::EcP384(k) => k
+                .public_key()
+                .as_der()
+                .map_err(op("public key export"))?
+                .as_ref()
+                .to_vec(),
+            PrivateKey::Ed25519(k) => k
+                .public_key()
+                .as_der()
+                .map_err(op("public key export"))?
+                .as_ref()
+                .to_vec(),
         };
         Ok(v)
     }
@@ -143,7 +164,9 @@ impl PrivateKey {
     /// The signature algorithm Signet uses with this key unless told otherwise.
     pub fn default_signature_algorithm(&self) -> SignatureAlgorithm {
         match self {
-            PrivateKey::Rsa(k) if k.public_modulus_len() >= 512 => SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512),
+            PrivateKey::Rsa(k) if k.public_modulus_len() >= 512 => {
+                SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512)
+            }
             PrivateKey::Rsa(_) => SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256),
             PrivateKey::EcP256(_) => SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha256),
             PrivateKey::EcP384(_) => SignatureAlgorithm::Ecdsa(HashAlgorithm::Sha384),
@@ -165,7 +188,10 @@ impl PrivateKey {
         if ok {
             Ok(())
         } else {
-            Err(CryptoError::AlgorithmMismatch { alg: alg.name(), key: self.describe() })
+            Err(CryptoError::AlgorithmMismatch {
+                alg: alg.name(),
+                key: self.describe(),
+            })
         }
     }
 
@@ -176,7 +202,8 @@ impl PrivateKey {
         match self {
             PrivateKey::Rsa(k) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];
-                k.sign(rsa_encoding(alg)?, &rng, message, &mut sig).map_err(op("RSA signing"))?;
+                k.sign(rsa_encoding(alg)?, &rng, message, &mut sig)
+                    .map_err(op("RSA signing"))?;
                 Ok(sig)
             }
             PrivateKey::EcP256(k) | PrivateKey::EcP384(k) => {
@@ -192,12 +219,12 @@ impl PrivateKey {
         if digest.len() != alg.hash().output_len() {
             return Err(CryptoError::Operation("digest length does not match the algorithm"));
         }
-        let d = aws_lc_rs::digest::Digest::import_less_safe(digest, alg.hash().aws())
-            .map_err(op("digest import"))?;
+        let d = aws_lc_rs::digest::Digest::import_less_safe(digest, alg.hash().aws()).map_err(op("digest import"))?;
         match self {
             PrivateKey::Rsa(k) => {
                 let mut sig = vec![0u8; k.public_modulus_len()];
-                k.sign_digest(rsa_encoding(alg)?, &d, &mut sig).map_err(op("RSA signing"))?;
+                k.sign_digest(rsa_encoding(alg)?, &d, &mut sig)
+                    .map_err(op("RSA signing"))?;
                 Ok(sig)
             }
             PrivateKey::EcP256(k) | PrivateKey::EcP384(k) => {
@@ -228,7 +255,12 @@ mod tests {
 
     #[test]
     fn every_generated_key_round_trips_through_pkcs8() {
-        for alg in [KeyAlgorithm::Rsa2048, KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384, KeyAlgorithm::Ed25519] {
+        for alg in [
+            KeyAlgorithm::Rsa2048,
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Ed25519,
+        ] {
             let k = PrivateKey::generate(alg).unwrap();
             let der = k.to_pkcs8_der().unwrap();
             let k2 = PrivateKey::from_pkcs8_der(&der).unwrap();
@@ -244,6 +276,9 @@ mod tests {
 
     #[test]
     fn garbage_is_a_key_format_error() {
-        assert!(matches!(PrivateKey::from_pkcs8_der(b"\x30\x03\x02\x01"), Err(CryptoError::KeyFormat(_))));
+        assert!(matches!(
+            PrivateKey::from_pkcs8_der(b"\x30\x03\x02\x01"),
+            Err(CryptoError::KeyFormat(_))
+        ));
     }
 }

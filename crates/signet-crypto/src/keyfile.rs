@@ -21,8 +21,9 @@ use crate::{CryptoError, PrivateKey};
 
 /// PBKDF2 iteration count for new key files (OWASP 2023 figure for PBKDF2-HMAC-SHA256).
 pub const PBKDF2_ITERATIONS: u32 = 600_000;
-/// Largest iteration count accepted when reading (bounds the work an input can demand).
-pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// Largest iteration count accepted when reading (bounds the work an input can demand: about
+/// a second on this class of machine).
+pub const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
 
 /// Encrypts PKCS#8 DER under a passphrase; returns `ENCRYPTED PRIVATE KEY` DER.
 pub fn encrypt_pkcs8(pkcs8_der: &[u8], passphrase: &[u8]) -> Result<Vec<u8>, CryptoError> {
@@ -82,7 +83,11 @@ pub(crate) fn pbes2_decrypt(
         pbes2::EncryptionScheme::Aes128Cbc { iv } => (&AES_128, iv),
         pbes2::EncryptionScheme::Aes192Cbc { iv } => (&AES_192, iv),
         pbes2::EncryptionScheme::Aes256Cbc { iv } => (&AES_256, iv),
-        _ => return Err(CryptoError::UnsupportedAlgorithm("PBES2 cipher other than AES-CBC".into())),
+        _ => {
+            return Err(CryptoError::UnsupportedAlgorithm(
+                "PBES2 cipher other than AES-CBC".into(),
+            ));
+        }
     };
     let key = derive_key(params, passphrase)?;
     let unbound = UnboundCipherKey::new(alg, &key).map_err(|_| CryptoError::Operation("AES key"))?;
@@ -106,7 +111,10 @@ fn derive_key(params: &pbes2::Parameters, passphrase: &[u8]) -> Result<Zeroizing
         }
     };
     if kdf.iteration_count == 0 || kdf.iteration_count > MAX_PBKDF2_ITERATIONS {
-        return Err(CryptoError::KeyFormat(format!("PBKDF2 iteration count {} out of range", kdf.iteration_count)));
+        return Err(CryptoError::KeyFormat(format!(
+            "PBKDF2 iteration count {} out of range",
+            kdf.iteration_count
+        )));
     }
     let prf = match kdf.prf {
         Pbkdf2Prf::HmacWithSha1 => aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA1,
@@ -119,7 +127,9 @@ fn derive_key(params: &pbes2::Parameters, passphrase: &[u8]) -> Result<Zeroizing
     if let Some(l) = kdf.key_length
         && l as usize != key_len
     {
-        return Err(CryptoError::KeyFormat("PBKDF2 key length does not match the cipher".into()));
+        return Err(CryptoError::KeyFormat(
+            "PBKDF2 key length does not match the cipher".into(),
+        ));
     }
     let mut key = Zeroizing::new(vec![0u8; key_len]);
     let iters = std::num::NonZeroU32::new(kdf.iteration_count).ok_or(CryptoError::Operation("iterations"))?;
@@ -184,7 +194,9 @@ pub fn load_private_key(data: &[u8], passphrase: Option<&[u8]>) -> Result<Privat
 }
 
 fn continue_or(label: &str) -> Result<PrivateKey, CryptoError> {
-    Err(CryptoError::KeyFormat(format!("PEM block {label:?} is not a private key")))
+    Err(CryptoError::KeyFormat(format!(
+        "PEM block {label:?} is not a private key"
+    )))
 }
 
 #[cfg(test)]
@@ -197,7 +209,10 @@ mod tests {
         let k = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
         let enc = encrypt_pkcs8_with_iterations(&k.to_pkcs8_der().unwrap(), b"pw", 1000).unwrap();
         let plain = decrypt_pkcs8(&enc, b"pw").unwrap();
-        assert_eq!(PrivateKey::from_pkcs8_der(&plain).unwrap().public_key_der().unwrap(), k.public_key_der().unwrap());
+        assert_eq!(
+            PrivateKey::from_pkcs8_der(&plain).unwrap().public_key_der().unwrap(),
+            k.public_key_der().unwrap()
+        );
     }
 
     #[test]

@@ -34,5 +34,7 @@ pub use verify::{AlgorithmPolicy, VerifyError};
 /// Fills `buf` from the operating system's CSPRNG.
 pub fn random_bytes(buf: &mut [u8]) -> Result<(), CryptoError> {
     use aws_lc_rs::rand::SecureRandom;
-    aws_lc_rs::rand::SystemRandom::new().fill(buf).map_err(|_| CryptoError::Operation("random number generation"))
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(buf)
+        .map_err(|_| CryptoError::Operation("random number generation"))
 }

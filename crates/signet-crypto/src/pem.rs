@@ -50,8 +50,13 @@ pub fn parse_blocks(text: &[u8]) -> Result<Vec<PemBlock>, CryptoError> {
             .flat_map(|l| l.chars())
             .filter(|c| !c.is_whitespace())
             .collect();
-        let der = base64_decode(&b64).ok_or_else(|| CryptoError::KeyFormat(format!("PEM block {label}: bad base64")))?;
-        out.push(PemBlock { label, der, has_headers });
+        let der =
+            base64_decode(&b64).ok_or_else(|| CryptoError::KeyFormat(format!("PEM block {label}: bad base64")))?;
+        out.push(PemBlock {
+            label,
+            der,
+            has_headers,
+        });
         rest = &rest[body_start + end + end_marker.len()..];
     }
     Ok(out)

@@ -121,12 +121,17 @@ pub fn parse(data: &[u8], password: &[u8]) -> Result<Pkcs12Contents, CryptoError
     let mut certs = Vec::new();
     for ci in contents {
         let safe_contents: Zeroizing<Vec<u8>> = if ci.content_type == ID_DATA {
-            let os = ci.content.ok_or_else(|| err("empty data"))?.decode_as::<OctetString>()?;
+            let os = ci
+                .content
+                .ok_or_else(|| err("empty data"))?
+                .decode_as::<OctetString>()?;
             Zeroizing::new(os.as_bytes().to_vec())
         } else if ci.content_type == ID_ENCRYPTED_DATA {
             let ed: EncryptedData = ci.content.ok_or_else(|| err("empty encryptedData"))?.decode_as()?;
             let eci = ed.encrypted_content_info;
-            let ct = eci.encrypted_content.ok_or_else(|| err("encryptedData without content"))?;
+            let ct = eci
+                .encrypted_content
+                .ok_or_else(|| err("encryptedData without content"))?;
             decrypt(&eci.algorithm, password, ct.as_bytes())?
         } else {
             return Err(err(format!("unsupported content type {}", ci.content_type)));
@@ -158,7 +163,10 @@ pub fn parse(data: &[u8], password: &[u8]) -> Result<Pkcs12Contents, CryptoError
     } else if !certs.is_empty() {
         return Err(err("no certificate in the bundle matches its private key"));
     }
-    Ok(Pkcs12Contents { key, certificates: certs })
+    Ok(Pkcs12Contents {
+        key,
+        certificates: certs,
+    })
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -210,7 +218,14 @@ fn bmp_password(password: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
 }
 
 /// The PKCS#12 key derivation function (RFC 7292 §B.2).
-fn pkcs12_kdf(hash: HashAlgorithm, password: &[u8], salt: &[u8], iterations: u32, id: u8, n: usize) -> Zeroizing<Vec<u8>> {
+fn pkcs12_kdf(
+    hash: HashAlgorithm,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    id: u8,
+    n: usize,
+) -> Zeroizing<Vec<u8>> {
     let u = hash.output_len();
     let v = match hash {
         HashAlgorithm::Sha384 | HashAlgorithm::Sha512 => 128,

@@ -33,7 +33,11 @@ impl SoftwareSigner {
     /// A signer using the key's default algorithm and no certificates.
     pub fn new(key: PrivateKey) -> Self {
         let algorithm = key.default_signature_algorithm();
-        SoftwareSigner { key, algorithm, chain: Vec::new() }
+        SoftwareSigner {
+            key,
+            algorithm,
+            chain: Vec::new(),
+        }
     }
 
     /// Chooses the signature algorithm (must fit the key).

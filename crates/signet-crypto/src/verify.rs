@@ -22,9 +22,15 @@ pub struct AlgorithmPolicy {
 
 impl AlgorithmPolicy {
     /// Today's policy for signatures: no SHA-1, RSA ≥ 2048 bits (ETSI TS 119 312).
-    pub const STRICT: AlgorithmPolicy = AlgorithmPolicy { allow_sha1: false, min_rsa_bits: 2048 };
+    pub const STRICT: AlgorithmPolicy = AlgorithmPolicy {
+        allow_sha1: false,
+        min_rsa_bits: 2048,
+    };
     /// For historic test suites (NIST PKITS: RSA-1024 with SHA-1).
-    pub const LEGACY: AlgorithmPolicy = AlgorithmPolicy { allow_sha1: true, min_rsa_bits: 1024 };
+    pub const LEGACY: AlgorithmPolicy = AlgorithmPolicy {
+        allow_sha1: true,
+        min_rsa_bits: 1024,
+    };
 }
 
 impl Default for AlgorithmPolicy {
@@ -122,7 +128,11 @@ pub fn verify_signature(
 
 type Selected = (&'static dyn VerificationAlgorithm, Option<Vec<u8>>);
 
-fn select(spki: &SubjectPublicKeyInfoOwned, alg: SignatureAlgorithm, policy: &AlgorithmPolicy) -> Result<Selected, VerifyError> {
+fn select(
+    spki: &SubjectPublicKeyInfoOwned,
+    alg: SignatureAlgorithm,
+    policy: &AlgorithmPolicy,
+) -> Result<Selected, VerifyError> {
     if alg.hash() == HashAlgorithm::Sha1 && !policy.allow_sha1 {
         return Err(VerifyError::Weak("SHA-1 is not accepted for signatures".into()));
     }
@@ -139,24 +149,37 @@ fn select(spki: &SubjectPublicKeyInfoOwned, alg: SignatureAlgorithm, policy: &Al
             && let Some(p) = &spki.algorithm.parameters
             && p.value() != [] as [u8; 0]
         {
-            return Err(VerifyError::MalformedKey("rsaEncryption key with non-NULL parameters".into()));
+            return Err(VerifyError::MalformedKey(
+                "rsaEncryption key with non-NULL parameters".into(),
+            ));
         }
         if o == ID_RSASSA_PSS && !matches!(alg, SignatureAlgorithm::RsaPss(_)) {
             return Err(mismatch("RSASSA-PSS-only"));
         }
         let bits = rsa_modulus_bits(spki).ok_or_else(|| VerifyError::MalformedKey("bad RSA public key".into()))?;
         if bits < policy.min_rsa_bits {
-            return Err(VerifyError::Weak(format!("RSA-{bits} is below the {}-bit minimum", policy.min_rsa_bits)));
+            return Err(VerifyError::Weak(format!(
+                "RSA-{bits} is below the {}-bit minimum",
+                policy.min_rsa_bits
+            )));
         }
         if bits > 8192 {
             return Err(VerifyError::Unsupported(format!("RSA-{bits}")));
         }
         let small = bits < 2048;
         let v: &'static dyn VerificationAlgorithm = match (alg, small) {
-            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1), true) => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256), true) => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512), true) => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1), false) => &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1), true) => {
+                &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+            }
+            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256), true) => {
+                &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+            }
+            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512), true) => {
+                &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+            }
+            (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha1), false) => {
+                &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY
+            }
             (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha256), false) => &sig::RSA_PKCS1_2048_8192_SHA256,
             (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha384), false) => &sig::RSA_PKCS1_2048_8192_SHA384,
             (SignatureAlgorithm::RsaPkcs1v15(HashAlgorithm::Sha512), false) => &sig::RSA_PKCS1_2048_8192_SHA512,
@@ -187,7 +210,12 @@ fn select(spki: &SubjectPublicKeyInfoOwned, alg: SignatureAlgorithm, policy: &Al
             (rfc5912::SECP_521_R_1, HashAlgorithm::Sha256) => &sig::ECDSA_P521_SHA256_ASN1,
             (rfc5912::SECP_521_R_1, HashAlgorithm::Sha384) => &sig::ECDSA_P521_SHA384_ASN1,
             (rfc5912::SECP_521_R_1, HashAlgorithm::Sha512) => &sig::ECDSA_P521_SHA512_ASN1,
-            (c, h) => return Err(VerifyError::Unsupported(format!("ECDSA on curve {c} with {}", h.name()))),
+            (c, h) => {
+                return Err(VerifyError::Unsupported(format!(
+                    "ECDSA on curve {c} with {}",
+                    h.name()
+                )));
+            }
         };
         return Ok((v, Some(raw()?)));
     }
@@ -210,7 +238,12 @@ mod tests {
 
     #[test]
     fn each_key_type_verifies_its_own_signature_and_rejects_a_flipped_bit() {
-        for ka in [KeyAlgorithm::Rsa2048, KeyAlgorithm::EcdsaP256, KeyAlgorithm::EcdsaP384, KeyAlgorithm::Ed25519] {
+        for ka in [
+            KeyAlgorithm::Rsa2048,
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Ed25519,
+        ] {
             let k = PrivateKey::generate(ka).unwrap();
             let alg = k.default_signature_algorithm();
             let mut s = k.sign(alg, b"hello").unwrap();

@@ -31,7 +31,12 @@ pub struct Certificate {
 
 impl std::fmt::Debug for Certificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Certificate({}, serial {})", name::display(self.subject()), self.serial_hex())
+        write!(
+            f,
+            "Certificate({}, serial {})",
+            name::display(self.subject()),
+            self.serial_hex()
+        )
     }
 }
 
@@ -49,8 +54,13 @@ impl Certificate {
             return Err(PkiError::malformed("certificate", "larger than 256 KiB"));
         }
         let inner = x509_cert::Certificate::from_der(der).map_err(|e| PkiError::malformed("certificate", e))?;
-        let tbs = raw::first_inner_element(der).ok_or_else(|| PkiError::malformed("certificate", "no TBSCertificate"))?;
-        Ok(Certificate { der: der.to_vec(), inner, tbs })
+        let tbs =
+            raw::first_inner_element(der).ok_or_else(|| PkiError::malformed("certificate", "no TBSCertificate"))?;
+        Ok(Certificate {
+            der: der.to_vec(),
+            inner,
+            tbs,
+        })
     }
 
     /// Parses every certificate in a PEM text or one DER certificate.
@@ -122,7 +132,11 @@ impl Certificate {
     }
     /// The raw subjectPublicKey bits.
     pub fn public_key_bits(&self) -> &[u8] {
-        self.inner.tbs_certificate().subject_public_key_info().subject_public_key.raw_bytes()
+        self.inner
+            .tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes()
     }
     /// Describes the key ("RSA-2048").
     pub fn key_description(&self) -> String {
@@ -147,7 +161,11 @@ impl Certificate {
     }
     /// All extensions.
     pub fn extensions(&self) -> &[Extension] {
-        self.inner.tbs_certificate().extensions().map(|e| e.as_slice()).unwrap_or(&[])
+        self.inner
+            .tbs_certificate()
+            .extensions()
+            .map(|e| e.as_slice())
+            .unwrap_or(&[])
     }
     /// Decodes the extension of type `T` if present: `(critical, value)`. Duplicates are an error.
     pub fn extension<T: for<'a> Decode<'a> + AssociatedOid>(&self) -> Result<Option<(bool, T)>, PkiError> {
@@ -155,7 +173,10 @@ impl Certificate {
         for ext in self.extensions() {
             if ext.extn_id == T::OID {
                 if found.is_some() {
-                    return Err(PkiError::malformed("certificate", format!("extension {} appears twice", T::OID)));
+                    return Err(PkiError::malformed(
+                        "certificate",
+                        format!("extension {} appears twice", T::OID),
+                    ));
                 }
                 let v = T::from_der(ext.extn_value.as_bytes())
                     .map_err(|_| PkiError::malformed("certificate", format!("extension {} does not decode", T::OID)))?;
@@ -166,7 +187,9 @@ impl Certificate {
     }
     /// basicConstraints: `(cA, pathLenConstraint)`.
     pub fn basic_constraints(&self) -> Result<Option<(bool, Option<u8>)>, PkiError> {
-        Ok(self.extension::<BasicConstraints>()?.map(|(_, bc)| (bc.ca, bc.path_len_constraint)))
+        Ok(self
+            .extension::<BasicConstraints>()?
+            .map(|(_, bc)| (bc.ca, bc.path_len_constraint)))
     }
     /// keyUsage.
     pub fn key_usage(&self) -> Result<Option<KeyUsage>, PkiError> {
@@ -178,11 +201,15 @@ impl Certificate {
     }
     /// Whether extKeyUsage is present and marked critical.
     pub fn extended_key_usage_critical(&self) -> bool {
-        self.extensions().iter().any(|e| e.extn_id == ExtendedKeyUsage::OID && e.critical)
+        self.extensions()
+            .iter()
+            .any(|e| e.extn_id == ExtendedKeyUsage::OID && e.critical)
     }
     /// subjectKeyIdentifier.
     pub fn subject_key_id(&self) -> Result<Option<Vec<u8>>, PkiError> {
-        Ok(self.extension::<SubjectKeyIdentifier>()?.map(|(_, s)| s.0.as_bytes().to_vec()))
+        Ok(self
+            .extension::<SubjectKeyIdentifier>()?
+            .map(|(_, s)| s.0.as_bytes().to_vec()))
     }
     /// authorityKeyIdentifier's keyIdentifier.
     pub fn authority_key_id(&self) -> Result<Option<Vec<u8>>, PkiError> {
@@ -192,7 +219,10 @@ impl Certificate {
     }
     /// subjectAltName entries.
     pub fn subject_alt_names(&self) -> Result<Vec<GeneralName>, PkiError> {
-        Ok(self.extension::<SubjectAltName>()?.map(|(_, s)| s.0).unwrap_or_default())
+        Ok(self
+            .extension::<SubjectAltName>()?
+            .map(|(_, s)| s.0)
+            .unwrap_or_default())
     }
     /// URLs of the CRL distribution points.
     pub fn crl_urls(&self) -> Result<Vec<String>, PkiError> {

@@ -87,7 +87,12 @@ pub struct Crl {
 
 impl std::fmt::Debug for Crl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Crl({}, {} entries)", crate::name::display(self.issuer()), self.len())
+        write!(
+            f,
+            "Crl({}, {} entries)",
+            crate::name::display(self.issuer()),
+            self.len()
+        )
     }
 }
 
@@ -99,7 +104,11 @@ impl Crl {
         }
         let inner = CertificateList::from_der(der).map_err(|e| PkiError::malformed("CRL", e))?;
         let tbs = raw::first_inner_element(der).ok_or_else(|| PkiError::malformed("CRL", "no TBSCertList"))?;
-        Ok(Crl { der: der.to_vec(), inner, tbs })
+        Ok(Crl {
+            der: der.to_vec(),
+            inner,
+            tbs,
+        })
     }
 
     /// Parses every CRL in a PEM text, or one DER CRL.
@@ -164,7 +173,9 @@ impl Crl {
     pub fn crl_number(&self) -> Option<Vec<u8>> {
         let exts = self.inner.tbs_cert_list.crl_extensions.as_ref()?;
         let e = exts.iter().find(|e| e.extn_id == CrlNumber::OID)?;
-        CrlNumber::from_der(e.extn_value.as_bytes()).ok().map(|n| n.0.as_bytes().to_vec())
+        CrlNumber::from_der(e.extn_value.as_bytes())
+            .ok()
+            .map(|n| n.0.as_bytes().to_vec())
     }
     /// Critical CRL extensions this code does not process (the CRL must then not be relied on).
     pub fn unsupported_critical_extensions(&self) -> Vec<ObjectIdentifier> {
@@ -189,7 +200,12 @@ impl Crl {
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.inner.tbs_cert_list.revoked_certificates.as_ref().map(|v| v.len()).unwrap_or(0)
+        self.inner
+            .tbs_cert_list
+            .revoked_certificates
+            .as_ref()
+            .map(|v| v.len())
+            .unwrap_or(0)
     }
     /// Whether the CRL lists nothing.
     pub fn is_empty(&self) -> bool {
@@ -211,7 +227,10 @@ impl Crl {
             .find(|e| e.extn_id == ID_CE_CRL_REASONS)
             .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
             .map(|r| r as u8);
-        Some(Revocation { time: from_x509(&rc.revocation_date), reason })
+        Some(Revocation {
+            time: from_x509(&rc.revocation_date),
+            reason,
+        })
     }
 }
 
@@ -225,7 +244,9 @@ pub fn build(
     crl_number: u64,
 ) -> Result<Crl, PkiError> {
     if signer.public_key_der()? != issuer.spki_der()? {
-        return Err(PkiError::Invalid("the signing key does not belong to the CRL issuer".into()));
+        return Err(PkiError::Invalid(
+            "the signing key does not belong to the CRL issuer".into(),
+        ));
     }
     if next_update <= this_update {
         return Err(PkiError::Invalid("nextUpdate must be after thisUpdate".into()));
@@ -244,7 +265,11 @@ pub fn build(
             crl_entry_extensions: if exts.is_empty() { None } else { Some(exts) },
         });
     }
-    let mut crl_exts = vec![extension(ID_CE_CRL_NUMBER, false, &CrlNumber(Uint::new(&crl_number.to_be_bytes())?))?];
+    let mut crl_exts = vec![extension(
+        ID_CE_CRL_NUMBER,
+        false,
+        &CrlNumber(Uint::new(&crl_number.to_be_bytes())?),
+    )?];
     if let Some(ski) = issuer.subject_key_id()? {
         crl_exts.push(extension(
             ID_CE_AKI,

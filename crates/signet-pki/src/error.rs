@@ -21,7 +21,10 @@ pub enum PkiError {
 
 impl PkiError {
     pub(crate) fn malformed(what: &'static str, detail: impl ToString) -> Self {
-        PkiError::Malformed { what, detail: detail.to_string() }
+        PkiError::Malformed {
+            what,
+            detail: detail.to_string(),
+        }
     }
 }
 

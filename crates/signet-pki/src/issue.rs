@@ -77,7 +77,13 @@ pub struct Template {
 
 impl Template {
     /// A template with the given subject, key, profile and validity and nothing else.
-    pub fn new(subject: Name, public_key_der: Vec<u8>, profile: Profile, not_before: UnixTime, not_after: UnixTime) -> Self {
+    pub fn new(
+        subject: Name,
+        public_key_der: Vec<u8>,
+        profile: Profile,
+        not_before: UnixTime,
+        not_after: UnixTime,
+    ) -> Self {
         Template {
             subject,
             email: None,
@@ -127,7 +133,11 @@ pub fn key_identifier(spki_der: &[u8]) -> Result<Vec<u8>, PkiError> {
 
 /// Wraps an extension value.
 pub fn extension<T: Encode>(oid: ObjectIdentifier, critical: bool, value: &T) -> Result<Extension, PkiError> {
-    Ok(Extension { extn_id: oid, critical, extn_value: OctetString::new(value.to_der()?)? })
+    Ok(Extension {
+        extn_id: oid,
+        critical,
+        extn_value: OctetString::new(value.to_der()?)?,
+    })
 }
 
 fn ext<T: Encode + const_oid::AssociatedOid>(critical: bool, value: &T) -> Result<Extension, PkiError> {
@@ -135,9 +145,9 @@ fn ext<T: Encode + const_oid::AssociatedOid>(critical: bool, value: &T) -> Resul
 }
 
 fn uri(s: &str) -> Result<GeneralName, PkiError> {
-    Ok(GeneralName::UniformResourceIdentifier(
-        Ia5String::new(s).map_err(|_| PkiError::Invalid(format!("{s:?} is not an ASCII URL")))?,
-    ))
+    Ok(GeneralName::UniformResourceIdentifier(Ia5String::new(s).map_err(
+        |_| PkiError::Invalid(format!("{s:?} is not an ASCII URL")),
+    )?))
 }
 
 /// Issues a certificate. With `issuer = None` the certificate is self-signed by `signer`, whose
@@ -151,10 +161,15 @@ pub fn issue(t: &Template, issuer: Option<&Certificate>, signer: &dyn Signer) ->
         Some(ic) => {
             let ic_key = ic.spki_der()?;
             if ic_key != signer_key {
-                return Err(PkiError::Invalid("the signing key does not belong to the issuer certificate".into()));
+                return Err(PkiError::Invalid(
+                    "the signing key does not belong to the issuer certificate".into(),
+                ));
             }
             if !matches!(ic.basic_constraints()?, Some((true, _))) {
-                return Err(PkiError::Invalid(format!("{} is not a CA certificate", ic.display_name())));
+                return Err(PkiError::Invalid(format!(
+                    "{} is not a CA certificate",
+                    ic.display_name()
+                )));
             }
             if t.not_after > ic.not_after() {
                 return Err(PkiError::Invalid(format!(
@@ -166,7 +181,9 @@ pub fn issue(t: &Template, issuer: Option<&Certificate>, signer: &dyn Signer) ->
         }
         None => {
             if signer_key != t.public_key_der {
-                return Err(PkiError::Invalid("a self-signed certificate must be signed by its own key".into()));
+                return Err(PkiError::Invalid(
+                    "a self-signed certificate must be signed by its own key".into(),
+                ));
             }
             (t.subject.clone(), signer_key.clone())
         }
@@ -177,30 +194,53 @@ pub fn issue(t: &Template, issuer: Option<&Certificate>, signer: &dyn Signer) ->
 /// Encodes and signs a certificate from a template without any of [`issue`]'s checks (issuer
 /// is a CA, validity nesting, key ownership). For tools and tests that need unusual
 /// certificates; Signet's CA uses [`issue`].
-pub fn build_and_sign(t: &Template, issuer_name: Name, issuer_key: &[u8], signer: &dyn Signer) -> Result<Certificate, PkiError> {
-
+pub fn build_and_sign(
+    t: &Template,
+    issuer_name: Name,
+    issuer_key: &[u8],
+    signer: &dyn Signer,
+) -> Result<Certificate, PkiError> {
     let mut exts = Vec::new();
     let ski = key_identifier(&t.public_key_der)?;
     let aki = key_identifier(issuer_key)?;
     let ca_usage: FlagSet<KeyUsages> = KeyUsages::KeyCertSign | KeyUsages::CRLSign;
     match t.profile {
         Profile::RootCa { path_len } | Profile::IssuingCa { path_len } => {
-            exts.push(ext(true, &BasicConstraints { ca: true, path_len_constraint: path_len })?);
+            exts.push(ext(
+                true,
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: path_len,
+                },
+            )?);
             exts.push(ext(true, &KeyUsage(ca_usage | KeyUsages::DigitalSignature))?);
         }
         Profile::Signer => {
-            exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation))?);
-            exts.push(ext(false, &ExtendedKeyUsage(vec![KP_EMAIL_PROTECTION, KP_DOCUMENT_SIGNING]))?);
+            exts.push(ext(
+                true,
+                &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            )?);
+            exts.push(ext(
+                false,
+                &ExtendedKeyUsage(vec![KP_EMAIL_PROTECTION, KP_DOCUMENT_SIGNING]),
+            )?);
         }
         Profile::TimeStamping => {
-            exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation))?);
+            exts.push(ext(
+                true,
+                &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            )?);
             exts.push(ext(true, &ExtendedKeyUsage(vec![KP_TIME_STAMPING]))?);
         }
         Profile::OcspResponder => {
             exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);
             exts.push(ext(false, &ExtendedKeyUsage(vec![KP_OCSP_SIGNING]))?);
             // id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): NULL value.
-            exts.push(extension(ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5"), false, &der::asn1::Null)?);
+            exts.push(extension(
+                ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5"),
+                false,
+                &der::asn1::Null,
+            )?);
         }
     }
     exts.push(ext(false, &SubjectKeyIdentifier(OctetString::new(ski)?))?);
@@ -228,10 +268,16 @@ pub fn build_and_sign(t: &Template, issuer_name: Name, issuer_key: &[u8], signer
     }
     let mut aia = Vec::new();
     if let Some(url) = &t.ocsp_url {
-        aia.push(AccessDescription { access_method: ID_AD_OCSP, access_location: uri(url)? });
+        aia.push(AccessDescription {
+            access_method: ID_AD_OCSP,
+            access_location: uri(url)?,
+        });
     }
     if let Some(url) = &t.ca_issuers_url {
-        aia.push(AccessDescription { access_method: ID_AD_CA_ISSUERS, access_location: uri(url)? });
+        aia.push(AccessDescription {
+            access_method: ID_AD_CA_ISSUERS,
+            access_location: uri(url)?,
+        });
     }
     if !aia.is_empty() {
         exts.push(ext(false, &AuthorityInfoAccessSyntax(aia))?);
@@ -280,7 +326,8 @@ pub fn verify_csr(data: &[u8]) -> Result<VerifiedCsr, PkiError> {
         data.to_vec()
     };
     let req = CertReq::from_der(&der).map_err(|e| PkiError::malformed("CSR", e))?;
-    let info = raw::first_inner_element(&der).ok_or_else(|| PkiError::malformed("CSR", "no CertificationRequestInfo"))?;
+    let info =
+        raw::first_inner_element(&der).ok_or_else(|| PkiError::malformed("CSR", "no CertificationRequestInfo"))?;
     let alg = signet_crypto::SignatureAlgorithm::from_algorithm_identifier(&req.algorithm)?;
     let spki = req.info.public_key.to_der()?;
     signet_crypto::verify::verify_signature(
@@ -290,8 +337,15 @@ pub fn verify_csr(data: &[u8]) -> Result<VerifiedCsr, PkiError> {
         req.signature.raw_bytes(),
         &signet_crypto::AlgorithmPolicy::STRICT,
     )
-    .map_err(|e| PkiError::Invalid(format!("the CSR's signature does not verify ({e}); it was not made with the key it carries")))?;
-    Ok(VerifiedCsr { subject: req.info.subject.clone(), public_key_der: spki })
+    .map_err(|e| {
+        PkiError::Invalid(format!(
+            "the CSR's signature does not verify ({e}); it was not made with the key it carries"
+        ))
+    })?;
+    Ok(VerifiedCsr {
+        subject: req.info.subject.clone(),
+        public_key_der: spki,
+    })
 }
 
 #[cfg(test)]
@@ -301,23 +355,43 @@ mod tests {
     use signet_crypto::{KeyAlgorithm, PrivateKey, SoftwareSigner};
 
     fn name(cn: &str) -> Name {
-        SubjectSpec { common_name: cn.into(), ..Default::default() }.to_name().unwrap()
+        SubjectSpec {
+            common_name: cn.into(),
+            ..Default::default()
+        }
+        .to_name()
+        .unwrap()
     }
 
     #[test]
     fn root_and_signer_certificates_have_the_profile_extensions() {
         let ca_key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
-        let t = Template::new(name("Root"), ca_key.public_key_der().unwrap(), Profile::RootCa { path_len: Some(1) }, 0, 4_000_000_000);
+        let t = Template::new(
+            name("Root"),
+            ca_key.public_key_der().unwrap(),
+            Profile::RootCa { path_len: Some(1) },
+            0,
+            4_000_000_000,
+        );
         let root = issue(&t, None, &ca_key).unwrap();
         assert_eq!(root.basic_constraints().unwrap(), Some((true, Some(1))));
         assert!(root.key_usage().unwrap().unwrap().key_cert_sign());
         assert!(root.is_self_issued());
 
         let k = PrivateKey::generate(KeyAlgorithm::Ed25519).unwrap();
-        let mut t = Template::new(name("Alice"), k.public_key_der().unwrap(), Profile::Signer, 0, 3_000_000_000);
+        let mut t = Template::new(
+            name("Alice"),
+            k.public_key_der().unwrap(),
+            Profile::Signer,
+            0,
+            3_000_000_000,
+        );
         t.email = Some("alice@example.com".into());
         let leaf = issue(&t, Some(&root), &ca_key).unwrap();
-        assert_eq!(leaf.extended_key_usage().unwrap().unwrap(), vec![KP_EMAIL_PROTECTION, KP_DOCUMENT_SIGNING]);
+        assert_eq!(
+            leaf.extended_key_usage().unwrap().unwrap(),
+            vec![KP_EMAIL_PROTECTION, KP_DOCUMENT_SIGNING]
+        );
         assert_eq!(leaf.authority_key_id().unwrap(), root.subject_key_id().unwrap());
         assert!(leaf.key_usage().unwrap().unwrap().non_repudiation());
     }
@@ -326,7 +400,13 @@ mod tests {
     fn refuses_to_sign_with_a_key_that_is_not_the_issuers() {
         let ca_key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
         let other = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
-        let t = Template::new(name("Root"), ca_key.public_key_der().unwrap(), Profile::RootCa { path_len: None }, 0, 4_000_000_000);
+        let t = Template::new(
+            name("Root"),
+            ca_key.public_key_der().unwrap(),
+            Profile::RootCa { path_len: None },
+            0,
+            4_000_000_000,
+        );
         let root = issue(&t, None, &ca_key).unwrap();
         let t2 = Template::new(name("X"), other.public_key_der().unwrap(), Profile::Signer, 0, 1000);
         assert!(issue(&t2, Some(&root), &other).is_err());

@@ -19,6 +19,7 @@ pub mod issue;
 pub mod name;
 mod name_constraints;
 pub mod path;
+pub mod policy;
 pub mod raw;
 pub mod report;
 pub mod time;

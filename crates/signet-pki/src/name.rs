@@ -33,9 +33,14 @@ pub struct SubjectSpec {
 
 fn utf8(oid: ObjectIdentifier, v: &str) -> Result<AttributeTypeAndValue, PkiError> {
     if v.is_empty() || v.chars().count() > 256 {
-        return Err(PkiError::Invalid(format!("name attribute {oid} must have 1 to 256 characters")));
+        return Err(PkiError::Invalid(format!(
+            "name attribute {oid} must have 1 to 256 characters"
+        )));
     }
-    Ok(AttributeTypeAndValue { oid, value: Any::from(Utf8StringRef::new(v)?) })
+    Ok(AttributeTypeAndValue {
+        oid,
+        value: Any::from(Utf8StringRef::new(v)?),
+    })
 }
 
 impl SubjectSpec {
@@ -44,9 +49,14 @@ impl SubjectSpec {
         let mut atvs = Vec::new();
         if let Some(c) = &self.country {
             if c.len() != 2 || !c.chars().all(|c| c.is_ascii_uppercase()) {
-                return Err(PkiError::Invalid(format!("country {c:?} must be two capital letters (ISO 3166)")));
+                return Err(PkiError::Invalid(format!(
+                    "country {c:?} must be two capital letters (ISO 3166)"
+                )));
             }
-            atvs.push(AttributeTypeAndValue { oid: rfc4519::C, value: Any::encode_from(&PrintableString::new(c)?)? });
+            atvs.push(AttributeTypeAndValue {
+                oid: rfc4519::C,
+                value: Any::encode_from(&PrintableString::new(c)?)?,
+            });
         }
         if let Some(o) = &self.organization {
             atvs.push(utf8(rfc4519::O, o)?);
@@ -62,7 +72,10 @@ impl SubjectSpec {
             if !e.contains('@') || !e.is_ascii() {
                 return Err(PkiError::Invalid(format!("{e:?} is not an ASCII email address")));
             }
-            atvs.push(AttributeTypeAndValue { oid: AT_EMAIL_ADDRESS, value: Any::encode_from(&Ia5String::new(e)?)? });
+            atvs.push(AttributeTypeAndValue {
+                oid: AT_EMAIL_ADDRESS,
+                value: Any::encode_from(&Ia5String::new(e)?)?,
+            });
         }
         let mut seq = RdnSequence::default();
         for atv in atvs {
@@ -82,7 +95,7 @@ pub fn attribute_text(value: &Any) -> Option<String> {
         // T.61: treat as Latin-1, which is what it holds in practice.
         Tag::TeletexString => Some(bytes.iter().map(|&b| b as char).collect()),
         Tag::BmpString => {
-            if bytes.len() % 2 != 0 {
+            if !bytes.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = bytes.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
@@ -125,7 +138,9 @@ pub fn is_prefix(prefix: &Name, name: &Name) -> bool {
 
 /// The first value of an attribute as text.
 pub fn attribute(name: &Name, oid: ObjectIdentifier) -> Option<String> {
-    name.iter().find(|atv| atv.oid == oid).and_then(|atv| attribute_text(&atv.value))
+    name.iter()
+        .find(|atv| atv.oid == oid)
+        .and_then(|atv| attribute_text(&atv.value))
 }
 
 /// The common name, or the whole name when there is none.
@@ -141,7 +156,8 @@ pub fn display(name: &Name) -> String {
             .iter()
             .map(|atv| {
                 let key = short_name(&atv.oid);
-                let val = attribute_text(&atv.value).unwrap_or_else(|| "#".to_string() + &hex::encode(atv.value.value()));
+                let val =
+                    attribute_text(&atv.value).unwrap_or_else(|| "#".to_string() + &hex::encode(atv.value.value()));
                 format!("{key}={}", escape(&val))
             })
             .collect();
@@ -188,7 +204,11 @@ mod tests {
     use super::*;
 
     fn spec(cn: &str) -> SubjectSpec {
-        SubjectSpec { common_name: cn.into(), organization: Some("Acme".into()), ..Default::default() }
+        SubjectSpec {
+            common_name: cn.into(),
+            organization: Some("Acme".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -210,7 +230,11 @@ mod tests {
 
     #[test]
     fn rejects_bad_country() {
-        let s = SubjectSpec { common_name: "x".into(), country: Some("Germany".into()), ..Default::default() };
+        let s = SubjectSpec {
+            common_name: "x".into(),
+            country: Some("Germany".into()),
+            ..Default::default()
+        };
         assert!(s.to_name().is_err());
     }
 }

@@ -7,8 +7,8 @@ use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 
-use crate::name::{AT_EMAIL_ADDRESS, attribute_text, is_prefix};
 use crate::Certificate;
+use crate::name::{AT_EMAIL_ADDRESS, attribute_text, is_prefix};
 
 /// The name forms, for grouping subtrees.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -121,7 +121,9 @@ fn within(n: &Subject, base: &GeneralName) -> Option<bool> {
         (Subject::General(GeneralName::Rfc822Name(e)), GeneralName::Rfc822Name(b)) => {
             Some(email_within(e.as_str(), b.as_str()))
         }
-        (Subject::General(GeneralName::DnsName(d)), GeneralName::DnsName(b)) => Some(dns_within(d.as_str(), b.as_str())),
+        (Subject::General(GeneralName::DnsName(d)), GeneralName::DnsName(b)) => {
+            Some(dns_within(d.as_str(), b.as_str()))
+        }
         (Subject::General(GeneralName::UniformResourceIdentifier(u)), GeneralName::UniformResourceIdentifier(b)) => {
             uri_host(u.as_str()).map(|h| host_within_uri_constraint(&h, b.as_str()))
         }
@@ -140,7 +142,9 @@ fn within(n: &Subject, base: &GeneralName) -> Option<bool> {
 fn email_within(email: &str, c: &str) -> bool {
     let email = email.to_ascii_lowercase();
     let c = c.to_ascii_lowercase();
-    let Some((_, host)) = email.rsplit_once('@') else { return false };
+    let Some((_, host)) = email.rsplit_once('@') else {
+        return false;
+    };
     if c.contains('@') {
         email == c
     } else if let Some(suffix) = c.strip_prefix('.') {
@@ -200,7 +204,10 @@ mod tests {
 
     #[test]
     fn uri_hosts_are_extracted() {
-        assert_eq!(uri_host("http://user@Host.example.com:8080/x").as_deref(), Some("host.example.com"));
+        assert_eq!(
+            uri_host("http://user@Host.example.com:8080/x").as_deref(),
+            Some("host.example.com")
+        );
         assert_eq!(uri_host("urn:isbn:123"), None);
     }
 }

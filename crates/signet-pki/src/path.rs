@@ -7,22 +7,26 @@
 //! name constraints, basicConstraints and pathLenConstraint, CA keyUsage, unknown critical
 //! extensions, and the end-entity's key usage and extended key usage for its purpose.
 //!
-//! Not implemented (such certificates are rejected if the extension is critical, as RFC 5280
-//! requires): certificate policy processing (policyConstraints, policyMappings,
-//! inhibitAnyPolicy), issuingDistributionPoint and delta CRLs, indirect CRLs.
+//! Certificate policies are processed as §6.1 specifies (see [`crate::policy`]).
+//!
+//! Not implemented: issuingDistributionPoint and delta CRLs, indirect CRLs (a CRL with such
+//! critical extensions is not relied on, and makes the issuer's other CRLs unable to prove a
+//! certificate good), DSA.
 
 use const_oid::AssociatedOid;
 use const_oid::ObjectIdentifier;
 use signet_crypto::AlgorithmPolicy;
 use signet_crypto::verify::{VerifyError, verify_signature};
 use x509_cert::ext::pkix::{
-    BasicConstraints, CertificatePolicies, ExtendedKeyUsage, KeyUsage, SubjectAltName,
+    BasicConstraints, CertificatePolicies, ExtendedKeyUsage, InhibitAnyPolicy, KeyUsage, PolicyConstraints,
+    PolicyMappings, SubjectAltName,
 };
+
+use crate::policy::{PolicyParams, PolicyState};
 
 use crate::crl::Revocation;
 use crate::name::names_match;
 use crate::name_constraints;
-use x509_cert::ext::pkix::NameConstraints as NameConstraintsExt;
 use crate::oids::{
     ANY_EXTENDED_KEY_USAGE, KP_ADOBE_PDF_SIGNING, KP_DOCUMENT_SIGNING, KP_EMAIL_PROTECTION, KP_MS_DOCUMENT_SIGNING,
     KP_TIME_STAMPING,
@@ -30,6 +34,7 @@ use crate::oids::{
 use crate::report::SubIndication;
 use crate::time::{UnixTime, format};
 use crate::{Certificate, Crl, crl};
+use x509_cert::ext::pkix::NameConstraints as NameConstraintsExt;
 
 /// How revocation is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +76,8 @@ pub struct PathOptions {
     pub purpose: Purpose,
     /// Most intermediate certificates on a path.
     pub max_intermediates: usize,
+    /// Certificate policy inputs (anyPolicy, nothing required, by default).
+    pub policy: PolicyParams,
 }
 
 impl PathOptions {
@@ -83,6 +90,7 @@ impl PathOptions {
             revocation: RevocationMode::RequireWhereSupplied,
             purpose: Purpose::DocumentSigning,
             max_intermediates: 8,
+            policy: PolicyParams::default(),
         }
     }
 }
@@ -118,9 +126,8 @@ pub enum PathErrorKind {
     UnknownCriticalExtension,
     /// The end-entity certificate is not fit for the purpose (keyUsage/extKeyUsage).
     EndEntityUsage,
-    /// A certificate constrains policies (policyConstraints, policyMappings,
-    /// inhibitAnyPolicy, critical or not); policy processing is not implemented, so the path is
-    /// refused rather than accepted on a guess.
+    /// Certificate policy processing failed (no valid set of policies, mapping of anyPolicy,
+    /// or a policy tree too large).
     PolicyProcessing,
     /// A certificate could not be decoded.
     Malformed,
@@ -149,7 +156,12 @@ impl std::error::Error for PathError {}
 
 impl PathError {
     fn new(kind: PathErrorKind, position: usize, message: impl Into<String>) -> Self {
-        PathError { kind, position, message: message.into(), revocation: None }
+        PathError {
+            kind,
+            position,
+            message: message.into(),
+            revocation: None,
+        }
     }
 
     /// The ETSI EN 319 102-1 sub-indication for this failure of the signer's chain (X.509
@@ -165,9 +177,13 @@ impl PathError {
             Revoked if self.position == 0 => SubIndication::REVOKED_NO_POE,
             Revoked => SubIndication::REVOKED_CA_NO_POE,
             RevocationUnknown => SubIndication::TRY_LATER,
-            NotCa | PathLength | CaKeyUsage | NameConstraints | UnknownCriticalExtension | EndEntityUsage | PolicyProcessing => {
-                SubIndication::CHAIN_CONSTRAINTS_FAILURE
-            }
+            NotCa
+            | PathLength
+            | CaKeyUsage
+            | NameConstraints
+            | UnknownCriticalExtension
+            | EndEntityUsage
+            | PolicyProcessing => SubIndication::CHAIN_CONSTRAINTS_FAILURE,
         }
     }
 }
@@ -211,7 +227,12 @@ const MAX_CRL_SIGNER_DEPTH: usize = 2;
 impl<'a> Validator<'a> {
     /// A validator over trust anchors, a pool of other certificates and CRLs.
     pub fn new(anchors: &'a [Certificate], pool: &'a [Certificate], crls: &'a [Crl], opts: &'a PathOptions) -> Self {
-        Validator { anchors, pool, crls, opts }
+        Validator {
+            anchors,
+            pool,
+            crls,
+            opts,
+        }
     }
 
     /// Finds a valid path for `leaf`, or reports why none is valid (the error of the most
@@ -264,7 +285,10 @@ impl<'a> Validator<'a> {
 
     fn issuers_of(&self, cert: &Certificate, from: &'a [Certificate]) -> Vec<&'a Certificate> {
         let aki = cert.authority_key_id().ok().flatten();
-        let mut v: Vec<&Certificate> = from.iter().filter(|c| names_match(c.subject(), cert.issuer())).collect();
+        let mut v: Vec<&Certificate> = from
+            .iter()
+            .filter(|c| names_match(c.subject(), cert.issuer()))
+            .collect();
         // Candidates whose subjectKeyIdentifier matches the authorityKeyIdentifier first.
         v.sort_by_key(|c| {
             let ski = c.subject_key_id().ok().flatten();
@@ -316,31 +340,47 @@ impl<'a> Validator<'a> {
             // The end-entity certificate is itself trusted (e.g. a self-signed signer certificate).
             check_validity(anchor, 0, t)?;
             self.check_purpose(anchor)?;
-            return Ok(ValidatedPath { certificates: vec![anchor.clone()], revocation: vec![] });
+            return Ok(ValidatedPath {
+                certificates: vec![anchor.clone()],
+                revocation: vec![],
+            });
         }
-        let mut working_key = anchor.spki_der().map_err(|e| PathError::new(Malformed, n, e.to_string()))?;
+        let mut working_key = anchor
+            .spki_der()
+            .map_err(|e| PathError::new(Malformed, n, e.to_string()))?;
         let mut working_issuer: &Certificate = anchor;
         let mut max_path_length = n;
         let mut nc = name_constraints::State::default();
+        let mut policies = PolicyState::new(n, &self.opts.policy);
 
         for pos in (0..n).rev() {
             let cert = path[pos];
             let is_leaf = pos == 0;
-            let who = if is_leaf { "the end-entity certificate".to_string() } else { format!("intermediate certificate {} ({})", n - pos, cert.display_name()) };
+            let who = if is_leaf {
+                "the end-entity certificate".to_string()
+            } else {
+                format!("intermediate certificate {} ({})", n - pos, cert.display_name())
+            };
 
             // (a)(1) signature
             let alg = cert
                 .signature_algorithm()
                 .map_err(|e| PathError::new(UnsupportedAlgorithm, pos, format!("{who}: {e}")))?;
-            verify_signature(&working_key, alg, cert.tbs_der(), cert.signature_value(), &self.opts.algorithm_policy)
-                .map_err(|e| {
-                    let kind = match e {
-                        VerifyError::Weak(_) => WeakAlgorithm,
-                        VerifyError::Unsupported(_) | VerifyError::MalformedKey(_) => UnsupportedAlgorithm,
-                        _ => Signature,
-                    };
-                    PathError::new(kind, pos, format!("the signature of {who} could not be verified: {e}"))
-                })?;
+            verify_signature(
+                &working_key,
+                alg,
+                cert.tbs_der(),
+                cert.signature_value(),
+                &self.opts.algorithm_policy,
+            )
+            .map_err(|e| {
+                let kind = match e {
+                    VerifyError::Weak(_) => WeakAlgorithm,
+                    VerifyError::Unsupported(_) | VerifyError::MalformedKey(_) => UnsupportedAlgorithm,
+                    _ => Signature,
+                };
+                PathError::new(kind, pos, format!("the signature of {who} could not be verified: {e}"))
+            })?;
             // (a)(2) validity
             check_validity(cert, pos, t)?;
             // (a)(3) revocation
@@ -348,32 +388,33 @@ impl<'a> Validator<'a> {
                 statuses[pos] = self.revocation_status(cert, working_issuer, pos, depth)?;
                 let required = match self.opts.revocation {
                     RevocationMode::Require => true,
-                    RevocationMode::RequireWhereSupplied => self.crls.iter().any(|c| names_match(c.issuer(), cert.issuer())),
+                    RevocationMode::RequireWhereSupplied => {
+                        self.crls.iter().any(|c| names_match(c.issuer(), cert.issuer()))
+                    }
                     _ => false,
                 };
                 if let RevocationStatus::Unknown(why) = &statuses[pos]
                     && required
                 {
-                    return Err(PathError::new(RevocationUnknown, pos, format!("no usable revocation information for {who}: {why}")));
+                    return Err(PathError::new(
+                        RevocationUnknown,
+                        pos,
+                        format!("no usable revocation information for {who}: {why}"),
+                    ));
                 }
             }
             // (a)(4) name chaining is established by construction; re-check defensively.
             if !names_match(cert.issuer(), working_issuer.subject()) {
-                return Err(PathError::new(NoPath, pos, format!("{who}: issuer name does not match")));
+                return Err(PathError::new(
+                    NoPath,
+                    pos,
+                    format!("{who}: issuer name does not match"),
+                ));
             }
             // (b)(c) name constraints (not for self-issued intermediates)
             if is_leaf || !cert.is_self_issued() {
-                nc.check(cert).map_err(|m| PathError::new(NameConstraints, pos, format!("{who}: {m}")))?;
-            }
-            // policy-constraining extensions: their effect cannot be ignored safely
-            for ext in cert.extensions() {
-                if POLICY_CONSTRAINING.contains(&ext.extn_id) {
-                    return Err(PathError::new(
-                        PolicyProcessing,
-                        pos,
-                        format!("{who} constrains certificate policies ({}); policy processing is not implemented", ext.extn_id),
-                    ));
-                }
+                nc.check(cert)
+                    .map_err(|m| PathError::new(NameConstraints, pos, format!("{who}: {m}")))?;
             }
             // critical extensions
             for ext in cert.extensions() {
@@ -385,26 +426,58 @@ impl<'a> Validator<'a> {
                     ));
                 }
             }
+            // §6.1.3 (d)–(f) certificate policies
+            let i = n - pos;
+            policies
+                .process(cert, i)
+                .map_err(|m| PathError::new(PolicyProcessing, pos, format!("{who}: {m}")))?;
+            if is_leaf {
+                policies
+                    .wrap_up(cert, &self.opts.policy)
+                    .map_err(|m| PathError::new(PolicyProcessing, pos, format!("{who}: {m}")))?;
+            } else {
+                policies
+                    .prepare_next(cert, i)
+                    .map_err(|m| PathError::new(PolicyProcessing, pos, format!("{who}: {m}")))?;
+            }
             if !is_leaf {
                 // §6.1.4 preparation for the next certificate
-                let bc = cert.basic_constraints().map_err(|e| PathError::new(Malformed, pos, e.to_string()))?;
+                let bc = cert
+                    .basic_constraints()
+                    .map_err(|e| PathError::new(Malformed, pos, e.to_string()))?;
                 match bc {
                     Some((true, _)) if cert.version() == 3 => {}
-                    _ => return Err(PathError::new(NotCa, pos, format!("{who} is not a CA (basicConstraints cA is not set)"))),
+                    _ => {
+                        return Err(PathError::new(
+                            NotCa,
+                            pos,
+                            format!("{who} is not a CA (basicConstraints cA is not set)"),
+                        ));
+                    }
                 }
                 if !cert.is_self_issued() {
                     if max_path_length == 0 {
-                        return Err(PathError::new(PathLength, pos, format!("the path exceeds the maximum path length at {who}")));
+                        return Err(PathError::new(
+                            PathLength,
+                            pos,
+                            format!("the path exceeds the maximum path length at {who}"),
+                        ));
                     }
                     max_path_length -= 1;
                 }
                 if let Some((_, Some(pl))) = bc {
                     max_path_length = max_path_length.min(pl as usize);
                 }
-                if let Some(ku) = cert.key_usage().map_err(|e| PathError::new(Malformed, pos, e.to_string()))?
+                if let Some(ku) = cert
+                    .key_usage()
+                    .map_err(|e| PathError::new(Malformed, pos, e.to_string()))?
                     && !ku.key_cert_sign()
                 {
-                    return Err(PathError::new(CaKeyUsage, pos, format!("{who} is not allowed to sign certificates (keyUsage)")));
+                    return Err(PathError::new(
+                        CaKeyUsage,
+                        pos,
+                        format!("{who} is not allowed to sign certificates (keyUsage)"),
+                    ));
                 }
                 if let Some((_, ncx)) = cert
                     .extension::<NameConstraintsExt>()
@@ -412,18 +485,27 @@ impl<'a> Validator<'a> {
                 {
                     nc.add(ncx.permitted_subtrees, ncx.excluded_subtrees);
                 }
-                working_key = cert.spki_der().map_err(|e| PathError::new(Malformed, pos, e.to_string()))?;
+                working_key = cert
+                    .spki_der()
+                    .map_err(|e| PathError::new(Malformed, pos, e.to_string()))?;
                 working_issuer = cert;
             }
         }
         self.check_purpose(path[0])?;
-        Ok(ValidatedPath { certificates: path.iter().map(|c| (*c).clone()).collect(), revocation: statuses })
+        Ok(ValidatedPath {
+            certificates: path.iter().map(|c| (*c).clone()).collect(),
+            revocation: statuses,
+        })
     }
 
     fn check_purpose(&self, leaf: &Certificate) -> Result<(), PathError> {
         use PathErrorKind::*;
-        let ku = leaf.key_usage().map_err(|e| PathError::new(Malformed, 0, e.to_string()))?;
-        let eku = leaf.extended_key_usage().map_err(|e| PathError::new(Malformed, 0, e.to_string()))?;
+        let ku = leaf
+            .key_usage()
+            .map_err(|e| PathError::new(Malformed, 0, e.to_string()))?;
+        let eku = leaf
+            .extended_key_usage()
+            .map_err(|e| PathError::new(Malformed, 0, e.to_string()))?;
         match self.opts.purpose {
             Purpose::Any => Ok(()),
             Purpose::DocumentSigning => {
@@ -431,25 +513,49 @@ impl<'a> Validator<'a> {
                     && !ku.digital_signature()
                     && !ku.non_repudiation()
                 {
-                    return Err(PathError::new(EndEntityUsage, 0, "the signer certificate's keyUsage allows neither digitalSignature nor nonRepudiation"));
+                    return Err(PathError::new(
+                        EndEntityUsage,
+                        0,
+                        "the signer certificate's keyUsage allows neither digitalSignature nor nonRepudiation",
+                    ));
                 }
                 if let Some(eku) = eku {
-                    let ok = [KP_DOCUMENT_SIGNING, KP_EMAIL_PROTECTION, KP_ADOBE_PDF_SIGNING, KP_MS_DOCUMENT_SIGNING, ANY_EXTENDED_KEY_USAGE];
+                    let ok = [
+                        KP_DOCUMENT_SIGNING,
+                        KP_EMAIL_PROTECTION,
+                        KP_ADOBE_PDF_SIGNING,
+                        KP_MS_DOCUMENT_SIGNING,
+                        ANY_EXTENDED_KEY_USAGE,
+                    ];
                     if !eku.iter().any(|p| ok.contains(p)) {
-                        return Err(PathError::new(EndEntityUsage, 0, "the signer certificate's extKeyUsage does not allow document signing"));
+                        return Err(PathError::new(
+                            EndEntityUsage,
+                            0,
+                            "the signer certificate's extKeyUsage does not allow document signing",
+                        ));
                     }
                 }
                 Ok(())
             }
             Purpose::TimeStamping => match eku {
                 Some(e) if e == [KP_TIME_STAMPING] && leaf.extended_key_usage_critical() => Ok(()),
-                _ => Err(PathError::new(EndEntityUsage, 0, "a TSA certificate needs a critical extKeyUsage of timeStamping only (RFC 3161 §2.3)")),
+                _ => Err(PathError::new(
+                    EndEntityUsage,
+                    0,
+                    "a TSA certificate needs a critical extKeyUsage of timeStamping only (RFC 3161 §2.3)",
+                )),
             },
         }
     }
 
     /// Establishes the revocation status of `cert` from the CRLs of its issuer.
-    fn revocation_status(&self, cert: &Certificate, issuer: &Certificate, pos: usize, depth: usize) -> Result<RevocationStatus, PathError> {
+    fn revocation_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        pos: usize,
+        depth: usize,
+    ) -> Result<RevocationStatus, PathError> {
         let t = self.opts.time;
         let mut why = format!("no CRL from {}", crate::name::display(cert.issuer()));
         // A CRL we cannot process (a delta CRL, a partitioned CRL) may revoke what the others do
@@ -458,7 +564,9 @@ impl<'a> Validator<'a> {
         for c in self.crls.iter().filter(|c| names_match(c.issuer(), cert.issuer())) {
             let u = c.unsupported_critical_extensions();
             if !u.is_empty() {
-                unprocessable = Some(format!("a CRL of this issuer has critical extensions Signet does not process ({u:?}: delta or partitioned CRLs)"));
+                unprocessable = Some(format!(
+                    "a CRL of this issuer has critical extensions Signet does not process ({u:?}: delta or partitioned CRLs)"
+                ));
             }
         }
         for c in self.crls.iter().filter(|c| names_match(c.issuer(), cert.issuer())) {
@@ -470,20 +578,32 @@ impl<'a> Validator<'a> {
                 }
             }
             if c.this_update() > t {
-                why = format!("the CRL was issued after the validation time ({})", format(c.this_update()));
+                why = format!(
+                    "the CRL was issued after the validation time ({})",
+                    format(c.this_update())
+                );
                 continue;
             }
             if let Some(nu) = c.next_update()
                 && nu < t
             {
-                why = format!("the CRL is not recent: its nextUpdate {} is before the validation time", format(nu));
+                why = format!(
+                    "the CRL is not recent: its nextUpdate {} is before the validation time",
+                    format(nu)
+                );
                 continue;
             }
             return Ok(match c.lookup(cert.serial()) {
-                Some(r) if r.reason == Some(8) => RevocationStatus::Good { crl_this_update: c.this_update() },
+                Some(r) if r.reason == Some(8) => RevocationStatus::Good {
+                    crl_this_update: c.this_update(),
+                },
                 Some(r) if r.time <= t => {
                     let reason = r.reason.map(crl::reason_name).unwrap_or("no reason given");
-                    let who = if pos == 0 { "the end-entity certificate".to_string() } else { format!("intermediate certificate {}", cert.display_name()) };
+                    let who = if pos == 0 {
+                        "the end-entity certificate".to_string()
+                    } else {
+                        format!("intermediate certificate {}", cert.display_name())
+                    };
                     let mut e = PathError::new(
                         PathErrorKind::Revoked,
                         pos,
@@ -495,7 +615,9 @@ impl<'a> Validator<'a> {
                 Some(r) => RevocationStatus::RevokedLater(r),
                 None => match &unprocessable {
                     Some(u) => RevocationStatus::Unknown(u.clone()),
-                    None => RevocationStatus::Good { crl_this_update: c.this_update() },
+                    None => RevocationStatus::Good {
+                        crl_this_update: c.this_update(),
+                    },
                 },
             });
         }
@@ -510,12 +632,16 @@ impl<'a> Validator<'a> {
         if !unsupported.is_empty() {
             return Err(format!("the CRL has unsupported critical extensions {unsupported:?}"));
         }
-        let alg = c.signature_algorithm().map_err(|e| format!("CRL signature algorithm: {e}"))?;
+        let alg = c
+            .signature_algorithm()
+            .map_err(|e| format!("CRL signature algorithm: {e}"))?;
         let verifies = |signer: &Certificate| -> bool {
             signer
                 .spki_der()
                 .ok()
-                .map(|k| verify_signature(&k, alg, c.tbs_der(), c.signature_value(), &self.opts.algorithm_policy).is_ok())
+                .map(|k| {
+                    verify_signature(&k, alg, c.tbs_der(), c.signature_value(), &self.opts.algorithm_policy).is_ok()
+                })
                 .unwrap_or(false)
         };
         let may_sign_crls = |signer: &Certificate| -> bool {
@@ -526,11 +652,19 @@ impl<'a> Validator<'a> {
             }
         };
         if verifies(issuer) {
-            return if may_sign_crls(issuer) { Ok(()) } else { Err("the CRL issuer certificate is not allowed to sign CRLs (keyUsage)".into()) };
+            return if may_sign_crls(issuer) {
+                Ok(())
+            } else {
+                Err("the CRL issuer certificate is not allowed to sign CRLs (keyUsage)".into())
+            };
         }
         if depth < MAX_CRL_SIGNER_DEPTH {
             for other in self.pool.iter().chain(self.anchors.iter()) {
-                if other != issuer && names_match(other.subject(), c.issuer()) && may_sign_crls(other) && verifies(other) {
+                if other != issuer
+                    && names_match(other.subject(), c.issuer())
+                    && may_sign_crls(other)
+                    && verifies(other)
+                {
                     let mut opts = self.opts.clone();
                     opts.purpose = Purpose::Any;
                     let v = Validator::new(self.anchors, self.pool, self.crls, &opts);
@@ -545,22 +679,27 @@ impl<'a> Validator<'a> {
 }
 
 fn check_validity(cert: &Certificate, pos: usize, t: UnixTime) -> Result<(), PathError> {
-    let who = if pos == 0 { "the end-entity certificate".to_string() } else { format!("intermediate certificate {}", cert.display_name()) };
+    let who = if pos == 0 {
+        "the end-entity certificate".to_string()
+    } else {
+        format!("intermediate certificate {}", cert.display_name())
+    };
     if t < cert.not_before() {
-        return Err(PathError::new(PathErrorKind::NotYetValid, pos, format!("{who} is not valid until {}", format(cert.not_before()))));
+        return Err(PathError::new(
+            PathErrorKind::NotYetValid,
+            pos,
+            format!("{who} is not valid until {}", format(cert.not_before())),
+        ));
     }
     if t > cert.not_after() {
-        return Err(PathError::new(PathErrorKind::Expired, pos, format!("{who} expired {}", format(cert.not_after()))));
+        return Err(PathError::new(
+            PathErrorKind::Expired,
+            pos,
+            format!("{who} expired {}", format(cert.not_after())),
+        ));
     }
     Ok(())
 }
-
-/// policyMappings, policyConstraints, inhibitAnyPolicy.
-const POLICY_CONSTRAINING: [ObjectIdentifier; 3] = [
-    ObjectIdentifier::new_unwrap("2.5.29.33"),
-    ObjectIdentifier::new_unwrap("2.5.29.36"),
-    ObjectIdentifier::new_unwrap("2.5.29.54"),
-];
 
 fn handled_extension(oid: &ObjectIdentifier) -> bool {
     [
@@ -569,10 +708,10 @@ fn handled_extension(oid: &ObjectIdentifier) -> bool {
         ExtendedKeyUsage::OID,
         SubjectAltName::OID,
         NameConstraintsExt::OID,
-        // certificatePolicies: with the initial policy set anyPolicy, no initial explicit-policy
-        // requirement and no policy-constraining extension on the path (those are refused), the
-        // policy tree cannot fail the path, so accepting the extension interprets it correctly.
         CertificatePolicies::OID,
+        PolicyConstraints::OID,
+        PolicyMappings::OID,
+        InhibitAnyPolicy::OID,
     ]
     .contains(oid)
 }

@@ -37,22 +37,6 @@ pub fn first_inner_element(data: &[u8]) -> Option<Range<usize>> {
     element(data, h)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_first_child() {
-        let d = [0x30, 0x06, 0x30, 0x01, 0x05, 0x02, 0x01, 0x01];
-        assert_eq!(first_inner_element(&d), Some(2..5));
-    }
-
-    #[test]
-    fn truncated_is_none() {
-        assert_eq!(first_inner_element(&[0x30, 0x06, 0x30, 0x09]), None);
-    }
-}
-
 /// Encodes a DER length.
 pub fn push_length(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
@@ -75,4 +59,20 @@ pub fn sequence(parts: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(p);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_first_child() {
+        let d = [0x30, 0x06, 0x30, 0x01, 0x05, 0x02, 0x01, 0x01];
+        assert_eq!(first_inner_element(&d), Some(2..5));
+    }
+
+    #[test]
+    fn truncated_is_none() {
+        assert_eq!(first_inner_element(&[0x30, 0x06, 0x30, 0x09]), None);
+    }
 }

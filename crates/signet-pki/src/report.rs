@@ -70,7 +70,9 @@ impl SubIndication {
     pub fn indication(self) -> Indication {
         use SubIndication::*;
         match self {
-            FORMAT_FAILURE | HASH_FAILURE | SIG_CRYPTO_FAILURE | REVOKED | EXPIRED | NOT_YET_VALID => Indication::TotalFailed,
+            FORMAT_FAILURE | HASH_FAILURE | SIG_CRYPTO_FAILURE | REVOKED | EXPIRED | NOT_YET_VALID => {
+                Indication::TotalFailed
+            }
             _ => Indication::Indeterminate,
         }
     }
@@ -190,17 +192,29 @@ impl SignatureReport {
 
     /// Records a passed check.
     pub fn pass(&mut self, id: &str, detail: impl Into<String>) {
-        self.checks.push(Check { id: id.into(), status: CheckStatus::Passed, detail: detail.into() });
+        self.checks.push(Check {
+            id: id.into(),
+            status: CheckStatus::Passed,
+            detail: detail.into(),
+        });
     }
 
     /// Records a warning.
     pub fn warn(&mut self, id: &str, detail: impl Into<String>) {
-        self.checks.push(Check { id: id.into(), status: CheckStatus::Warning, detail: detail.into() });
+        self.checks.push(Check {
+            id: id.into(),
+            status: CheckStatus::Warning,
+            detail: detail.into(),
+        });
     }
 
     /// Records a skipped check.
     pub fn skip(&mut self, id: &str, detail: impl Into<String>) {
-        self.checks.push(Check { id: id.into(), status: CheckStatus::Skipped, detail: detail.into() });
+        self.checks.push(Check {
+            id: id.into(),
+            status: CheckStatus::Skipped,
+            detail: detail.into(),
+        });
     }
 
     /// Records a failed check and downgrades the verdict; the first, most severe failure names
@@ -213,7 +227,11 @@ impl SignatureReport {
             self.sub_indication = Some(sub);
             self.summary = detail.clone();
         }
-        self.checks.push(Check { id: id.into(), status: CheckStatus::Failed, detail });
+        self.checks.push(Check {
+            id: id.into(),
+            status: CheckStatus::Failed,
+            detail,
+        });
     }
 
     /// Whether the signature passed.
@@ -235,7 +253,9 @@ impl SignatureReport {
             s.push_str(&format!("  issued by:  {}\n", signer.issuer));
         }
         if let Some(t) = &self.claimed_signing_time {
-            s.push_str(&format!("  claimed signing time: {t} (not proven without a timestamp)\n"));
+            s.push_str(&format!(
+                "  claimed signing time: {t} (not proven without a timestamp)\n"
+            ));
         }
         s.push_str(&format!("  validated as of:      {}\n", self.validation_time));
         if let Some(a) = &self.signature_algorithm {
@@ -247,7 +267,10 @@ impl SignatureReport {
         if !self.chain.is_empty() {
             s.push_str("  chain:\n");
             for (i, c) in self.chain.iter().enumerate() {
-                s.push_str(&format!("    {i}. {} (valid {} to {}, {})\n", c.subject, c.not_before, c.not_after, c.key));
+                s.push_str(&format!(
+                    "    {i}. {} (valid {} to {}, {})\n",
+                    c.subject, c.not_before, c.not_after, c.key
+                ));
             }
         }
         s.push_str("  checks:\n");
@@ -283,7 +306,11 @@ impl ValidationReport {
         let indication = if signatures.is_empty() {
             Indication::Indeterminate
         } else {
-            signatures.iter().map(|s| s.indication).max().unwrap_or(Indication::Indeterminate)
+            signatures
+                .iter()
+                .map(|s| s.indication)
+                .max()
+                .unwrap_or(Indication::Indeterminate)
         };
         ValidationReport {
             schema: "signet-validation-report/1",
@@ -295,7 +322,11 @@ impl ValidationReport {
 
     /// Text rendering.
     pub fn render_text(&self) -> String {
-        let mut s = format!("Overall: {} ({} signature(s))\n\n", self.indication.as_str(), self.signatures.len());
+        let mut s = format!(
+            "Overall: {} ({} signature(s))\n\n",
+            self.indication.as_str(),
+            self.signatures.len()
+        );
         for sig in &self.signatures {
             s.push_str(&sig.render_text());
             s.push('\n');

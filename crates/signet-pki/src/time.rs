@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use der::asn1::{GeneralizedTime, UtcTime};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use x509_cert::time::Time;
 
 use crate::PkiError;

@@ -1,5 +1,12 @@
 //! security.md §6 item 75 and friends: each bad chain gets the verdict it requires.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs,
+    missing_docs
+)]
+
 use const_oid::ObjectIdentifier;
 use signet_crypto::{KeyAlgorithm, PrivateKey, Signer, SoftwareSigner};
 use signet_pki::crl::{self, RevokedEntry};
@@ -7,9 +14,9 @@ use signet_pki::issue::{self, Profile, Template, build_and_sign, extension};
 use signet_pki::name::SubjectSpec;
 use signet_pki::path::{PathErrorKind, PathOptions, Purpose, RevocationMode, RevocationStatus, Validator};
 use signet_pki::{Certificate, Crl, SubIndication};
-use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, NameConstraints};
 use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, NameConstraints};
 
 const NOW: i64 = 1_800_000_000; // 2027-01-15
 const YEAR: i64 = 365 * 86_400;
@@ -19,7 +26,13 @@ fn key() -> SoftwareSigner {
 }
 
 fn name(cn: &str) -> x509_cert::name::Name {
-    SubjectSpec { common_name: cn.into(), organization: Some("Test".into()), ..Default::default() }.to_name().unwrap()
+    SubjectSpec {
+        common_name: cn.into(),
+        organization: Some("Test".into()),
+        ..Default::default()
+    }
+    .to_name()
+    .unwrap()
 }
 
 fn tpl(cn: &str, k: &SoftwareSigner, profile: Profile) -> Template {
@@ -37,19 +50,42 @@ struct Pki {
 
 fn pki() -> Pki {
     let root_key = key();
-    let root = issue::issue(&tpl("Root", &root_key, Profile::RootCa { path_len: None }), None, &root_key).unwrap();
+    let root = issue::issue(
+        &tpl("Root", &root_key, Profile::RootCa { path_len: None }),
+        None,
+        &root_key,
+    )
+    .unwrap();
     let int_key = key();
-    let int = issue::issue(&tpl("Issuing", &int_key, Profile::IssuingCa { path_len: Some(0) }), Some(&root), &root_key).unwrap();
+    let int = issue::issue(
+        &tpl("Issuing", &int_key, Profile::IssuingCa { path_len: Some(0) }),
+        Some(&root),
+        &root_key,
+    )
+    .unwrap();
     let leaf_key = key();
     let leaf = issue::issue(&tpl("Alice", &leaf_key, Profile::Signer), Some(&int), &int_key).unwrap();
-    Pki { root_key, root, int_key, int, leaf_key, leaf }
+    Pki {
+        root_key,
+        root,
+        int_key,
+        int,
+        leaf_key,
+        leaf,
+    }
 }
 
 fn opts(time: i64) -> PathOptions {
     PathOptions::document_signing(time)
 }
 
-fn validate(leaf: &Certificate, pool: &[Certificate], anchors: &[Certificate], crls: &[Crl], o: &PathOptions) -> Result<signet_pki::ValidatedPath, signet_pki::PathError> {
+fn validate(
+    leaf: &Certificate,
+    pool: &[Certificate],
+    anchors: &[Certificate],
+    crls: &[Crl],
+    o: &PathOptions,
+) -> Result<signet_pki::ValidatedPath, signet_pki::PathError> {
     Validator::new(anchors, pool, crls, o).validate(leaf)
 }
 
@@ -66,9 +102,21 @@ fn ca_false_intermediate_is_chain_constraints_failure() {
     let p = pki();
     // An "intermediate" that is a signer certificate (no cA) signs a leaf.
     let fake_key = key();
-    let fake = build_and_sign(&tpl("Not A CA", &fake_key, Profile::Signer), p.root.subject().clone(), &p.root_key.public_key_der().unwrap(), &p.root_key).unwrap();
+    let fake = build_and_sign(
+        &tpl("Not A CA", &fake_key, Profile::Signer),
+        p.root.subject().clone(),
+        &p.root_key.public_key_der().unwrap(),
+        &p.root_key,
+    )
+    .unwrap();
     let leaf_key = key();
-    let leaf = build_and_sign(&tpl("Mallory", &leaf_key, Profile::Signer), fake.subject().clone(), &fake_key.public_key_der().unwrap(), &fake_key).unwrap();
+    let leaf = build_and_sign(
+        &tpl("Mallory", &leaf_key, Profile::Signer),
+        fake.subject().clone(),
+        &fake_key.public_key_der().unwrap(),
+        &fake_key,
+    )
+    .unwrap();
     let e = validate(&leaf, &[fake], &[p.root.clone()], &[], &opts(NOW)).unwrap_err();
     assert_eq!(e.kind, PathErrorKind::NotCa, "{e}");
     assert_eq!(e.sub_indication(), SubIndication::CHAIN_CONSTRAINTS_FAILURE);
@@ -79,7 +127,13 @@ fn path_length_exceeded() {
     let p = pki();
     // Issuing CA has pathLen 0, yet it certifies another CA that signs the leaf.
     let sub_key = key();
-    let sub = build_and_sign(&tpl("Sub CA", &sub_key, Profile::IssuingCa { path_len: None }), p.int.subject().clone(), &p.int_key.public_key_der().unwrap(), &p.int_key).unwrap();
+    let sub = build_and_sign(
+        &tpl("Sub CA", &sub_key, Profile::IssuingCa { path_len: None }),
+        p.int.subject().clone(),
+        &p.int_key.public_key_der().unwrap(),
+        &p.int_key,
+    )
+    .unwrap();
     let leaf_key = key();
     let leaf = issue::issue(&tpl("Bob", &leaf_key, Profile::Signer), Some(&sub), &sub_key).unwrap();
     let e = validate(&leaf, &[p.int.clone(), sub], &[p.root.clone()], &[], &opts(NOW)).unwrap_err();
@@ -94,7 +148,8 @@ fn unknown_critical_extension_is_refused_but_non_critical_is_ignored() {
     for critical in [true, false] {
         let k = key();
         let mut t = tpl("Carol", &k, Profile::Signer);
-        t.extra_extensions.push(extension(oid, critical, &der::asn1::Null).unwrap());
+        t.extra_extensions
+            .push(extension(oid, critical, &der::asn1::Null).unwrap());
         let leaf = issue::issue(&t, Some(&p.int), &p.int_key).unwrap();
         let r = validate(&leaf, &[p.int.clone()], &[p.root.clone()], &[], &opts(NOW));
         if critical {
@@ -123,14 +178,24 @@ fn crl_of(p: &Pki, entries: &[RevokedEntry], this: i64, next: i64) -> Crl {
 #[test]
 fn revoked_before_validation_time_fails_and_after_passes_with_a_note() {
     let p = pki();
-    let entry = RevokedEntry { serial: p.leaf.serial().to_vec(), revocation_time: NOW - 86_400, reason: Some(1) };
+    let entry = RevokedEntry {
+        serial: p.leaf.serial().to_vec(),
+        revocation_time: NOW - 86_400,
+        reason: Some(1),
+    };
     let c = crl_of(&p, &[entry], NOW - 3600, NOW + 86_400);
     let e = validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[c.clone()], &opts(NOW)).unwrap_err();
     assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
     assert_eq!(e.sub_indication(), SubIndication::REVOKED_NO_POE);
     assert!(e.message.contains("key compromise"));
     // As of a time before the revocation, the same CRL shows a later revocation.
-    let ok = validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[c], &opts(NOW - 2 * 86_400));
+    let ok = validate(
+        &p.leaf,
+        &[p.int.clone()],
+        &[p.root.clone()],
+        &[c],
+        &opts(NOW - 2 * 86_400),
+    );
     // The CRL was issued after that time, so it cannot speak for it: revocation unknown → required.
     assert_eq!(ok.unwrap_err().kind, PathErrorKind::RevocationUnknown);
 }
@@ -138,7 +203,11 @@ fn revoked_before_validation_time_fails_and_after_passes_with_a_note() {
 #[test]
 fn revocation_listed_for_a_later_time_is_not_a_failure() {
     let p = pki();
-    let entry = RevokedEntry { serial: p.leaf.serial().to_vec(), revocation_time: NOW + 3600, reason: None };
+    let entry = RevokedEntry {
+        serial: p.leaf.serial().to_vec(),
+        revocation_time: NOW + 3600,
+        reason: None,
+    };
     let c = crl_of(&p, &[entry], NOW - 3600, NOW + 86_400);
     let path = validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[c], &opts(NOW)).unwrap();
     assert!(matches!(path.revocation[0], RevocationStatus::RevokedLater(_)));
@@ -147,7 +216,11 @@ fn revocation_listed_for_a_later_time_is_not_a_failure() {
 #[test]
 fn revoked_intermediate_is_revoked_ca() {
     let p = pki();
-    let entry = RevokedEntry { serial: p.int.serial().to_vec(), revocation_time: NOW - 86_400, reason: Some(2) };
+    let entry = RevokedEntry {
+        serial: p.int.serial().to_vec(),
+        revocation_time: NOW - 86_400,
+        reason: Some(2),
+    };
     let c = crl::build(&p.root, &p.root_key, &[entry], NOW - 3600, NOW + 86_400, 7).unwrap();
     let e = validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[c], &opts(NOW)).unwrap_err();
     assert_eq!(e.sub_indication(), SubIndication::REVOKED_CA_NO_POE);
@@ -164,7 +237,12 @@ fn stale_or_forged_crl_is_not_silently_ignored() {
     // A CRL with the issuer's name signed by another key.
     let other = key();
     let forged = crl::build(
-        &issue::issue(&tpl("Issuing", &other, Profile::RootCa { path_len: None }), None, &other).unwrap(),
+        &issue::issue(
+            &tpl("Issuing", &other, Profile::RootCa { path_len: None }),
+            None,
+            &other,
+        )
+        .unwrap(),
         &other,
         &[],
         NOW - 3600,
@@ -179,7 +257,12 @@ fn stale_or_forged_crl_is_not_silently_ignored() {
     assert!(matches!(path.revocation[0], RevocationStatus::Unknown(_)));
     let mut strict = opts(NOW);
     strict.revocation = RevocationMode::Require;
-    assert_eq!(validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[], &strict).unwrap_err().kind, PathErrorKind::RevocationUnknown);
+    assert_eq!(
+        validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[], &strict)
+            .unwrap_err()
+            .kind,
+        PathErrorKind::RevocationUnknown
+    );
 }
 
 #[test]
@@ -196,11 +279,21 @@ fn leaf_must_be_fit_for_document_signing() {
     let mut t2 = tpl("Encryptor", &k2, Profile::Signer);
     t2.profile = Profile::TimeStamping;
     let tsa = issue::issue(&t2, Some(&p.int), &p.int_key).unwrap();
-    assert_eq!(validate(&tsa, &[p.int.clone()], &[p.root.clone()], &[], &opts(NOW)).unwrap_err().kind, PathErrorKind::EndEntityUsage);
+    assert_eq!(
+        validate(&tsa, &[p.int.clone()], &[p.root.clone()], &[], &opts(NOW))
+            .unwrap_err()
+            .kind,
+        PathErrorKind::EndEntityUsage
+    );
     let mut tsa_opts = opts(NOW);
     tsa_opts.purpose = Purpose::TimeStamping;
     validate(&tsa, &[p.int.clone()], &[p.root.clone()], &[], &tsa_opts).unwrap();
-    assert_eq!(validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[], &tsa_opts).unwrap_err().kind, PathErrorKind::EndEntityUsage);
+    assert_eq!(
+        validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[], &tsa_opts)
+            .unwrap_err()
+            .kind,
+        PathErrorKind::EndEntityUsage
+    );
     let _ = (KeyUsage(KeyUsages::KeyEncipherment.into()), ExtendedKeyUsage(vec![]));
 }
 
@@ -208,7 +301,13 @@ fn leaf_must_be_fit_for_document_signing() {
 fn wrong_issuer_signature_is_detected() {
     let p = pki();
     let imposter = key();
-    let leaf = build_and_sign(&tpl("Eve", &p.leaf_key, Profile::Signer), p.int.subject().clone(), &p.int_key.public_key_der().unwrap(), &imposter).unwrap();
+    let leaf = build_and_sign(
+        &tpl("Eve", &p.leaf_key, Profile::Signer),
+        p.int.subject().clone(),
+        &p.int_key.public_key_der().unwrap(),
+        &imposter,
+    )
+    .unwrap();
     let e = validate(&leaf, &[p.int.clone()], &[p.root.clone()], &[], &opts(NOW)).unwrap_err();
     assert_eq!(e.kind, PathErrorKind::Signature, "{e}");
 }
@@ -225,10 +324,28 @@ fn unknown_issuer_means_no_chain() {
 fn cross_certification_loops_terminate() {
     // A and B certify each other; neither is trusted.
     let (ka, kb) = (key(), key());
-    let a = build_and_sign(&tpl("A", &ka, Profile::IssuingCa { path_len: None }), name("B"), &kb.public_key_der().unwrap(), &kb).unwrap();
-    let b = build_and_sign(&tpl("B", &kb, Profile::IssuingCa { path_len: None }), name("A"), &ka.public_key_der().unwrap(), &ka).unwrap();
+    let a = build_and_sign(
+        &tpl("A", &ka, Profile::IssuingCa { path_len: None }),
+        name("B"),
+        &kb.public_key_der().unwrap(),
+        &kb,
+    )
+    .unwrap();
+    let b = build_and_sign(
+        &tpl("B", &kb, Profile::IssuingCa { path_len: None }),
+        name("A"),
+        &ka.public_key_der().unwrap(),
+        &ka,
+    )
+    .unwrap();
     let lk = key();
-    let leaf = build_and_sign(&tpl("Leaf", &lk, Profile::Signer), name("A"), &ka.public_key_der().unwrap(), &ka).unwrap();
+    let leaf = build_and_sign(
+        &tpl("Leaf", &lk, Profile::Signer),
+        name("A"),
+        &ka.public_key_der().unwrap(),
+        &ka,
+    )
+    .unwrap();
     let p = pki();
     let e = validate(&leaf, &[a, b], &[p.root.clone()], &[], &opts(NOW)).unwrap_err();
     assert_eq!(e.kind, PathErrorKind::NoPath);
@@ -239,10 +356,28 @@ fn name_constraints_are_enforced() {
     let p = pki();
     let ca_key = key();
     let mut t = tpl("Constrained CA", &ca_key, Profile::IssuingCa { path_len: None });
-    let permitted = GeneralSubtree { base: GeneralName::DirectoryName(SubjectSpec { common_name: "x".into(), organization: Some("Test".into()), ..Default::default() }.to_name().unwrap()), minimum: 0, maximum: None };
+    let permitted = GeneralSubtree {
+        base: GeneralName::DirectoryName(
+            SubjectSpec {
+                common_name: "x".into(),
+                organization: Some("Test".into()),
+                ..Default::default()
+            }
+            .to_name()
+            .unwrap(),
+        ),
+        minimum: 0,
+        maximum: None,
+    };
     // Permit only names under O=Test (the base is the RDN sequence [O=Test]).
     let base = x509_cert::name::Name::from_der(&{
-        let full = SubjectSpec { common_name: "unused".into(), organization: Some("Test".into()), ..Default::default() }.to_name().unwrap();
+        let full = SubjectSpec {
+            common_name: "unused".into(),
+            organization: Some("Test".into()),
+            ..Default::default()
+        }
+        .to_name()
+        .unwrap();
         let first_rdn = full.iter_rdn().next().unwrap().clone();
         let mut seq = x509_cert::name::RdnSequence::default();
         seq.push(first_rdn);
@@ -250,15 +385,29 @@ fn name_constraints_are_enforced() {
     })
     .unwrap();
     let _ = permitted;
-    let nc = NameConstraints { permitted_subtrees: Some(vec![GeneralSubtree { base: GeneralName::DirectoryName(base), minimum: 0, maximum: None }]), excluded_subtrees: None };
-    t.extra_extensions.push(extension(<NameConstraints as const_oid::AssociatedOid>::OID, true, &nc).unwrap());
+    let nc = NameConstraints {
+        permitted_subtrees: Some(vec![GeneralSubtree {
+            base: GeneralName::DirectoryName(base),
+            minimum: 0,
+            maximum: None,
+        }]),
+        excluded_subtrees: None,
+    };
+    t.extra_extensions
+        .push(extension(<NameConstraints as const_oid::AssociatedOid>::OID, true, &nc).unwrap());
     let ca = issue::issue(&t, Some(&p.root), &p.root_key).unwrap();
     let ok_key = key();
     let ok_leaf = issue::issue(&tpl("Inside", &ok_key, Profile::Signer), Some(&ca), &ca_key).unwrap();
     validate(&ok_leaf, &[ca.clone()], &[p.root.clone()], &[], &opts(NOW)).unwrap();
     let bad_key = key();
     let mut bt = tpl("Outside", &bad_key, Profile::Signer);
-    bt.subject = SubjectSpec { common_name: "Outside".into(), organization: Some("Other Org".into()), ..Default::default() }.to_name().unwrap();
+    bt.subject = SubjectSpec {
+        common_name: "Outside".into(),
+        organization: Some("Other Org".into()),
+        ..Default::default()
+    }
+    .to_name()
+    .unwrap();
     let bad_leaf = issue::issue(&bt, Some(&ca), &ca_key).unwrap();
     let e = validate(&bad_leaf, &[ca], &[p.root.clone()], &[], &opts(NOW)).unwrap_err();
     assert_eq!(e.kind, PathErrorKind::NameConstraints, "{e}");

@@ -1,5 +1,11 @@
 //! Helpers for the CLI tests: run `signet` and `openssl` in a scratch directory.
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs,
+    missing_docs
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -13,7 +19,9 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Self {
-        let e = Env { dir: tempfile::tempdir().unwrap() };
+        let e = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
         std::fs::write(e.path("pw.txt"), format!("{PASS}\n")).unwrap();
         std::fs::write(e.path("capw.txt"), format!("{CA_PASS}\n")).unwrap();
         std::fs::write(e.path("wrong.txt"), "not it\n").unwrap();
@@ -44,17 +52,31 @@ impl Env {
     /// Runs signet, asserting exit code 0.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.signet(args);
-        assert!(o.status.success(), "signet {args:?} failed: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout));
+        assert!(
+            o.status.success(),
+            "signet {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
     pub fn openssl(&self, args: &[&str]) -> Output {
-        Command::new("openssl").args(args).current_dir(self.dir.path()).output().expect("openssl must be installed")
+        Command::new("openssl")
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("openssl must be installed")
     }
 
     pub fn openssl_ok(&self, args: &[&str]) -> String {
         let o = self.openssl(args);
-        assert!(o.status.success(), "openssl {args:?} failed: {}{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout));
+        assert!(
+            o.status.success(),
+            "openssl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout)
+        );
         String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
     }
 
@@ -77,9 +99,13 @@ pub fn stderr(o: &Output) -> String {
 
 /// Verdict fields from `signet verify --format json` output.
 pub fn json_verdict(o: &Output) -> (String, Option<String>) {
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)));
     let s = &v["signatures"][0];
-    (s["indication"].as_str().unwrap().to_string(), s["sub_indication"].as_str().map(|x| x.to_string()))
+    (
+        s["indication"].as_str().unwrap().to_string(),
+        s["sub_indication"].as_str().map(|x| x.to_string()),
+    )
 }
 
 pub fn exists(p: &Path) -> bool {

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Signet's whole test suite, on a fresh machine or an old one.
+#
+# Installs what the tests need when it is missing (idempotent): OpenSSL and Python from
+# Debian, pyHanko from PyPI, cargo-fuzz from crates.io. Then: formatting, clippy with warnings
+# as errors, every unit and integration test (NIST PKITS is fetched from PyPI by its test), and
+# a short fuzz run of every fuzz target. Ends with one "N passed, M failed" line.
+#
+# FUZZ_SECONDS (default 20) sets the fuzz time per target; FUZZ_SECONDS=0 skips fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+log "tools"
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
+command -v cc >/dev/null || missing+=(build-essential)
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+if ! python3 -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null; then
+  python3 -m pip install -q 'pyhanko==0.38.0' 'pyhanko-cli'
+fi
+openssl version
+python3 -c 'import pyhanko; print("pyHanko", pyhanko.__version__)'
+
+log "format"
+cargo fmt --all -- --check
+
+log "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "tests"
+out=$(mktemp)
+set +e
+cargo test --workspace --locked 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$out" | awk '{s+=$4} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$out" | awk '{s+=$1} END {print s+0}')
+rm -f "$out"
+if [ "$status" -ne 0 ]; then
+  echo "tests: $passed passed, $failed failed"
+  exit "$status"
+fi
+
+fuzz_seconds=${FUZZ_SECONDS:-20}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  log "fuzz smoke ($fuzz_seconds s per target)"
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  for target in cms_verify x509_parse ber_normalize pkcs12_parse; do
+    RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz "$target" -- \
+      -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 | tail -n 3
+    passed=$((passed + 1))
+  done
+fi
+
+echo
+echo "tests: $passed passed, $failed failed"
