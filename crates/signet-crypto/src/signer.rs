@@ -27,16 +27,20 @@ pub struct SoftwareSigner {
     key: PrivateKey,
     algorithm: SignatureAlgorithm,
     chain: Vec<Vec<u8>>,
+    /// The SubjectPublicKeyInfo, exported once.
+    spki: Result<Vec<u8>, String>,
 }
 
 impl SoftwareSigner {
     /// A signer using the key's default algorithm and no certificates.
     pub fn new(key: PrivateKey) -> Self {
         let algorithm = key.default_signature_algorithm();
+        let spki = key.public_key_der().map_err(|e| e.to_string());
         SoftwareSigner {
             key,
             algorithm,
             chain: Vec::new(),
+            spki,
         }
     }
 
@@ -64,7 +68,9 @@ impl Signer for SoftwareSigner {
         self.algorithm
     }
     fn public_key_der(&self) -> Result<Vec<u8>, CryptoError> {
-        self.key.public_key_der()
+        self.spki
+            .clone()
+            .map_err(|_| CryptoError::Operation("public key export"))
     }
     fn certificate_chain(&self) -> &[Vec<u8>] {
         &self.chain
