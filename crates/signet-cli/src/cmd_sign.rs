@@ -1,4 +1,5 @@
-//! `signet sign`: CAdES baseline B-B detached (or attached) signatures.
+//! `signet sign`: PAdES signatures embedded in PDFs, CAdES baseline B-B detached (or attached)
+//! signatures for any file.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,25 @@ pub struct Args {
     /// Use RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
     #[arg(long)]
     pub pss: bool,
+    /// PDF: reason for signing.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// PDF: where the signing happened.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// PDF: how to reach the signer.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// PDF: name of the new signature field.
+    #[arg(long)]
+    pub field: Option<String>,
+    /// PDF: make a certification signature allowing 1 = no changes, 2 = form filling and
+    /// signing, 3 = also annotations.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub certify: Option<u8>,
+    /// PDF: page (1-based) that carries the signature widget.
+    #[arg(long, default_value_t = 1)]
+    pub page: usize,
     /// Overwrite the output.
     #[arg(long)]
     pub force: bool,
@@ -99,18 +119,63 @@ pub fn load_signer(a: &Args) -> CliResult<SoftwareSigner> {
     Ok(signer.with_chain(chain))
 }
 
+fn is_pdf(path: &Path) -> bool {
+    if path.extension().map(|e| e.eq_ignore_ascii_case("pdf")).unwrap_or(false) {
+        return true;
+    }
+    let mut head = [0u8; 5];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .map(|_| &head == b"%PDF-")
+        .unwrap_or(false)
+}
+
+fn signed_pdf_name(p: &Path) -> PathBuf {
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "document".into());
+    p.with_file_name(format!("{stem}-signed.pdf"))
+}
+
+fn sign_pdf(a: &Args) -> CliResult<Exit> {
+    let out = a.out.clone().unwrap_or_else(|| signed_pdf_name(&a.file));
+    inputs::check_new(&out, a.force)?;
+    if out == a.file {
+        return Err(CliError::input(
+            "the output must not be the input file: the original is kept until the signed file is written",
+        ));
+    }
+    let signer = load_signer(a)?;
+    let pdf = inputs::read(&a.file, "PDF")?;
+    let mut opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
+    opts.reason = a.reason.clone();
+    opts.location = a.location.clone();
+    opts.contact_info = a.contact.clone();
+    opts.field_name = a.field.clone();
+    opts.certify = a.certify;
+    opts.page = a.page;
+    let signed = signet_pdf::sign_pdf(&pdf, &signer, &opts).map_err(|e| match e {
+        signet_pdf::PdfError::Cms(c) => CliError::from(c),
+        other => CliError::input(format!("{}: {other}", a.file.display())),
+    })?;
+    inputs::write_atomic(&out, &signed, false)?;
+    let kind = match a.certify {
+        Some(p) => format!("certification signature (DocMDP P={p})"),
+        None => "approval signature".into(),
+    };
+    println!("signed {} -> {} (PAdES B-B {kind})", a.file.display(), out.display());
+    Ok(Exit::Ok)
+}
+
 pub fn run(a: Args) -> CliResult<Exit> {
     if !a.detached && !a.attached {
-        let is_pdf = a
-            .file
-            .extension()
-            .map(|e| e.eq_ignore_ascii_case("pdf"))
-            .unwrap_or(false);
-        return Err(CliError::input(if is_pdf {
-            "embedded PDF signatures (PAdES) are not available yet; use --detached for a .p7s signature"
-        } else {
-            "say --detached (a separate .p7s file) or --attached (content inside the signature)"
-        }));
+        if is_pdf(&a.file) {
+            return sign_pdf(&a);
+        }
+        return Err(CliError::input(
+            "this is not a PDF: say --detached (a separate .p7s file) or --attached (content inside the signature)",
+        ));
     }
     let out = a.out.clone().unwrap_or_else(|| p7s_name(&a.file));
     inputs::check_new(&out, a.force)?;

@@ -1,0 +1,22 @@
+//! PDF signatures for Signet (ISO 32000 §12.8, ETSI EN 319 142-1 PAdES).
+//!
+//! - [`document`]: reading a PDF (lopdf) with limits, and what a signer needs to know about it:
+//!   the cross-reference style, trailer, catalog, pages, form, existing signatures and
+//!   certification;
+//! - [`incremental`]: an incremental update appended after the original bytes, with a
+//!   cross-reference section in the original's style (classic table or stream) and `/Prev`;
+//! - [`sign`]: PAdES baseline B-B signatures (invisible approval or certification signatures),
+//!   with the `/Contents` placeholder sized to the CMS and `/ByteRange` patched in place;
+//! - [`text`]: PDF dates and text strings.
+//!
+//! It takes bytes and a [`signet_crypto::Signer`]; it does no network or database I/O.
+#![forbid(unsafe_code)]
+
+pub mod document;
+mod error;
+pub mod incremental;
+pub mod sign;
+pub mod text;
+
+pub use error::PdfError;
+pub use sign::{PadesOptions, sign_pdf};

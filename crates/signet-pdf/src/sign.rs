@@ -1,0 +1,344 @@
+//! PAdES baseline B-B signatures (ETSI EN 319 142-1): `/Type /Sig`, `/Filter /Adobe.PPKLite`,
+//! `/SubFilter /ETSI.CAdES.detached`, `/M`, optional `/Reason` `/Location` `/ContactInfo` `/Name`;
+//! CMS without signing-time, with signing-certificate-v2; written as an incremental update.
+//!
+//! Approval signatures and certification signatures (DocMDP P=1/2/3) are supported; signing a
+//! P=1 certified document, certifying twice and certifying after an approval signature are
+//! refused. Signatures are invisible (a zero-size widget on the chosen page).
+
+use lopdf::{Dictionary, Object, ObjectId, Stream};
+use signet_cms::SignOptions;
+use signet_crypto::Signer;
+use signet_crypto::digest::Hasher;
+
+use crate::PdfError;
+use crate::document::{Limits, PdfDocument};
+use crate::incremental::{IncrementalUpdate, serialize};
+use crate::text::{pdf_date, text_string};
+
+/// What to put in the signature.
+#[derive(Clone, Debug)]
+pub struct PadesOptions {
+    /// Name of the new signature field (default: the first free `SignatureN`).
+    pub field_name: Option<String>,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+    /// `/ContactInfo`.
+    pub contact_info: Option<String>,
+    /// `/Name` (the signer's name as text; the certificate is authoritative).
+    pub name: Option<String>,
+    /// Make this a certification signature with DocMDP permissions P (1, 2 or 3).
+    pub certify: Option<u8>,
+    /// The claimed signing time written to `/M` (PAdES keeps it out of the CMS).
+    pub signing_time: i64,
+    /// Page (1-based) that carries the signature widget.
+    pub page: usize,
+}
+
+impl PadesOptions {
+    /// Defaults: approval signature on page 1 at `signing_time`.
+    pub fn new(signing_time: i64) -> Self {
+        PadesOptions {
+            field_name: None,
+            reason: None,
+            location: None,
+            contact_info: None,
+            name: None,
+            certify: None,
+            signing_time,
+            page: 1,
+        }
+    }
+}
+
+const BYTE_RANGE_PLACEHOLDER: &[u8] = b"/ByteRange [0 0000000000 0000000000 0000000000]";
+
+fn name(s: &str) -> Object {
+    Object::Name(s.as_bytes().to_vec())
+}
+
+fn int(i: i64) -> Object {
+    Object::Integer(i)
+}
+
+/// Signs a PDF; returns the original bytes followed by the incremental update.
+pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<Vec<u8>, PdfError> {
+    let doc = PdfDocument::parse(pdf, &Limits::default())?;
+    check_permissions(&doc, opts)?;
+    let pages = doc.pages();
+    let page_id = *pages.get(opts.page.wrapping_sub(1)).ok_or_else(|| {
+        PdfError::Refused(format!(
+            "page {} does not exist (the document has {})",
+            opts.page,
+            pages.len()
+        ))
+    })?;
+    let existing_names = doc.field_names();
+    let field_name = match &opts.field_name {
+        Some(n) if existing_names.iter().any(|e| e == n) => {
+            return Err(PdfError::Refused(format!("a field named {n:?} already exists")));
+        }
+        Some(n) => n.clone(),
+        None => (1..)
+            .map(|i| format!("Signature{i}"))
+            .find(|n| !existing_names.contains(n))
+            .unwrap_or_default(),
+    };
+
+    let mut up = IncrementalUpdate::new(&doc);
+    let sig_id = up.allocate();
+    let field_id = up.allocate();
+    let ap_id = up.allocate();
+
+    // An empty appearance: the signature is invisible, but the widget still has one.
+    let mut ap_dict = Dictionary::new();
+    ap_dict.set("Type", name("XObject"));
+    ap_dict.set("Subtype", name("Form"));
+    ap_dict.set("BBox", Object::Array(vec![int(0), int(0), int(0), int(0)]));
+    up.set_object(ap_id, &Object::Stream(Stream::new(ap_dict, Vec::new())))?;
+
+    // The signature field merged with its widget annotation.
+    let mut field = Dictionary::new();
+    field.set("FT", name("Sig"));
+    field.set("Type", name("Annot"));
+    field.set("Subtype", name("Widget"));
+    field.set("T", text_string(&field_name));
+    field.set("V", Object::Reference(sig_id));
+    field.set("F", int(132)); // Print + Locked
+    field.set("Rect", Object::Array(vec![int(0), int(0), int(0), int(0)]));
+    field.set("P", Object::Reference(page_id));
+    let mut ap = Dictionary::new();
+    ap.set("N", Object::Reference(ap_id));
+    field.set("AP", Object::Dictionary(ap));
+    up.set_object(field_id, &Object::Dictionary(field))?;
+
+    add_to_page(&doc, &mut up, page_id, field_id)?;
+    update_catalog(&doc, &mut up, field_id, sig_id, opts.certify.is_some())?;
+
+    // The signature dictionary with fixed-width placeholders, /Contents last.
+    let reserve = contents_reserve(signer);
+    let mut body = b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M".to_vec();
+    body.extend(serialize(&text_string(&pdf_date(opts.signing_time)))?);
+    for (key, value) in [
+        ("Reason", &opts.reason),
+        ("Location", &opts.location),
+        ("ContactInfo", &opts.contact_info),
+        ("Name", &opts.name),
+    ] {
+        if let Some(v) = value {
+            body.extend_from_slice(format!("/{key}").as_bytes());
+            body.extend(serialize(&text_string(v))?);
+        }
+    }
+    if let Some(p) = opts.certify {
+        let mut params = Dictionary::new();
+        params.set("Type", name("TransformParams"));
+        params.set("P", int(p as i64));
+        params.set("V", name("1.2"));
+        let mut sigref = Dictionary::new();
+        sigref.set("Type", name("SigRef"));
+        sigref.set("TransformMethod", name("DocMDP"));
+        sigref.set("TransformParams", Object::Dictionary(params));
+        body.extend_from_slice(b"/Reference");
+        body.extend(serialize(&Object::Array(vec![Object::Dictionary(sigref)]))?);
+    }
+    body.extend_from_slice(BYTE_RANGE_PLACEHOLDER);
+    body.extend_from_slice(b"/Contents <");
+    body.resize(body.len() + 2 * reserve, b'0');
+    body.extend_from_slice(b">>>");
+    up.set_raw(sig_id, body);
+
+    let rendered = up.render(pdf)?;
+    let mut appended = rendered.bytes;
+    let sig_rel = rendered.offsets[&sig_id.0] - pdf.len();
+    let br_rel = find(&appended[sig_rel..], BYTE_RANGE_PLACEHOLDER)
+        .map(|p| p + sig_rel)
+        .ok_or_else(|| PdfError::Write("ByteRange placeholder lost".into()))?;
+    let contents_rel = find(&appended[br_rel..], b"/Contents <")
+        .map(|p| p + br_rel + 10)
+        .ok_or_else(|| PdfError::Write("Contents placeholder lost".into()))?;
+    let total = pdf.len() + appended.len();
+    let b = pdf.len() + contents_rel; // offset of '<'
+    let c = b + 2 * reserve + 2; // just after '>'
+    let range = format!("/ByteRange [0 {b} {c} {}", total - c);
+    if range.len() + 1 > BYTE_RANGE_PLACEHOLDER.len() {
+        return Err(PdfError::Write(
+            "the file is too large for the ByteRange placeholder".into(),
+        ));
+    }
+    let mut patched = range.into_bytes();
+    patched.resize(BYTE_RANGE_PLACEHOLDER.len() - 1, b' ');
+    patched.push(b']');
+    appended[br_rel..br_rel + patched.len()].copy_from_slice(&patched);
+
+    // Digest of everything but the /Contents value.
+    let alg = signer.signature_algorithm().hash();
+    let mut h = Hasher::new(alg);
+    h.update(pdf);
+    h.update(&appended[..contents_rel]);
+    h.update(&appended[contents_rel + 2 * reserve + 2..]);
+    let digest = h.finish();
+    let cms = signet_cms::sign_digest(
+        &digest,
+        None,
+        signer,
+        &SignOptions {
+            signing_time: None,
+            include_chain: true,
+            algorithm_protection: true,
+        },
+    )?;
+    if cms.len() > reserve {
+        return Err(PdfError::Write(format!(
+            "the signature ({} bytes) does not fit the reserved {reserve} bytes",
+            cms.len()
+        )));
+    }
+    let hexed = hex::encode_upper(&cms);
+    appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
+
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(pdf);
+    out.extend_from_slice(&appended);
+    Ok(out)
+}
+
+fn check_permissions(doc: &PdfDocument, opts: &PadesOptions) -> Result<(), PdfError> {
+    if let Some(p) = opts.certify
+        && !(1..=3).contains(&p)
+    {
+        return Err(PdfError::Refused(format!(
+            "certification level must be 1, 2 or 3, not {p}"
+        )));
+    }
+    let existing = doc.existing_signatures();
+    match doc.certification_level() {
+        Some(1) => {
+            return Err(PdfError::Refused(
+                "the document is certified with P=1: no changes, including signatures, are allowed".into(),
+            ));
+        }
+        Some(_) if opts.certify.is_some() => {
+            return Err(PdfError::Refused(
+                "the document is already certified; a document has at most one certification signature".into(),
+            ));
+        }
+        _ => {}
+    }
+    if opts.certify.is_some() && !existing.is_empty() {
+        return Err(PdfError::Refused(format!(
+            "a certification signature must be the first signature, and the document already has {} (field {})",
+            existing.len(),
+            existing[0].field_name
+        )));
+    }
+    Ok(())
+}
+
+/// Adds the widget to the page's /Annots (updating the array object if it is indirect).
+fn add_to_page(
+    doc: &PdfDocument,
+    up: &mut IncrementalUpdate,
+    page_id: ObjectId,
+    widget: ObjectId,
+) -> Result<(), PdfError> {
+    let mut page = doc.doc.get_dictionary(page_id)?.clone();
+    match page.get(b"Annots") {
+        Ok(Object::Reference(r)) => {
+            let r = *r;
+            let mut arr = doc.doc.get_object(r)?.as_array()?.clone();
+            arr.push(Object::Reference(widget));
+            up.set_object(r, &Object::Array(arr))?;
+            return Ok(());
+        }
+        Ok(Object::Array(a)) => {
+            let mut a = a.clone();
+            a.push(Object::Reference(widget));
+            page.set("Annots", Object::Array(a));
+        }
+        _ => page.set("Annots", Object::Array(vec![Object::Reference(widget)])),
+    }
+    up.set_object(page_id, &Object::Dictionary(page))
+}
+
+/// Registers the field in /AcroForm (creating it if needed), sets /SigFlags 3, and for a
+/// certification signature adds /Perms /DocMDP.
+fn update_catalog(
+    doc: &PdfDocument,
+    up: &mut IncrementalUpdate,
+    field: ObjectId,
+    sig: ObjectId,
+    certify: bool,
+) -> Result<(), PdfError> {
+    let root_id = doc.root_ref()?;
+    let mut catalog = doc.catalog()?.clone();
+    let mut catalog_changed = false;
+    let add_field = |form: &mut Dictionary, up: &mut IncrementalUpdate| -> Result<(), PdfError> {
+        match form.get(b"Fields") {
+            Ok(Object::Reference(r)) => {
+                let r = *r;
+                let mut arr = doc.doc.get_object(r)?.as_array()?.clone();
+                arr.push(Object::Reference(field));
+                up.set_object(r, &Object::Array(arr))?;
+            }
+            Ok(Object::Array(a)) => {
+                let mut a = a.clone();
+                a.push(Object::Reference(field));
+                form.set("Fields", Object::Array(a));
+            }
+            _ => form.set("Fields", Object::Array(vec![Object::Reference(field)])),
+        }
+        let flags = form.get(b"SigFlags").ok().and_then(|f| f.as_i64().ok()).unwrap_or(0);
+        form.set("SigFlags", Object::Integer(flags | 3));
+        Ok(())
+    };
+    match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(r)) => {
+            let r = *r;
+            let mut form = doc.doc.get_dictionary(r)?.clone();
+            add_field(&mut form, up)?;
+            up.set_object(r, &Object::Dictionary(form))?;
+        }
+        Ok(Object::Dictionary(d)) => {
+            let mut form = d.clone();
+            add_field(&mut form, up)?;
+            catalog.set("AcroForm", Object::Dictionary(form));
+            catalog_changed = true;
+        }
+        _ => {
+            let form_id = up.allocate();
+            let mut form = Dictionary::new();
+            add_field(&mut form, up)?;
+            up.set_object(form_id, &Object::Dictionary(form))?;
+            catalog.set("AcroForm", Object::Reference(form_id));
+            catalog_changed = true;
+        }
+    }
+    if certify {
+        let mut perms = catalog
+            .get(b"Perms")
+            .ok()
+            .and_then(|p| doc.resolve_dict(p))
+            .cloned()
+            .unwrap_or_default();
+        perms.set("DocMDP", Object::Reference(sig));
+        catalog.set("Perms", Object::Dictionary(perms));
+        catalog_changed = true;
+    }
+    if catalog_changed {
+        up.set_object(root_id, &Object::Dictionary(catalog))?;
+    }
+    Ok(())
+}
+
+/// Bytes reserved for the CMS: the chain, the signature value and room for attributes.
+fn contents_reserve(signer: &dyn Signer) -> usize {
+    let chain: usize = signer.certificate_chain().iter().map(|c| c.len()).sum();
+    (chain + 4096).div_ceil(1024) * 1024
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
