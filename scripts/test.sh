@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Signet's whole test suite, on a fresh machine or an old one.
 #
-# Installs what the tests need when it is missing (idempotent): OpenSSL and Python from
-# Debian, pyHanko from PyPI, cargo-fuzz from crates.io. Then: formatting, clippy with warnings
+# Installs what the tests need when it is missing (idempotent): OpenSSL, Python, poppler-utils
+# (pdfsig), qpdf and Ghostscript from Debian, pyHanko and its CLI from PyPI, cargo-fuzz from
+# crates.io. Then: formatting, clippy with warnings
 # as errors, every unit and integration test (NIST PKITS is fetched from PyPI by its test), and
 # a short fuzz run of every fuzz target. Ends with one "N passed, M failed" line.
 #
@@ -17,14 +18,19 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
 command -v cc >/dev/null || missing+=(build-essential)
+command -v pdfsig >/dev/null || missing+=(poppler-utils)
+command -v qpdf >/dev/null || missing+=(qpdf)
+command -v gs >/dev/null || missing+=(ghostscript)
 if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
-if ! python3 -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null; then
+if ! python3 -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null || ! command -v pyhanko >/dev/null; then
   python3 -m pip install -q 'pyhanko==0.38.0' 'pyhanko-cli'
 fi
 openssl version
+qpdf --version | head -n 1
+pdfsig -v 2>&1 | head -n 1
 python3 -c 'import pyhanko; print("pyHanko", pyhanko.__version__)'
 
 log "format"

@@ -1,0 +1,178 @@
+//! PAdES signatures on PDFs from several producers, judged by tools we did not write:
+//! `pyhanko sign validate` (INTACT:TRUSTED with the right modification level), `pdfsig`
+//! (signature valid, whole document signed) and `qpdf --check` (no errors).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cloned_ref_to_slice_refs, missing_docs)]
+
+mod common;
+use common::*;
+
+/// A hand-written PDF 1.3 with a classic cross-reference table (our own "producer").
+fn handmade_pdf() -> Vec<u8> {
+    let objs = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        "<< /Length 44 >>\nstream\nBT /F1 18 Tf 72 720 Td (Handmade 1.3) Tj ET\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ];
+    let mut out = b"%PDF-1.3\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1).as_bytes());
+    out
+}
+
+fn ok_cmd(env: &Env, prog: &str, args: &[&str]) -> String {
+    let o = std::process::Command::new(prog).args(args).current_dir(env.dir.path()).output().unwrap();
+    assert!(o.status.success(), "{prog} {args:?}: {}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o)
+}
+
+/// The corpus: (name, file) from six producers.
+fn corpus(env: &Env) -> Vec<(&'static str, String)> {
+    env.write("handmade.pdf", &handmade_pdf());
+    ok_cmd(env, "gs", &["-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", "-o", "gs.pdf", "-c", "/Helvetica findfont 20 scalefont setfont 72 700 moveto (Ghostscript page one) show showpage 72 700 moveto (Page two) show showpage"]);
+    ok_cmd(env, "pdftocairo", &["-pdf", "gs.pdf", "cairo.pdf"]);
+    ok_cmd(env, "qpdf", &["--object-streams=generate", "gs.pdf", "objstm.pdf"]);
+    ok_cmd(env, "qpdf", &["--linearize", "cairo.pdf", "linearized.pdf"]);
+    ok_cmd(env, "qpdf", &["--force-version=2.0", "handmade.pdf", "pdf20.pdf"]);
+    ok_cmd(env, "pyhanko", &["sign", "addfields", "--field", "1/300,50,500,100/Approval", "gs.pdf", "pyhanko-form.pdf"]);
+    vec![
+        ("handmade 1.3", "handmade.pdf".into()),
+        ("ghostscript", "gs.pdf".into()),
+        ("cairo", "cairo.pdf".into()),
+        ("qpdf object streams", "objstm.pdf".into()),
+        ("qpdf linearized", "linearized.pdf".into()),
+        ("PDF 2.0", "pdf20.pdf".into()),
+        ("pyHanko form", "pyhanko-form.pdf".into()),
+    ]
+}
+
+fn pyhanko(env: &Env, file: &str) -> Vec<String> {
+    let o = std::process::Command::new("pyhanko")
+        .args(["sign", "validate", "--trust-replace", "--trust", "ca/root.crt", file])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "pyHanko failed on {file}: {out}{}", stderr(&o));
+    out.lines().filter(|l| l.contains(':')).map(|l| l.to_string()).collect()
+}
+
+fn pdfsig_valid_count(env: &Env, file: &str) -> (usize, bool) {
+    let out = ok_cmd(env, "pdfsig", &[file]);
+    (out.matches("Signature Validation: Signature is Valid.").count(), out.contains("Total document signed"))
+}
+
+fn qpdf_clean(env: &Env, file: &str) {
+    let out = ok_cmd(env, "qpdf", &["--check", file]);
+    assert!(out.contains("No syntax or stream encoding errors found"), "{file}: {out}");
+}
+
+fn setup(env: &Env) {
+    env.ok(&["ca", "init", "--dir", "ca", "--name", "PDF Test Root", "--issuing", "PDF Test Issuing", "--passphrase-file", "capw.txt"]);
+    for (who, alg) in [("alice", "rsa-2048"), ("bob", "ecdsa-p256")] {
+        let key = format!("{who}.key");
+        let crt = format!("{who}.crt");
+        env.ok(&["key", "generate", "--alg", alg, "-o", &key, "--passphrase-file", "pw.txt"]);
+        env.ok(&["cert", "issue", "--ca", "ca", "--key", &key, "--cn", &format!("{who} example"), "-o", &crt]);
+    }
+}
+
+#[test]
+fn invisible_certified_and_second_signatures_validate_in_pyhanko_pdfsig_and_qpdf() {
+    let env = Env::new();
+    setup(&env);
+    for (producer, file) in corpus(&env) {
+        let stem = file.trim_end_matches(".pdf");
+        // Approval signature.
+        let one = format!("{stem}-1.pdf");
+        env.ok(&["sign", &file, "-o", &one, "--key", "alice.key", "--cert", "alice.crt", "--reason", "Approved", "--location", "Berlin"]);
+        let lines = pyhanko(&env, &one);
+        assert!(lines.last().unwrap().ends_with("INTACT:TRUSTED,UNTOUCHED"), "{producer}: {lines:?}");
+        assert_eq!(pdfsig_valid_count(&env, &one), (1, true), "{producer}");
+        qpdf_clean(&env, &one);
+        // The original bytes come first, untouched.
+        let orig = std::fs::read(env.path(&file)).unwrap();
+        assert!(std::fs::read(env.path(&one)).unwrap().starts_with(&orig), "{producer}");
+        // A second signature keeps the first valid.
+        let two = format!("{stem}-2.pdf");
+        env.ok(&["sign", &one, "-o", &two, "--key", "bob.key", "--cert", "bob.crt"]);
+        let lines = pyhanko(&env, &two);
+        assert_eq!(lines.len(), 2, "{producer}: {lines:?}");
+        assert!(lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"), "{producer}: {lines:?}");
+        assert!(lines[1].ends_with("INTACT:TRUSTED,UNTOUCHED"), "{producer}: {lines:?}");
+        assert_eq!(pdfsig_valid_count(&env, &two), (2, true), "{producer}");
+        qpdf_clean(&env, &two);
+        // Certification P=2, then an approval signature (allowed by P=2).
+        let cert = format!("{stem}-cert.pdf");
+        env.ok(&["sign", &file, "-o", &cert, "--key", "alice.key", "--cert", "alice.crt", "--certify", "2"]);
+        assert!(pyhanko(&env, &cert).last().unwrap().ends_with("INTACT:TRUSTED,UNTOUCHED"), "{producer}");
+        qpdf_clean(&env, &cert);
+        let cert2 = format!("{stem}-cert-2.pdf");
+        env.ok(&["sign", &cert, "-o", &cert2, "--key", "bob.key", "--cert", "bob.crt"]);
+        let lines = pyhanko(&env, &cert2);
+        assert!(lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"), "{producer}: {lines:?}");
+        assert_eq!(pdfsig_valid_count(&env, &cert2), (2, true), "{producer}");
+    }
+}
+
+#[test]
+fn certification_rules_are_enforced_with_clear_errors() {
+    let env = Env::new();
+    setup(&env);
+    env.write("doc.pdf", &handmade_pdf());
+    env.ok(&["sign", "doc.pdf", "-o", "p1.pdf", "--key", "alice.key", "--cert", "alice.crt", "--certify", "1"]);
+    env.ok(&["sign", "doc.pdf", "-o", "p2.pdf", "--key", "alice.key", "--cert", "alice.crt", "--certify", "2"]);
+    env.ok(&["sign", "doc.pdf", "-o", "approved.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+    for (input, extra, msg) in [
+        ("p1.pdf", vec![], "P=1"),
+        ("p2.pdf", vec!["--certify", "3"], "already certified"),
+        ("approved.pdf", vec!["--certify", "2"], "must be the first signature"),
+    ] {
+        let mut args = vec!["sign", input, "-o", "out.pdf", "--key", "bob.key", "--cert", "bob.crt"];
+        args.extend(extra);
+        let o = env.signet(&args);
+        assert_eq!(code(&o), 2, "{input}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{input}: {}", stderr(&o));
+        assert!(!env.path("out.pdf").exists(), "nothing half-written");
+    }
+    // pyHanko reads the DocMDP level we wrote.
+    let script = "import sys\nfrom pyhanko.pdf_utils.reader import PdfFileReader\nfor f in sys.argv[1:]:\n    r = PdfFileReader(open(f, 'rb'))\n    print(f, [str(s.docmdp_level) for s in r.embedded_signatures])";
+    let out = ok_cmd(&env, "python3", &["-c", script, "p1.pdf", "p2.pdf", "approved.pdf"]);
+    assert!(out.contains("p1.pdf ['MDPPerm.NO_CHANGES']"), "{out}");
+    assert!(out.contains("p2.pdf ['MDPPerm.FILL_FORMS']"), "{out}");
+    assert!(out.contains("approved.pdf ['None']"), "{out}");
+}
+
+#[test]
+fn bad_pdfs_are_clear_errors_and_nothing_is_written() {
+    let env = Env::new();
+    setup(&env);
+    let good = handmade_pdf();
+    env.write("truncated.pdf", &good[..good.len() / 2]);
+    env.write("garbage.pdf", b"%PDF-1.7\nthis is not a PDF at all");
+    env.write("notpdf.pdf", b"hello");
+    env.write("doc.pdf", &good);
+    ok_cmd(&env, "qpdf", &["--encrypt", "user", "owner", "256", "--", "doc.pdf", "encrypted.pdf"]);
+    for f in ["truncated.pdf", "garbage.pdf", "notpdf.pdf", "encrypted.pdf"] {
+        let o = env.signet(&["sign", f, "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+        assert_eq!(code(&o), 2, "{f}: {}", stderr(&o));
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{f}: {}", stderr(&o));
+        assert!(!env.path("out.pdf").exists(), "{f}");
+    }
+    let o = env.signet(&["sign", "encrypted.pdf", "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+    assert!(stderr(&o).contains("encrypted"), "{}", stderr(&o));
+    let o = env.signet(&["sign", "doc.pdf", "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt", "--page", "7"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("page 7 does not exist"), "{}", stderr(&o));
+}
