@@ -31,7 +31,7 @@ fi
 openssl version
 qpdf --version | head -n 1
 pdfsig -v 2>&1 | head -n 1
-python3 -c 'import pyhanko; print("pyHanko", pyhanko.__version__)'
+python3 -m pip show pyhanko 2>/dev/null | grep -i '^version' | sed 's/^/pyHanko /'
 
 log "format"
 cargo fmt --all -- --check

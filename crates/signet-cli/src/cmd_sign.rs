@@ -67,6 +67,10 @@ pub struct Args {
     /// PDF: page (1-based) that carries the signature widget.
     #[arg(long, default_value_t = 1)]
     pub page: usize,
+    /// PDF: sign even if the document carries shadow-attack preparations (duplicate object
+    /// definitions, dormant page trees, optional content).
+    #[arg(long)]
+    pub allow_suspicious_structure: bool,
     /// Overwrite the output.
     #[arg(long)]
     pub force: bool,
@@ -155,6 +159,7 @@ fn sign_pdf(a: &Args) -> CliResult<Exit> {
     opts.field_name = a.field.clone();
     opts.certify = a.certify;
     opts.page = a.page;
+    opts.allow_suspicious = a.allow_suspicious_structure;
     let signed = signet_pdf::sign_pdf(&pdf, &signer, &opts).map_err(|e| match e {
         signet_pdf::PdfError::Cms(c) => CliError::from(c),
         other => CliError::input(format!("{}: {other}", a.file.display())),

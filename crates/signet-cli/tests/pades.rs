@@ -2,7 +2,12 @@
 //! `pyhanko sign validate` (INTACT:TRUSTED with the right modification level), `pdfsig`
 //! (signature valid, whole document signed) and `qpdf --check` (no errors).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cloned_ref_to_slice_refs, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs,
+    missing_docs
+)]
 
 mod common;
 use common::*;
@@ -27,25 +32,64 @@ fn handmade_pdf() -> Vec<u8> {
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
     out
 }
 
 fn ok_cmd(env: &Env, prog: &str, args: &[&str]) -> String {
-    let o = std::process::Command::new(prog).args(args).current_dir(env.dir.path()).output().unwrap();
-    assert!(o.status.success(), "{prog} {args:?}: {}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    let o = std::process::Command::new(prog)
+        .args(args)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{prog} {args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o)
 }
 
 /// The corpus: (name, file) from six producers.
 fn corpus(env: &Env) -> Vec<(&'static str, String)> {
     env.write("handmade.pdf", &handmade_pdf());
-    ok_cmd(env, "gs", &["-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pdfwrite", "-o", "gs.pdf", "-c", "/Helvetica findfont 20 scalefont setfont 72 700 moveto (Ghostscript page one) show showpage 72 700 moveto (Page two) show showpage"]);
+    ok_cmd(
+        env,
+        "gs",
+        &[
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=pdfwrite",
+            "-o",
+            "gs.pdf",
+            "-c",
+            "/Helvetica findfont 20 scalefont setfont 72 700 moveto (Ghostscript page one) show showpage 72 700 moveto (Page two) show showpage",
+        ],
+    );
     ok_cmd(env, "pdftocairo", &["-pdf", "gs.pdf", "cairo.pdf"]);
     ok_cmd(env, "qpdf", &["--object-streams=generate", "gs.pdf", "objstm.pdf"]);
     ok_cmd(env, "qpdf", &["--linearize", "cairo.pdf", "linearized.pdf"]);
     ok_cmd(env, "qpdf", &["--force-version=2.0", "handmade.pdf", "pdf20.pdf"]);
-    ok_cmd(env, "pyhanko", &["sign", "addfields", "--field", "1/300,50,500,100/Approval", "gs.pdf", "pyhanko-form.pdf"]);
+    ok_cmd(
+        env,
+        "pyhanko",
+        &[
+            "sign",
+            "addfields",
+            "--field",
+            "1/300,50,500,100/Approval",
+            "gs.pdf",
+            "pyhanko-form.pdf",
+        ],
+    );
     vec![
         ("handmade 1.3", "handmade.pdf".into()),
         ("ghostscript", "gs.pdf".into()),
@@ -70,21 +114,58 @@ fn pyhanko(env: &Env, file: &str) -> Vec<String> {
 
 fn pdfsig_valid_count(env: &Env, file: &str) -> (usize, bool) {
     let out = ok_cmd(env, "pdfsig", &[file]);
-    (out.matches("Signature Validation: Signature is Valid.").count(), out.contains("Total document signed"))
+    (
+        out.matches("Signature Validation: Signature is Valid.").count(),
+        out.contains("Total document signed"),
+    )
 }
 
 fn qpdf_clean(env: &Env, file: &str) {
     let out = ok_cmd(env, "qpdf", &["--check", file]);
-    assert!(out.contains("No syntax or stream encoding errors found"), "{file}: {out}");
+    assert!(
+        out.contains("No syntax or stream encoding errors found"),
+        "{file}: {out}"
+    );
 }
 
 fn setup(env: &Env) {
-    env.ok(&["ca", "init", "--dir", "ca", "--name", "PDF Test Root", "--issuing", "PDF Test Issuing", "--passphrase-file", "capw.txt"]);
+    env.ok(&[
+        "ca",
+        "init",
+        "--dir",
+        "ca",
+        "--name",
+        "PDF Test Root",
+        "--issuing",
+        "PDF Test Issuing",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
     for (who, alg) in [("alice", "rsa-2048"), ("bob", "ecdsa-p256")] {
         let key = format!("{who}.key");
         let crt = format!("{who}.crt");
-        env.ok(&["key", "generate", "--alg", alg, "-o", &key, "--passphrase-file", "pw.txt"]);
-        env.ok(&["cert", "issue", "--ca", "ca", "--key", &key, "--cn", &format!("{who} example"), "-o", &crt]);
+        env.ok(&[
+            "key",
+            "generate",
+            "--alg",
+            alg,
+            "-o",
+            &key,
+            "--passphrase-file",
+            "pw.txt",
+        ]);
+        env.ok(&[
+            "cert",
+            "issue",
+            "--ca",
+            "ca",
+            "--key",
+            &key,
+            "--cn",
+            &format!("{who} example"),
+            "-o",
+            &crt,
+        ]);
     }
 }
 
@@ -96,9 +177,25 @@ fn invisible_certified_and_second_signatures_validate_in_pyhanko_pdfsig_and_qpdf
         let stem = file.trim_end_matches(".pdf");
         // Approval signature.
         let one = format!("{stem}-1.pdf");
-        env.ok(&["sign", &file, "-o", &one, "--key", "alice.key", "--cert", "alice.crt", "--reason", "Approved", "--location", "Berlin"]);
+        env.ok(&[
+            "sign",
+            &file,
+            "-o",
+            &one,
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--reason",
+            "Approved",
+            "--location",
+            "Berlin",
+        ]);
         let lines = pyhanko(&env, &one);
-        assert!(lines.last().unwrap().ends_with("INTACT:TRUSTED,UNTOUCHED"), "{producer}: {lines:?}");
+        assert!(
+            lines.last().unwrap().ends_with("INTACT:TRUSTED,UNTOUCHED"),
+            "{producer}: {lines:?}"
+        );
         assert_eq!(pdfsig_valid_count(&env, &one), (1, true), "{producer}");
         qpdf_clean(&env, &one);
         // The original bytes come first, untouched.
@@ -109,19 +206,42 @@ fn invisible_certified_and_second_signatures_validate_in_pyhanko_pdfsig_and_qpdf
         env.ok(&["sign", &one, "-o", &two, "--key", "bob.key", "--cert", "bob.crt"]);
         let lines = pyhanko(&env, &two);
         assert_eq!(lines.len(), 2, "{producer}: {lines:?}");
-        assert!(lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"), "{producer}: {lines:?}");
+        assert!(
+            lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"),
+            "{producer}: {lines:?}"
+        );
         assert!(lines[1].ends_with("INTACT:TRUSTED,UNTOUCHED"), "{producer}: {lines:?}");
         assert_eq!(pdfsig_valid_count(&env, &two), (2, true), "{producer}");
         qpdf_clean(&env, &two);
         // Certification P=2, then an approval signature (allowed by P=2).
         let cert = format!("{stem}-cert.pdf");
-        env.ok(&["sign", &file, "-o", &cert, "--key", "alice.key", "--cert", "alice.crt", "--certify", "2"]);
-        assert!(pyhanko(&env, &cert).last().unwrap().ends_with("INTACT:TRUSTED,UNTOUCHED"), "{producer}");
+        env.ok(&[
+            "sign",
+            &file,
+            "-o",
+            &cert,
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--certify",
+            "2",
+        ]);
+        assert!(
+            pyhanko(&env, &cert)
+                .last()
+                .unwrap()
+                .ends_with("INTACT:TRUSTED,UNTOUCHED"),
+            "{producer}"
+        );
         qpdf_clean(&env, &cert);
         let cert2 = format!("{stem}-cert-2.pdf");
         env.ok(&["sign", &cert, "-o", &cert2, "--key", "bob.key", "--cert", "bob.crt"]);
         let lines = pyhanko(&env, &cert2);
-        assert!(lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"), "{producer}: {lines:?}");
+        assert!(
+            lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"),
+            "{producer}: {lines:?}"
+        );
         assert_eq!(pdfsig_valid_count(&env, &cert2), (2, true), "{producer}");
     }
 }
@@ -131,9 +251,40 @@ fn certification_rules_are_enforced_with_clear_errors() {
     let env = Env::new();
     setup(&env);
     env.write("doc.pdf", &handmade_pdf());
-    env.ok(&["sign", "doc.pdf", "-o", "p1.pdf", "--key", "alice.key", "--cert", "alice.crt", "--certify", "1"]);
-    env.ok(&["sign", "doc.pdf", "-o", "p2.pdf", "--key", "alice.key", "--cert", "alice.crt", "--certify", "2"]);
-    env.ok(&["sign", "doc.pdf", "-o", "approved.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+    env.ok(&[
+        "sign",
+        "doc.pdf",
+        "-o",
+        "p1.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--certify",
+        "1",
+    ]);
+    env.ok(&[
+        "sign",
+        "doc.pdf",
+        "-o",
+        "p2.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--certify",
+        "2",
+    ]);
+    env.ok(&[
+        "sign",
+        "doc.pdf",
+        "-o",
+        "approved.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
     for (input, extra, msg) in [
         ("p1.pdf", vec![], "P=1"),
         ("p2.pdf", vec!["--certify", "3"], "already certified"),
@@ -163,16 +314,189 @@ fn bad_pdfs_are_clear_errors_and_nothing_is_written() {
     env.write("garbage.pdf", b"%PDF-1.7\nthis is not a PDF at all");
     env.write("notpdf.pdf", b"hello");
     env.write("doc.pdf", &good);
-    ok_cmd(&env, "qpdf", &["--encrypt", "user", "owner", "256", "--", "doc.pdf", "encrypted.pdf"]);
+    ok_cmd(
+        &env,
+        "qpdf",
+        &["--encrypt", "user", "owner", "256", "--", "doc.pdf", "encrypted.pdf"],
+    );
     for f in ["truncated.pdf", "garbage.pdf", "notpdf.pdf", "encrypted.pdf"] {
         let o = env.signet(&["sign", f, "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
         assert_eq!(code(&o), 2, "{f}: {}", stderr(&o));
         assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{f}: {}", stderr(&o));
         assert!(!env.path("out.pdf").exists(), "{f}");
     }
-    let o = env.signet(&["sign", "encrypted.pdf", "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+    let o = env.signet(&[
+        "sign",
+        "encrypted.pdf",
+        "-o",
+        "out.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
     assert!(stderr(&o).contains("encrypted"), "{}", stderr(&o));
-    let o = env.signet(&["sign", "doc.pdf", "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt", "--page", "7"]);
+    let o = env.signet(&[
+        "sign",
+        "doc.pdf",
+        "-o",
+        "out.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--page",
+        "7",
+    ]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("page 7 does not exist"), "{}", stderr(&o));
+}
+
+/// A one-revision PDF from raw object bodies (object i+1 = objs[i]); `extra` is appended to
+/// the body before the xref (for planted duplicate definitions).
+fn raw_pdf(objs: &[&[u8]], extra: &[u8]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offs = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offs.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    out.extend_from_slice(extra);
+    let x = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for o in offs {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+const CATALOG: &[u8] = b"<< /Type /Catalog /Pages 2 0 R >>";
+const PAGES: &[u8] = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>";
+const PAGE: &[u8] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>";
+
+#[test]
+fn shadow_attack_preparations_are_refused_unless_overridden() {
+    let env = Env::new();
+    setup(&env);
+    // Item 48: two definitions of the catalog in one revision (like SignServer's 2catalogs.pdf).
+    env.write(
+        "dup.pdf",
+        &raw_pdf(
+            &[CATALOG, PAGES, PAGE],
+            b"1 0 obj\n<< /Type /Catalog /Pages 4 0 R >>\nendobj\n",
+        ),
+    );
+    // Item 49: a dormant page tree, not reachable from the catalog.
+    env.write(
+        "dormant.pdf",
+        &raw_pdf(
+            &[
+                CATALOG,
+                PAGES,
+                PAGE,
+                b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 200 200] >>",
+            ],
+            b"",
+        ),
+    );
+    // Item 51: optional content.
+    env.write(
+        "ocg.pdf",
+        &raw_pdf(
+            &[
+                b"<< /Type /Catalog /Pages 2 0 R /OCProperties << /OCGs [4 0 R] /D << /Order [4 0 R] >> >> >>",
+                PAGES,
+                PAGE,
+                b"<< /Type /OCG /Name (Layer) >>",
+            ],
+            b"",
+        ),
+    );
+    for (f, msg) in [
+        ("dup.pdf", "defined twice"),
+        ("dormant.pdf", "dormant page tree"),
+        ("ocg.pdf", "optional content"),
+    ] {
+        let o = env.signet(&["sign", f, "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+        assert_eq!(code(&o), 2, "{f}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(msg) && stderr(&o).contains("--allow-suspicious-structure"),
+            "{f}: {}",
+            stderr(&o)
+        );
+        assert!(!env.path("out.pdf").exists());
+        let out = format!("{f}.signed.pdf");
+        env.ok(&[
+            "sign",
+            f,
+            "-o",
+            &out,
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--allow-suspicious-structure",
+        ]);
+    }
+    // Legitimate redefinitions in later revisions (our own second signature) are not flagged.
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "c1.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    env.ok(&[
+        "sign", "c1.pdf", "-o", "c2.pdf", "--key", "bob.key", "--cert", "bob.crt",
+    ]);
+}
+
+#[test]
+fn hostile_pdfs_end_in_bounded_clear_errors() {
+    let env = Env::new();
+    setup(&env);
+    // A page tree that loops back on itself.
+    env.write(
+        "loop.pdf",
+        &raw_pdf(
+            &[CATALOG, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", PAGE],
+            b"",
+        ),
+    );
+    // 100,000 nested arrays in the catalog.
+    let mut deep = b"<< /Type /Catalog /Pages 2 0 R /Deep ".to_vec();
+    deep.extend(std::iter::repeat_n(b'[', 100_000));
+    deep.extend(std::iter::repeat_n(b']', 100_000));
+    deep.extend_from_slice(b" >>");
+    env.write("deep.pdf", &raw_pdf(&[&deep, PAGES, PAGE], b""));
+    // A startxref pointing nowhere and a /Prev loop.
+    let mut bad = raw_pdf(&[CATALOG, PAGES, PAGE], b"");
+    let n = bad.len();
+    bad.truncate(n - 12);
+    bad.extend_from_slice(b"99999999\n%%EOF\n");
+    env.write("badxref.pdf", &bad);
+    for f in ["loop.pdf", "deep.pdf", "badxref.pdf"] {
+        let start = std::time::Instant::now();
+        let o = env.signet(&["sign", f, "-o", "out.pdf", "--key", "alice.key", "--cert", "alice.crt"]);
+        assert_eq!(code(&o), 2, "{f}: {}", stderr(&o));
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{f} took too long"
+        );
+        assert!(!env.path("out.pdf").exists());
+    }
 }

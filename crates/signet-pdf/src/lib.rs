@@ -15,6 +15,7 @@
 pub mod document;
 mod error;
 pub mod incremental;
+pub mod preflight;
 pub mod sign;
 pub mod text;
 

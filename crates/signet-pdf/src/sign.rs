@@ -35,6 +35,9 @@ pub struct PadesOptions {
     pub signing_time: i64,
     /// Page (1-based) that carries the signature widget.
     pub page: usize,
+    /// Sign even if the preflight finds shadow-attack preparations (duplicate objects, dormant
+    /// page trees, optional content).
+    pub allow_suspicious: bool,
 }
 
 impl PadesOptions {
@@ -49,6 +52,7 @@ impl PadesOptions {
             certify: None,
             signing_time,
             page: 1,
+            allow_suspicious: false,
         }
     }
 }
@@ -67,7 +71,26 @@ fn int(i: i64) -> Object {
 pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<Vec<u8>, PdfError> {
     let doc = PdfDocument::parse(pdf, &Limits::default())?;
     check_permissions(&doc, opts)?;
+    if !opts.allow_suspicious {
+        let found = crate::preflight::inspect(pdf, &doc);
+        if let Some(first) = found.first() {
+            return Err(PdfError::Refused(format!(
+                "{}{} (rewrite the document, e.g. print it to a new PDF, or override with --allow-suspicious-structure)",
+                first.0,
+                if found.len() > 1 {
+                    format!("; and {} more finding(s)", found.len() - 1)
+                } else {
+                    String::new()
+                }
+            )));
+        }
+    }
     let pages = doc.pages();
+    if pages.is_empty() {
+        return Err(PdfError::Read(
+            "no page is reachable from the catalog (the page tree is missing, broken or loops back on itself)".into(),
+        ));
+    }
     let page_id = *pages.get(opts.page.wrapping_sub(1)).ok_or_else(|| {
         PdfError::Refused(format!(
             "page {} does not exist (the document has {})",
