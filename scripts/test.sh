@@ -57,7 +57,7 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ]; then
   log "fuzz smoke ($fuzz_seconds s per target)"
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-  for target in cms_verify x509_parse ber_normalize pkcs12_parse; do
+  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign; do
     RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz "$target" -- \
       -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 | tail -n 3
     passed=$((passed + 1))

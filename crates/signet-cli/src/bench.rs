@@ -26,6 +26,122 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// PAdES signing of a ~250 KiB multi-page PDF, against pyHanko and `openssl speed`.
+    Pades {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
+}
+
+/// A ~250 KiB, 24-page PDF with uncompressed text content (classic xref).
+pub fn sample_pdf() -> Vec<u8> {
+    let pages = 24;
+    let mut objs: Vec<Vec<u8>> = Vec::new();
+    objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
+    objs.push(format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).into_bytes());
+    objs.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
+    for i in 0..pages {
+        objs.push(
+            format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>", 5 + 2 * i)
+                .into_bytes(),
+        );
+        let mut content = String::from("BT /F1 9 Tf 40 800 Td 11 TL\n");
+        for line in 0..70 {
+            content.push_str(&format!(
+                "(Page {i} line {line}: the quick brown fox jumps over the lazy dog, 0123456789 ABCDEFGHIJ.) '\n"
+            ));
+        }
+        content.push_str("ET\n");
+        objs.push(format!("<< /Length {} >>\nstream\n{content}endstream", content.len()).into_bytes());
+    }
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objs.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(o);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objs.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+const PYHANKO_BENCH: &str = r#"
+import io, sys, time
+from pyhanko.sign import signers
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+key, cert, pdf, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+signer = signers.SimpleSigner.load(key, cert)
+data = open(pdf, 'rb').read()
+meta = signers.PdfSignatureMetadata(field_name='Signature1')
+n, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < secs or n < 3:
+    out = io.BytesIO()
+    signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data)), meta, signer=signer, output=out)
+    n += 1
+print(n / (time.perf_counter() - t0))
+"#;
+
+fn bench_pades(seconds: u64) -> CliResult<Exit> {
+    let pdf = sample_pdf();
+    println!(
+        "signet bench pades: {} KiB, 24-page PDF, RSA-2048, {seconds} s per measurement\n",
+        pdf.len() / 1024
+    );
+    let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;
+    let opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
+    let ours = rate(seconds, || {
+        signet_pdf::sign_pdf(&pdf, &signer, &opts).map_err(CliError::internal)?;
+        Ok(())
+    })?;
+    println!("  signet sign_pdf:      {ours:>9.1} signatures/s");
+    // pyHanko on the same file and key, timed inside Python (interpreter start excluded).
+    let dir = std::env::temp_dir().join(format!("signet-bench-pades-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(CliError::internal)?;
+    let key_pem = signet_crypto::pem::encode("PRIVATE KEY", &signer.key().to_pkcs8_der()?)?;
+    std::fs::write(dir.join("key.pem"), key_pem.as_bytes()).map_err(CliError::internal)?;
+    std::fs::write(dir.join("cert.pem"), cert.to_pem()?.as_bytes()).map_err(CliError::internal)?;
+    std::fs::write(dir.join("in.pdf"), &pdf).map_err(CliError::internal)?;
+    let py = Command::new("python3")
+        .args(["-c", PYHANKO_BENCH])
+        .arg(dir.join("key.pem"))
+        .arg(dir.join("cert.pem"))
+        .arg(dir.join("in.pdf"))
+        .arg(seconds.to_string())
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    let pyhanko = py
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok());
+    match pyhanko {
+        Some(p) => println!(
+            "  pyHanko sign_pdf:     {p:>9.1} signatures/s\n  ratio signet/pyHanko: {:.0} (target >= 100)",
+            ours / p
+        ),
+        None => println!("  pyHanko: not available (pip install pyhanko)"),
+    }
+    match openssl_speed("rsa2048", seconds) {
+        Some(r) => println!(
+            "  openssl speed rsa2048: {r:.1} sign/s\n  ratio signet/openssl: {:.2} (target >= 0.5)",
+            ours / r
+        ),
+        None => println!("  openssl speed: not available"),
+    }
+    Ok(Exit::Ok)
 }
 
 fn signer_for(alg: KeyAlgorithm) -> CliResult<(SoftwareSigner, signet_pki::Certificate)> {
@@ -83,11 +199,14 @@ fn peak_rss_mib() -> f64 {
 }
 
 pub fn run(c: BenchCommand) -> CliResult<Exit> {
-    let BenchCommand::Cades {
-        seconds,
-        large_mib,
-        dir,
-    } = c;
+    let (seconds, large_mib, dir) = match c {
+        BenchCommand::Cades {
+            seconds,
+            large_mib,
+            dir,
+        } => (seconds, large_mib, dir),
+        BenchCommand::Pades { seconds } => return bench_pades(seconds),
+    };
     println!("signet bench cades: {seconds} s per measurement, large file {large_mib} MiB\n");
     let mut small = vec![0u8; 1024];
     signet_crypto::random_bytes(&mut small).map_err(CliError::internal)?;

@@ -16,8 +16,12 @@ pub const ENV_P12_PASSPHRASE: &str = "SIGNET_P12_PASSPHRASE";
 
 #[derive(ClapArgs)]
 pub struct Args {
-    /// The file to sign.
-    pub file: PathBuf,
+    /// The files to sign (PDFs get an embedded signature; with --detached any file gets a .p7s).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the signed files into this directory (batch signing).
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
     /// Write a detached signature (.p7s) next to the file instead of changing it.
     #[arg(long)]
     pub detached: bool,
@@ -142,65 +146,154 @@ fn signed_pdf_name(p: &Path) -> PathBuf {
     p.with_file_name(format!("{stem}-signed.pdf"))
 }
 
-fn sign_pdf(a: &Args) -> CliResult<Exit> {
-    let out = a.out.clone().unwrap_or_else(|| signed_pdf_name(&a.file));
+/// What to make of one input.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Pdf,
+    Detached,
+    Attached,
+}
+
+fn job_for(a: &Args, file: &Path) -> CliResult<Job> {
+    Ok(match (a.detached, a.attached) {
+        (true, _) => Job::Detached,
+        (_, true) => Job::Attached,
+        _ if is_pdf(file) => Job::Pdf,
+        _ => {
+            return Err(CliError::input(format!(
+                "{} is not a PDF: say --detached (a separate .p7s file) or --attached (content inside the signature)",
+                file.display()
+            )));
+        }
+    })
+}
+
+fn output_for(a: &Args, file: &Path, job: Job) -> PathBuf {
+    if let Some(o) = &a.out {
+        return o.clone();
+    }
+    let default = match job {
+        Job::Pdf => signed_pdf_name(file),
+        Job::Detached | Job::Attached => p7s_name(file),
+    };
+    match &a.out_dir {
+        Some(dir) => {
+            let name = match job {
+                Job::Pdf => file.file_name().map(PathBuf::from),
+                _ => default.file_name().map(PathBuf::from),
+            };
+            dir.join(name.unwrap_or(default))
+        }
+        None => default,
+    }
+}
+
+/// Signs one file; returns the output path and what was made.
+fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBuf, String)> {
+    let job = job_for(a, file)?;
+    let out = output_for(a, file, job);
     inputs::check_new(&out, a.force)?;
-    if out == a.file {
+    if out == file {
         return Err(CliError::input(
             "the output must not be the input file: the original is kept until the signed file is written",
         ));
     }
-    let signer = load_signer(a)?;
-    let pdf = inputs::read(&a.file, "PDF")?;
-    let mut opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
-    opts.reason = a.reason.clone();
-    opts.location = a.location.clone();
-    opts.contact_info = a.contact.clone();
-    opts.field_name = a.field.clone();
-    opts.certify = a.certify;
-    opts.page = a.page;
-    opts.allow_suspicious = a.allow_suspicious_structure;
-    let signed = signet_pdf::sign_pdf(&pdf, &signer, &opts).map_err(|e| match e {
-        signet_pdf::PdfError::Cms(c) => CliError::from(c),
-        other => CliError::input(format!("{}: {other}", a.file.display())),
-    })?;
-    inputs::write_atomic(&out, &signed, false)?;
-    let kind = match a.certify {
-        Some(p) => format!("certification signature (DocMDP P={p})"),
-        None => "approval signature".into(),
+    let (bytes, kind) = match job {
+        Job::Pdf => {
+            let pdf = inputs::read(file, "PDF")?;
+            let mut opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
+            opts.reason = a.reason.clone();
+            opts.location = a.location.clone();
+            opts.contact_info = a.contact.clone();
+            opts.field_name = a.field.clone();
+            opts.certify = a.certify;
+            opts.page = a.page;
+            opts.allow_suspicious = a.allow_suspicious_structure;
+            let signed = signet_pdf::sign_pdf(&pdf, signer, &opts).map_err(|e| match e {
+                signet_pdf::PdfError::Cms(c) => CliError::from(c),
+                other => CliError::input(format!("{}: {other}", file.display())),
+            })?;
+            let kind = match a.certify {
+                Some(p) => format!("PAdES B-B certification signature, DocMDP P={p}"),
+                None => "PAdES B-B approval signature".into(),
+            };
+            (signed, kind)
+        }
+        Job::Detached => {
+            let opts = SignOptions {
+                signing_time: a.signing_time.then(signet_pki::time::now),
+                ..Default::default()
+            };
+            let f = std::fs::File::open(file)
+                .map_err(|e| CliError::input(format!("cannot open {}: {e}", file.display())))?;
+            (
+                signet_cms::sign_detached_reader(std::io::BufReader::new(f), signer, &opts)?,
+                "CAdES B-B detached".into(),
+            )
+        }
+        Job::Attached => {
+            let opts = SignOptions {
+                signing_time: a.signing_time.then(signet_pki::time::now),
+                ..Default::default()
+            };
+            let content = inputs::read(file, "file to sign")?;
+            let d = signet_crypto::digest::hash(signer_hash(signer), &content);
+            (
+                signet_cms::sign_digest(&d, Some(&content), signer, &opts)?,
+                "CAdES B-B attached".into(),
+            )
+        }
     };
-    println!("signed {} -> {} (PAdES B-B {kind})", a.file.display(), out.display());
-    Ok(Exit::Ok)
+    inputs::write_atomic(&out, &bytes, false)?;
+    Ok((out, kind))
 }
 
 pub fn run(a: Args) -> CliResult<Exit> {
-    if !a.detached && !a.attached {
-        if is_pdf(&a.file) {
-            return sign_pdf(&a);
-        }
-        return Err(CliError::input(
-            "this is not a PDF: say --detached (a separate .p7s file) or --attached (content inside the signature)",
-        ));
+    if a.files.len() > 1 && a.out.is_some() {
+        return Err(CliError::input("-o names one output; with several files use --out-dir"));
     }
-    let out = a.out.clone().unwrap_or_else(|| p7s_name(&a.file));
-    inputs::check_new(&out, a.force)?;
+    // Refuse a non-PDF without --detached/--attached before asking for a passphrase.
+    if a.files.len() == 1 {
+        job_for(&a, &a.files[0])?;
+    }
+    if let Some(dir) = &a.out_dir {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
+    }
     let signer = load_signer(&a)?;
-    let opts = SignOptions {
-        signing_time: a.signing_time.then(signet_pki::time::now),
-        ..Default::default()
-    };
-    let der = if a.detached {
-        let f = std::fs::File::open(&a.file)
-            .map_err(|e| CliError::input(format!("cannot open {}: {e}", a.file.display())))?;
-        signet_cms::sign_detached_reader(std::io::BufReader::new(f), &signer, &opts)?
-    } else {
-        let content = inputs::read(&a.file, "file to sign")?;
-        let d = signet_crypto::digest::hash(signer_hash(&signer), &content);
-        signet_cms::sign_digest(&d, Some(&content), &signer, &opts)?
-    };
-    inputs::write_atomic(&out, &der, false)?;
-    println!("signed {} -> {}", a.file.display(), out.display());
-    Ok(Exit::Ok)
+    if a.files.len() == 1 && a.out_dir.is_none() {
+        let (out, kind) = sign_one(&a, &signer, &a.files[0])?;
+        println!("signed {} -> {} ({kind})", a.files[0].display(), out.display());
+        return Ok(Exit::Ok);
+    }
+    let bar = indicatif::ProgressBar::new(a.files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut failures = Vec::new();
+    let mut done = 0usize;
+    for file in &a.files {
+        bar.set_message(file.display().to_string());
+        match sign_one(&a, &signer, file) {
+            Ok(_) => done += 1,
+            Err(e) => failures.push((file.clone(), e.message)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!("signed {done} of {} file(s)", a.files.len());
+    if failures.is_empty() {
+        return Ok(Exit::Ok);
+    }
+    eprintln!("failed:");
+    for (f, why) in &failures {
+        eprintln!("  {}: {why}", f.display());
+    }
+    Err(CliError::input(format!(
+        "{} of {} file(s) could not be signed (listed above)",
+        failures.len(),
+        a.files.len()
+    )))
 }
 
 fn signer_hash(s: &SoftwareSigner) -> HashAlgorithm {

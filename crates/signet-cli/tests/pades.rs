@@ -500,3 +500,50 @@ fn hostile_pdfs_end_in_bounded_clear_errors() {
         assert!(!env.path("out.pdf").exists());
     }
 }
+
+#[test]
+fn batch_signing_goes_on_after_a_failure_and_says_which_failed() {
+    let env = Env::new();
+    setup(&env);
+    std::fs::create_dir_all(env.path("in")).unwrap();
+    env.write("in/a.pdf", &handmade_pdf());
+    env.write("in/b.pdf", b"%PDF-1.4 broken");
+    env.write("in/c.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    let o = env.signet(&[
+        "sign",
+        "in/a.pdf",
+        "in/b.pdf",
+        "in/c.pdf",
+        "--out-dir",
+        "signed",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("signed 2 of 3"), "{out}");
+    assert!(
+        stderr(&o).contains("in/b.pdf") && stderr(&o).contains("1 of 3"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!env.path("signed/b.pdf").exists());
+    for f in ["signed/a.pdf", "signed/c.pdf"] {
+        assert_eq!(pdfsig_valid_count(&env, f), (1, true), "{f}");
+    }
+    // -o with several files is a usage error.
+    let o = env.signet(&[
+        "sign",
+        "in/a.pdf",
+        "in/c.pdf",
+        "-o",
+        "x.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    assert_eq!(code(&o), 2);
+}

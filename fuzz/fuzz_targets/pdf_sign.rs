@@ -1,0 +1,28 @@
+//! PDF reading, the shadow-attack preflight and signing never panic on any input.
+#![no_main]
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use signet_crypto::{KeyAlgorithm, PrivateKey, Signer, SoftwareSigner};
+use signet_pki::issue::{self, Profile, Template};
+use signet_pki::name::SubjectSpec;
+
+fn signer() -> &'static SoftwareSigner {
+    static S: OnceLock<SoftwareSigner> = OnceLock::new();
+    S.get_or_init(|| {
+        let k = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).expect("key"));
+        let name = SubjectSpec { common_name: "Fuzz".into(), ..Default::default() }.to_name().expect("name");
+        let t = Template::new(name, k.public_key_der().expect("spki"), Profile::Signer, 0, 4_000_000_000);
+        let c = issue::issue(&t, None, &k).expect("cert");
+        k.with_chain(vec![c.der().to_vec()])
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(doc) = signet_pdf::document::PdfDocument::parse(data, &Default::default()) {
+        let _ = signet_pdf::preflight::inspect(data, &doc);
+        let _ = doc.existing_signatures();
+        let _ = doc.certification_level();
+    }
+    let _ = signet_pdf::sign_pdf(data, signer(), &signet_pdf::PadesOptions::new(1_800_000_000));
+});
