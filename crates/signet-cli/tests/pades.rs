@@ -90,6 +90,7 @@ fn corpus(env: &Env) -> Vec<(&'static str, String)> {
             "pyhanko-form.pdf",
         ],
     );
+    ok_cmd(env, "qpdf", &["--rotate=+90:1", "cairo.pdf", "rotated.pdf"]);
     vec![
         ("handmade 1.3", "handmade.pdf".into()),
         ("ghostscript", "gs.pdf".into()),
@@ -98,6 +99,7 @@ fn corpus(env: &Env) -> Vec<(&'static str, String)> {
         ("qpdf linearized", "linearized.pdf".into()),
         ("PDF 2.0", "pdf20.pdf".into()),
         ("pyHanko form", "pyhanko-form.pdf".into()),
+        ("rotated page (cairo + qpdf)", "rotated.pdf".into()),
     ]
 }
 
@@ -546,4 +548,149 @@ fn batch_signing_goes_on_after_a_failure_and_says_which_failed() {
         "alice.crt",
     ]);
     assert_eq!(code(&o), 2);
+}
+
+/// Renders page 1 at 72 dpi (1 pixel = 1 point) and counts non-white pixels inside a rectangle
+/// given in visible page coordinates (origin bottom-left).
+fn inked_pixels(env: &Env, file: &str, rect: [u32; 4]) -> usize {
+    ok_cmd(
+        env,
+        "pdftoppm",
+        &["-r", "72", "-f", "1", "-l", "1", "-singlefile", "-gray", file, "render"],
+    );
+    let pgm = std::fs::read(env.path("render.pgm")).unwrap();
+    // P5\n<w> <h>\n255\n<data>
+    let mut fields = Vec::new();
+    let mut pos = 0;
+    while fields.len() < 4 {
+        while pgm[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        let start = pos;
+        while !pgm[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        fields.push(String::from_utf8_lossy(&pgm[start..pos]).into_owned());
+    }
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let data = &pgm[pos + 1..];
+    let [x, y, rw, rh] = rect.map(|v| v as usize);
+    let mut n = 0;
+    for row in (h - (y + rh))..(h - y) {
+        for col in x..(x + rw).min(w) {
+            if data[row * w + col] < 200 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn visible_stamps_render_with_cyrillic_names_on_every_producer() {
+    let env = Env::new();
+    setup(&env);
+    env.ok(&[
+        "key",
+        "generate",
+        "--alg",
+        "ecdsa-p256",
+        "-o",
+        "nat.key",
+        "--passphrase-file",
+        "pw.txt",
+    ]);
+    env.ok(&[
+        "cert",
+        "issue",
+        "--ca",
+        "ca",
+        "--key",
+        "nat.key",
+        "--cn",
+        "Наталья Иванова",
+        "-o",
+        "nat.crt",
+    ]);
+    let files = corpus(&env);
+    ok_cmd(
+        &env,
+        "pdftoppm",
+        &["-r", "8", "-png", "-singlefile", "-f", "1", "-l", "1", "gs.pdf", "logo"],
+    );
+    for (producer, file) in files {
+        let stem = file.trim_end_matches(".pdf");
+        let before = inked_pixels(&env, &file, [40, 40, 200, 60]);
+        let out = format!("{stem}-visible.pdf");
+        env.ok(&[
+            "sign",
+            &file,
+            "-o",
+            &out,
+            "--key",
+            "nat.key",
+            "--cert",
+            "nat.crt",
+            "--visible",
+            "--reason",
+            "Đorđe approved",
+            "--stamp-rect",
+            "36,36,260,80",
+            "--stamp-image",
+            "logo.png",
+        ]);
+        let lines = pyhanko(&env, &out);
+        assert!(
+            lines.last().unwrap().ends_with("INTACT:TRUSTED,UNTOUCHED"),
+            "{producer}: {lines:?}"
+        );
+        assert_eq!(pdfsig_valid_count(&env, &out), (1, true), "{producer}");
+        qpdf_clean(&env, &out);
+        let text = ok_cmd(&env, "pdftotext", &["-f", "1", "-l", "1", &out, "-"]);
+        assert!(
+            text.contains("Наталья Иванова") && text.contains("Đorđe approved"),
+            "{producer}: {text}"
+        );
+        let after = inked_pixels(&env, &out, [40, 40, 200, 60]);
+        assert!(
+            after > before + 500,
+            "{producer}: the stamp region is blank ({before} -> {after} inked pixels)"
+        );
+        // A second, visible signature elsewhere keeps the first valid.
+        let out2 = format!("{stem}-visible-2.pdf");
+        env.ok(&[
+            "sign",
+            &out,
+            "-o",
+            &out2,
+            "--key",
+            "bob.key",
+            "--cert",
+            "bob.crt",
+            "--visible",
+            "--stamp-rect",
+            "320,36,200,60",
+        ]);
+        let lines = pyhanko(&env, &out2);
+        assert!(
+            lines[0].contains("INTACT:TRUSTED") && lines[0].contains("ACCEPTABLE_MODIFICATIONS"),
+            "{producer}: {lines:?}"
+        );
+        assert_eq!(pdfsig_valid_count(&env, &out2), (2, true), "{producer}");
+    }
+    // A stamp that does not fit the page is refused.
+    let o = env.signet(&[
+        "sign",
+        "handmade.pdf",
+        "-o",
+        "x.pdf",
+        "--key",
+        "nat.key",
+        "--cert",
+        "nat.crt",
+        "--stamp-rect",
+        "500,800,300,80",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
 }

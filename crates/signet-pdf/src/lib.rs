@@ -7,13 +7,18 @@
 //!   cross-reference section in the original's style (classic table or stream) and `/Prev`;
 //! - [`sign`]: PAdES baseline B-B signatures (invisible approval or certification signatures),
 //!   with the `/Contents` placeholder sized to the CMS and `/ByteRange` patched in place;
+//! - [`appearance`], [`font`], [`image`]: visible stamps with an embedded DejaVu Sans subset
+//!   (Latin with diacritics, Cyrillic) and an optional JPEG/PNG image, honouring page `/Rotate`;
 //! - [`text`]: PDF dates and text strings.
 //!
 //! It takes bytes and a [`signet_crypto::Signer`]; it does no network or database I/O.
 #![forbid(unsafe_code)]
 
+pub mod appearance;
 pub mod document;
 mod error;
+pub mod font;
+pub mod image;
 pub mod incremental;
 pub mod preflight;
 pub mod sign;

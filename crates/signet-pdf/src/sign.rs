@@ -4,7 +4,8 @@
 //!
 //! Approval signatures and certification signatures (DocMDP P=1/2/3) are supported; signing a
 //! P=1 certified document, certifying twice and certifying after an approval signature are
-//! refused. Signatures are invisible (a zero-size widget on the chosen page).
+//! refused. Signatures are invisible (a zero-size widget on the chosen page) or visible stamps
+//! ([`crate::appearance`]).
 
 use lopdf::{Dictionary, Object, ObjectId, Stream};
 use signet_cms::SignOptions;
@@ -38,6 +39,8 @@ pub struct PadesOptions {
     /// Sign even if the preflight finds shadow-attack preparations (duplicate objects, dormant
     /// page trees, optional content).
     pub allow_suspicious: bool,
+    /// A visible stamp; `None` makes an invisible signature.
+    pub stamp: Option<crate::appearance::Stamp>,
 }
 
 impl PadesOptions {
@@ -53,6 +56,7 @@ impl PadesOptions {
             signing_time,
             page: 1,
             allow_suspicious: false,
+            stamp: None,
         }
     }
 }
@@ -113,14 +117,22 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     let mut up = IncrementalUpdate::new(&doc);
     let sig_id = up.allocate();
     let field_id = up.allocate();
-    let ap_id = up.allocate();
-
-    // An empty appearance: the signature is invisible, but the widget still has one.
-    let mut ap_dict = Dictionary::new();
-    ap_dict.set("Type", name("XObject"));
-    ap_dict.set("Subtype", name("Form"));
-    ap_dict.set("BBox", Object::Array(vec![int(0), int(0), int(0), int(0)]));
-    up.set_object(ap_id, &Object::Stream(Stream::new(ap_dict, Vec::new())))?;
+    // The widget's appearance: a stamp, or an empty form for an invisible signature.
+    let (rect, flags, ap_ref, rotate) = match &opts.stamp {
+        Some(stamp) => {
+            let placed = crate::appearance::build(&doc, page_id, stamp, &mut up)?;
+            (placed.rect.to_vec(), 4, placed.appearance, placed.rotate)
+        }
+        None => {
+            let ap_id = up.allocate();
+            let mut ap_dict = Dictionary::new();
+            ap_dict.set("Type", name("XObject"));
+            ap_dict.set("Subtype", name("Form"));
+            ap_dict.set("BBox", Object::Array(vec![int(0), int(0), int(0), int(0)]));
+            up.set_object(ap_id, &Object::Stream(Stream::new(ap_dict, Vec::new())))?;
+            (vec![0.0; 4], 132, ap_id, 0) // Print + Locked, zero size
+        }
+    };
 
     // The signature field merged with its widget annotation.
     let mut field = Dictionary::new();
@@ -129,12 +141,17 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     field.set("Subtype", name("Widget"));
     field.set("T", text_string(&field_name));
     field.set("V", Object::Reference(sig_id));
-    field.set("F", int(132)); // Print + Locked
-    field.set("Rect", Object::Array(vec![int(0), int(0), int(0), int(0)]));
+    field.set("F", int(flags));
+    field.set("Rect", Object::Array(rect.into_iter().map(Object::Real).collect()));
     field.set("P", Object::Reference(page_id));
     let mut ap = Dictionary::new();
-    ap.set("N", Object::Reference(ap_id));
+    ap.set("N", Object::Reference(ap_ref));
     field.set("AP", Object::Dictionary(ap));
+    if rotate != 0 {
+        let mut mk = Dictionary::new();
+        mk.set("R", int(rotate));
+        field.set("MK", Object::Dictionary(mk));
+    }
     up.set_object(field_id, &Object::Dictionary(field))?;
 
     add_to_page(&doc, &mut up, page_id, field_id)?;
