@@ -30,9 +30,9 @@ if ! python3 -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null || ! command
   python3 -m pip install -q 'pyhanko==0.38.0' 'pyhanko-cli'
 fi
 openssl version
-qpdf --version | head -n 1
-pdfsig -v 2>&1 | head -n 1
-python3 -m pip show pyhanko 2>/dev/null | grep -i '^version' | sed 's/^/pyHanko /'
+echo "$(qpdf --version 2>&1 | sed -n 1p)"
+echo "$(pdfsig -v 2>&1 | sed -n 1p)"
+echo "pyHanko $(python3 -m pip show pyhanko 2>/dev/null | sed -n 's/^Version: //p')"
 
 log "format"
 cargo fmt --all -- --check

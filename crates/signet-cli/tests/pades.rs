@@ -694,3 +694,75 @@ fn visible_stamps_render_with_cyrillic_names_on_every_producer() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_existing_empty_signature_field_is_filled_once() {
+    let env = Env::new();
+    setup(&env);
+    ok_cmd(
+        &env,
+        "gs",
+        &[
+            "-q",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=pdfwrite",
+            "-o",
+            "gs.pdf",
+            "-c",
+            "showpage",
+        ],
+    );
+    ok_cmd(
+        &env,
+        "pyhanko",
+        &[
+            "sign",
+            "addfields",
+            "--field",
+            "1/300,50,500,110/Approval",
+            "gs.pdf",
+            "form.pdf",
+        ],
+    );
+    env.ok(&[
+        "sign",
+        "form.pdf",
+        "-o",
+        "filled.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--field",
+        "Approval",
+        "--visible",
+    ]);
+    let lines = pyhanko(&env, "filled.pdf");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("Approval:") && lines[0].ends_with("INTACT:TRUSTED,UNTOUCHED"),
+        "{lines:?}"
+    );
+    assert_eq!(pdfsig_valid_count(&env, "filled.pdf"), (1, true));
+    qpdf_clean(&env, "filled.pdf");
+    assert!(ok_cmd(&env, "pdftotext", &["filled.pdf", "-"]).contains("alice example"));
+    assert!(
+        inked_pixels(&env, "filled.pdf", [305, 55, 190, 50]) > 300,
+        "the stamp is drawn inside the field"
+    );
+    let o = env.signet(&[
+        "sign",
+        "filled.pdf",
+        "-o",
+        "again.pdf",
+        "--key",
+        "bob.key",
+        "--cert",
+        "bob.crt",
+        "--field",
+        "Approval",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("already signed"), "{}", stderr(&o));
+}

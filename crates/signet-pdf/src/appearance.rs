@@ -66,6 +66,29 @@ fn media_box(doc: &PdfDocument, page: ObjectId) -> [f32; 4] {
     [b[0].min(b[2]), b[1].min(b[3]), b[0].max(b[2]), b[1].max(b[3])]
 }
 
+/// The visible-coordinates rectangle (x, y, w, h) of a user-space /Rect on `page`.
+pub fn visual_rect(doc: &PdfDocument, page: ObjectId, user: [f32; 4]) -> [f32; 4] {
+    let rotate = inherited(doc, page, b"Rotate")
+        .and_then(|r| r.as_i64().ok())
+        .unwrap_or(0)
+        .rem_euclid(360)
+        / 90
+        * 90;
+    let mb = media_box(doc, page);
+    let (pw, ph) = (mb[2] - mb[0], mb[3] - mb[1]);
+    let from_user = |ux: f32, uy: f32| -> (f32, f32) {
+        match rotate {
+            90 => (uy - mb[1], mb[0] + pw - ux),
+            180 => (mb[0] + pw - ux, mb[1] + ph - uy),
+            270 => (mb[1] + ph - uy, ux - mb[0]),
+            _ => (ux - mb[0], uy - mb[1]),
+        }
+    };
+    let (a, b) = (from_user(user[0], user[1]), from_user(user[2], user[3]));
+    let (x0, y0) = (a.0.min(b.0), a.1.min(b.1));
+    [x0, y0, (a.0 - b.0).abs(), (a.1 - b.1).abs()]
+}
+
 /// Builds the appearance for `stamp` on `page` and adds its objects to the update.
 pub fn build(doc: &PdfDocument, page: ObjectId, stamp: &Stamp, up: &mut IncrementalUpdate) -> Result<Placed, PdfError> {
     let [x, y, w, h] = stamp.rect;

@@ -171,6 +171,48 @@ impl PdfDocument {
         out
     }
 
+    /// Finds a terminal field by fully qualified name: its object, dictionary and (inherited)
+    /// field type. Only indirect fields are returned (they are what an update can replace).
+    pub fn find_field(&self, fqn: &str) -> Option<(ObjectId, Dictionary, Option<Vec<u8>>)> {
+        let fields = self.acroform()?.get(b"Fields").ok()?;
+        let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> = self
+            .resolve_array(fields)?
+            .iter()
+            .map(|f| (f.clone(), String::new(), None, 0))
+            .collect();
+        let mut seen = HashSet::new();
+        while let Some((obj, prefix, inherited, depth)) = stack.pop() {
+            if depth > MAX_FIELD_DEPTH {
+                continue;
+            }
+            let Object::Reference(id) = obj else { continue };
+            if !seen.insert(id) {
+                continue;
+            }
+            let Ok(d) = self.doc.get_dictionary(id) else { continue };
+            let name = match d.get(b"T").ok().and_then(|t| t.as_str().ok()) {
+                Some(t) if prefix.is_empty() => crate::text::decode_text(t),
+                Some(t) => format!("{prefix}.{}", crate::text::decode_text(t)),
+                None => prefix.clone(),
+            };
+            let ft = d
+                .get(b"FT")
+                .ok()
+                .and_then(|o| o.as_name().ok())
+                .map(|n| n.to_vec())
+                .or(inherited);
+            if name == fqn && d.has(b"T") {
+                return Some((id, d.clone(), ft));
+            }
+            if let Some(kids) = d.get(b"Kids").ok().and_then(|k| self.resolve_array(k)) {
+                for k in kids {
+                    stack.push((k.clone(), name.clone(), ft.clone(), depth + 1));
+                }
+            }
+        }
+        None
+    }
+
     /// Field names present in the form (fully qualified).
     pub fn field_names(&self) -> Vec<String> {
         let mut names = Vec::new();

@@ -103,9 +103,32 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
         ))
     })?;
     let existing_names = doc.field_names();
+    // An existing, empty signature field to fill, or the name of a new one.
+    let mut fill: Option<(ObjectId, Dictionary)> = None;
     let field_name = match &opts.field_name {
         Some(n) if existing_names.iter().any(|e| e == n) => {
-            return Err(PdfError::Refused(format!("a field named {n:?} already exists")));
+            let (id, dict, ft) = doc.find_field(n).ok_or_else(|| {
+                PdfError::Refused(format!(
+                    "the field {n:?} cannot be filled (it is not an indirect object)"
+                ))
+            })?;
+            if ft.as_deref() != Some(b"Sig") {
+                return Err(PdfError::Refused(format!(
+                    "the field {n:?} exists and is not a signature field"
+                )));
+            }
+            if dict.has(b"V") {
+                return Err(PdfError::Refused(format!(
+                    "the signature field {n:?} is already signed"
+                )));
+            }
+            if dict.has(b"Kids") {
+                return Err(PdfError::Refused(format!(
+                    "the signature field {n:?} has separate widget annotations, which Signet does not fill yet"
+                )));
+            }
+            fill = Some((id, dict));
+            n.clone()
         }
         Some(n) => n.clone(),
         None => (1..)
@@ -113,15 +136,43 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
             .find(|n| !existing_names.contains(n))
             .unwrap_or_default(),
     };
+    // A filled field lives on its own page.
+    let page_id = match &fill {
+        Some((_, d)) => d
+            .get(b"P")
+            .ok()
+            .and_then(|p| p.as_reference().ok())
+            .filter(|p| pages.contains(p))
+            .unwrap_or(page_id),
+        None => page_id,
+    };
 
     let mut up = IncrementalUpdate::new(&doc);
     let sig_id = up.allocate();
-    let field_id = up.allocate();
+    let field_id = match &fill {
+        Some((id, _)) => *id,
+        None => up.allocate(),
+    };
+    // A filled field keeps its own rectangle; a stamp is drawn into it.
+    let fill_rect: Option<[f32; 4]> = fill.as_ref().and_then(|(_, d)| {
+        let r = d.get(b"Rect").ok()?.as_array().ok()?;
+        let v: Vec<f32> = r.iter().filter_map(|x| x.as_float().ok()).collect();
+        (v.len() == 4).then(|| [v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
+    });
     // The widget's appearance: a stamp, or an empty form for an invisible signature.
-    let (rect, flags, ap_ref, rotate) = match &opts.stamp {
+    let stamp = match (&opts.stamp, fill_rect) {
+        (Some(s), Some(r)) if r[2] - r[0] >= 10.0 && r[3] - r[1] >= 10.0 => {
+            let mut s = s.clone();
+            s.rect = crate::appearance::visual_rect(&doc, page_id, r);
+            Some(s)
+        }
+        (s, _) => s.clone(),
+    };
+    let (rect, flags, ap_ref, rotate) = match &stamp {
         Some(stamp) => {
             let placed = crate::appearance::build(&doc, page_id, stamp, &mut up)?;
-            (placed.rect.to_vec(), 4, placed.appearance, placed.rotate)
+            let rect = fill_rect.map(|r| r.to_vec()).unwrap_or_else(|| placed.rect.to_vec());
+            (rect, 4, placed.appearance, placed.rotate)
         }
         None => {
             let ap_id = up.allocate();
@@ -134,8 +185,8 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
         }
     };
 
-    // The signature field merged with its widget annotation.
-    let mut field = Dictionary::new();
+    // The signature field merged with its widget annotation (or the existing one, filled).
+    let mut field = fill.as_ref().map(|(_, d)| d.clone()).unwrap_or_default();
     field.set("FT", name("Sig"));
     field.set("Type", name("Annot"));
     field.set("Subtype", name("Widget"));
@@ -154,8 +205,28 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     }
     up.set_object(field_id, &Object::Dictionary(field))?;
 
-    add_to_page(&doc, &mut up, page_id, field_id)?;
-    update_catalog(&doc, &mut up, field_id, sig_id, opts.certify.is_some())?;
+    let on_page = doc
+        .doc
+        .get_dictionary(page_id)
+        .ok()
+        .and_then(|p| p.get(b"Annots").ok())
+        .and_then(|a| match a {
+            Object::Reference(r) => doc.doc.get_object(*r).ok()?.as_array().ok().cloned(),
+            Object::Array(a) => Some(a.clone()),
+            _ => None,
+        })
+        .map(|a| a.contains(&Object::Reference(field_id)))
+        .unwrap_or(false);
+    if !on_page {
+        add_to_page(&doc, &mut up, page_id, field_id)?;
+    }
+    update_catalog(
+        &doc,
+        &mut up,
+        (fill.is_none()).then_some(field_id),
+        sig_id,
+        opts.certify.is_some(),
+    )?;
 
     // The signature dictionary with fixed-width placeholders, /Contents last.
     let reserve = contents_reserve(signer);
@@ -308,7 +379,7 @@ fn add_to_page(
 fn update_catalog(
     doc: &PdfDocument,
     up: &mut IncrementalUpdate,
-    field: ObjectId,
+    field: Option<ObjectId>,
     sig: ObjectId,
     certify: bool,
 ) -> Result<(), PdfError> {
@@ -316,6 +387,11 @@ fn update_catalog(
     let mut catalog = doc.catalog()?.clone();
     let mut catalog_changed = false;
     let add_field = |form: &mut Dictionary, up: &mut IncrementalUpdate| -> Result<(), PdfError> {
+        let Some(field) = field else {
+            let flags = form.get(b"SigFlags").ok().and_then(|f| f.as_i64().ok()).unwrap_or(0);
+            form.set("SigFlags", Object::Integer(flags | 3));
+            return Ok(());
+        };
         match form.get(b"Fields") {
             Ok(Object::Reference(r)) => {
                 let r = *r;
