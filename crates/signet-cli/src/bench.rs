@@ -34,9 +34,9 @@ pub enum BenchCommand {
     },
 }
 
-/// A ~250 KiB, 24-page PDF with uncompressed text content (classic xref).
+/// A ~250 KiB, 40-page PDF with uncompressed text content (classic xref).
 pub fn sample_pdf() -> Vec<u8> {
-    let pages = 24;
+    let pages = 40;
     let mut objs: Vec<Vec<u8>> = Vec::new();
     objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
     let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
@@ -98,7 +98,7 @@ print(n / (time.perf_counter() - t0))
 fn bench_pades(seconds: u64) -> CliResult<Exit> {
     let pdf = sample_pdf();
     println!(
-        "signet bench pades: {} KiB, 24-page PDF, RSA-2048, {seconds} s per measurement\n",
+        "signet bench pades: {} KiB, 40-page PDF, RSA-2048, {seconds} s per measurement\n",
         pdf.len() / 1024
     );
     let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;

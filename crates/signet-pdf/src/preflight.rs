@@ -33,35 +33,21 @@ pub fn inspect(bytes: &[u8], doc: &PdfDocument) -> Vec<Suspicion> {
 }
 
 /// Object numbers defined more than once between two `%%EOF` markers.
+///
+/// Scans line starts only (object headers, `%%EOF`), and jumps over stream data with a SIMD
+/// substring search, so the cost is dominated by memchr over the file.
 pub fn duplicate_objects(bytes: &[u8]) -> Vec<Suspicion> {
     let mut out = Vec::new();
     let mut seen: HashMap<u32, usize> = HashMap::new();
     let mut reported = HashSet::new();
+    let endstream = memchr::memmem::Finder::new(b"endstream");
     let mut i = 0;
     while i < bytes.len() {
-        // Revision boundary: forget what we saw.
-        if bytes[i] == b'%' && bytes[i..].starts_with(b"%%EOF") {
+        let line = &bytes[i..];
+        if line.starts_with(b"%%EOF") {
             seen.clear();
-            i += 5;
-            continue;
-        }
-        // Skip stream data: binary content may contain anything.
-        if bytes[i] == b's' && bytes[i..].starts_with(b"stream") && (i == 0 || !bytes[i - 1].is_ascii_alphabetic()) {
-            let after = i + 6;
-            if bytes.get(after) == Some(&b'\n') || bytes.get(after) == Some(&b'\r') {
-                match find(&bytes[after..], b"endstream") {
-                    Some(p) => {
-                        i = after + p + 9;
-                        continue;
-                    }
-                    None => break,
-                }
-            }
-        }
-        // An object header "N G obj" at the start of a line.
-        if bytes[i].is_ascii_digit()
-            && (i == 0 || bytes[i - 1] == b'\n' || bytes[i - 1] == b'\r')
-            && let Some((num, len)) = object_header(&bytes[i..])
+        } else if line.first().is_some_and(|b| b.is_ascii_digit())
+            && let Some((num, _)) = object_header(line)
         {
             if let Some(&first) = seen.get(&num) {
                 if reported.insert(num) {
@@ -72,10 +58,22 @@ pub fn duplicate_objects(bytes: &[u8]) -> Vec<Suspicion> {
             } else {
                 seen.insert(num, i);
             }
-            i += len;
-            continue;
         }
-        i += 1;
+        // Next line start; if this line opens a stream, continue after its "endstream".
+        let eol = match memchr::memchr2(b'\n', b'\r', line) {
+            Some(p) => p,
+            None => break,
+        };
+        let text = &line[..eol];
+        let opens_stream = text.ends_with(b"stream") && !text.ends_with(b"endstream");
+        let mut next = i + eol + 1;
+        if opens_stream {
+            match endstream.find(&bytes[next..]) {
+                Some(p) => next += p + 9,
+                None => break,
+            }
+        }
+        i = next;
     }
     out
 }
@@ -109,10 +107,6 @@ fn object_header(b: &[u8]) -> Option<(u32, usize)> {
         return None;
     }
     Some((num, p + 3))
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `/Type /Pages` nodes with kids that the catalog's page tree does not reach.
