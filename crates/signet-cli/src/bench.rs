@@ -37,15 +37,17 @@ pub enum BenchCommand {
 /// A ~250 KiB, 40-page PDF with uncompressed text content (classic xref).
 pub fn sample_pdf() -> Vec<u8> {
     let pages = 40;
-    let mut objs: Vec<Vec<u8>> = Vec::new();
-    objs.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
+    let mut objs: Vec<Vec<u8>> = vec![b"<< /Type /Catalog /Pages 2 0 R >>".to_vec()];
     let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
     objs.push(format!("<< /Type /Pages /Kids [{}] /Count {pages} >>", kids.join(" ")).into_bytes());
     objs.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
     for i in 0..pages {
         objs.push(
-            format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>", 5 + 2 * i)
-                .into_bytes(),
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {} 0 R /Resources << /Font << /F1 3 0 R >> >> >>",
+                5 + 2 * i
+            )
+            .into_bytes(),
         );
         let mut content = String::from("BT /F1 9 Tf 40 800 Td 11 TL\n");
         for line in 0..70 {
@@ -53,30 +55,10 @@ pub fn sample_pdf() -> Vec<u8> {
                 "(Page {i} line {line}: the quick brown fox jumps over the lazy dog, 0123456789 ABCDEFGHIJ.) '\n"
             ));
         }
-        content.push_str("ET\n");
-        objs.push(format!("<< /Length {} >>\nstream\n{content}endstream", content.len()).into_bytes());
+        content.push_str("ET");
+        objs.push(signet_pdf::build::stream("", content.as_bytes()));
     }
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(o);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objs.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    signet_pdf::build::classic_pdf("1.7", &objs, b"")
 }
 
 const PYHANKO_BENCH: &str = r#"

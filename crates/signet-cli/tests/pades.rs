@@ -14,32 +14,18 @@ use common::*;
 
 /// A hand-written PDF 1.3 with a classic cross-reference table (our own "producer").
 fn handmade_pdf() -> Vec<u8> {
-    let objs = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        "<< /Length 44 >>\nstream\nBT /F1 18 Tf 72 720 Td (Handmade 1.3) Tj ET\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ];
-    let mut out = b"%PDF-1.3\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objs.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    signet_pdf::build::classic_pdf(
+        "1.3",
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+                .to_vec(),
+            signet_pdf::build::stream("", b"BT /F1 18 Tf 72 720 Td (Handmade 1.3) Tj ET"),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        ],
+        b"",
+    )
 }
 
 fn ok_cmd(env: &Env, prog: &str, args: &[&str]) -> String {
@@ -357,28 +343,7 @@ fn bad_pdfs_are_clear_errors_and_nothing_is_written() {
 /// A one-revision PDF from raw object bodies (object i+1 = objs[i]); `extra` is appended to
 /// the body before the xref (for planted duplicate definitions).
 fn raw_pdf(objs: &[&[u8]], extra: &[u8]) -> Vec<u8> {
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offs = Vec::new();
-    for (i, o) in objs.iter().enumerate() {
-        offs.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(o);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    out.extend_from_slice(extra);
-    let x = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1).as_bytes());
-    for o in offs {
-        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n",
-            objs.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    signet_pdf::build::classic_pdf("1.4", &objs.iter().map(|o| o.to_vec()).collect::<Vec<_>>(), extra)
 }
 
 const CATALOG: &[u8] = b"<< /Type /Catalog /Pages 2 0 R >>";

@@ -46,6 +46,20 @@ pub struct ExistingSignature {
     pub value: Dictionary,
 }
 
+/// One node of the form field tree, as [`PdfDocument::visit_fields`] sees it.
+pub struct FieldInfo<'a> {
+    /// The object, when the field is an indirect object.
+    pub id: Option<ObjectId>,
+    /// The field dictionary.
+    pub dict: &'a Dictionary,
+    /// Fully qualified name.
+    pub name: &'a str,
+    /// Field type, inherited from ancestors when absent.
+    pub field_type: Option<&'a [u8]>,
+    /// Whether this node has its own partial name (/T).
+    pub has_name: bool,
+}
+
 /// A parsed PDF plus facts about its last revision.
 pub struct PdfDocument {
     /// The lopdf document (every revision merged, newest wins).
@@ -157,73 +171,98 @@ impl PdfDocument {
             .and_then(|o| self.resolve_dict(o))
     }
 
-    /// Every signature field that holds a signature, walking /Fields and /Kids.
-    pub fn existing_signatures(&self) -> Vec<ExistingSignature> {
-        let mut out = Vec::new();
-        let Some(form) = self.acroform() else { return out };
-        let Ok(fields) = form.get(b"Fields") else { return out };
-        let mut seen = HashSet::new();
-        if let Some(arr) = self.resolve_array(fields) {
-            for f in arr {
-                self.walk_field(f, "", None, 0, &mut seen, &mut out);
-            }
-        }
-        out
-    }
-
-    /// Finds a terminal field by fully qualified name: its object, dictionary and (inherited)
-    /// field type. Only indirect fields are returned (they are what an update can replace).
-    pub fn find_field(&self, fqn: &str) -> Option<(ObjectId, Dictionary, Option<Vec<u8>>)> {
-        let fields = self.acroform()?.get(b"Fields").ok()?;
-        let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> = self
-            .resolve_array(fields)?
-            .iter()
-            .map(|f| (f.clone(), String::new(), None, 0))
-            .collect();
+    /// Visits every field in the form tree (through /Kids, cycles and depth bounded) with its
+    /// fully qualified name, inherited field type and, when indirect, its object id.
+    pub fn visit_fields(&self, visit: &mut dyn FnMut(&FieldInfo<'_>)) {
+        let Some(fields) = self.acroform().and_then(|f| f.get(b"Fields").ok()) else {
+            return;
+        };
+        let Some(top) = self.resolve_array(fields) else { return };
+        let mut stack: Vec<(&Object, String, Option<Vec<u8>>, usize)> =
+            top.iter().rev().map(|f| (f, String::new(), None, 0)).collect();
         let mut seen = HashSet::new();
         while let Some((obj, prefix, inherited, depth)) = stack.pop() {
             if depth > MAX_FIELD_DEPTH {
                 continue;
             }
-            let Object::Reference(id) = obj else { continue };
-            if !seen.insert(id) {
+            let id = obj.as_reference().ok();
+            if let Some(id) = id
+                && !seen.insert(id)
+            {
                 continue;
             }
-            let Ok(d) = self.doc.get_dictionary(id) else { continue };
-            let name = match d.get(b"T").ok().and_then(|t| t.as_str().ok()) {
-                Some(t) if prefix.is_empty() => crate::text::decode_text(t),
-                Some(t) => format!("{prefix}.{}", crate::text::decode_text(t)),
-                None => prefix.clone(),
+            let Some(dict) = self.resolve_dict(obj) else { continue };
+            let partial = dict
+                .get(b"T")
+                .ok()
+                .and_then(|t| t.as_str().ok())
+                .map(crate::text::decode_text);
+            let name = match &partial {
+                Some(t) if prefix.is_empty() => t.clone(),
+                Some(t) => format!("{prefix}.{t}"),
+                None => prefix,
             };
-            let ft = d
+            let field_type = dict
                 .get(b"FT")
                 .ok()
                 .and_then(|o| o.as_name().ok())
                 .map(|n| n.to_vec())
                 .or(inherited);
-            if name == fqn && d.has(b"T") {
-                return Some((id, d.clone(), ft));
-            }
-            if let Some(kids) = d.get(b"Kids").ok().and_then(|k| self.resolve_array(k)) {
-                for k in kids {
-                    stack.push((k.clone(), name.clone(), ft.clone(), depth + 1));
+            visit(&FieldInfo {
+                id,
+                dict,
+                name: &name,
+                field_type: field_type.as_deref(),
+                has_name: partial.is_some(),
+            });
+            if let Some(kids) = dict.get(b"Kids").ok().and_then(|k| self.resolve_array(k)) {
+                for k in kids.iter().rev() {
+                    stack.push((k, name.clone(), field_type.clone(), depth + 1));
                 }
             }
         }
-        None
+    }
+
+    /// Every signature field that holds a signature.
+    pub fn existing_signatures(&self) -> Vec<ExistingSignature> {
+        let mut out = Vec::new();
+        self.visit_fields(&mut |f| {
+            if f.field_type == Some(b"Sig")
+                && let Some(v) = f.dict.get(b"V").ok().and_then(|v| self.resolve_dict(v))
+            {
+                out.push(ExistingSignature {
+                    field_name: f.name.to_string(),
+                    value: v.clone(),
+                });
+            }
+        });
+        out
+    }
+
+    /// Finds a named field: its object, dictionary and (inherited) field type. Only indirect
+    /// fields are returned (they are what an update can replace).
+    pub fn find_field(&self, fqn: &str) -> Option<(ObjectId, Dictionary, Option<Vec<u8>>)> {
+        let mut found = None;
+        self.visit_fields(&mut |f| {
+            if found.is_none()
+                && f.has_name
+                && f.name == fqn
+                && let Some(id) = f.id
+            {
+                found = Some((id, f.dict.clone(), f.field_type.map(|t| t.to_vec())));
+            }
+        });
+        found
     }
 
     /// Field names present in the form (fully qualified).
     pub fn field_names(&self) -> Vec<String> {
         let mut names = Vec::new();
-        let Some(form) = self.acroform() else { return names };
-        let Ok(fields) = form.get(b"Fields") else { return names };
-        let mut seen = HashSet::new();
-        if let Some(arr) = self.resolve_array(fields) {
-            for f in arr {
-                self.collect_names(f, "", 0, &mut seen, &mut names);
+        self.visit_fields(&mut |f| {
+            if f.has_name {
+                names.push(f.name.to_string());
             }
-        }
+        });
         names
     }
 
@@ -232,82 +271,6 @@ impl PdfDocument {
             Object::Array(a) => Some(a),
             Object::Reference(r) => self.doc.get_object(*r).ok()?.as_array().ok(),
             _ => None,
-        }
-    }
-
-    fn collect_names(
-        &self,
-        f: &Object,
-        prefix: &str,
-        depth: usize,
-        seen: &mut HashSet<ObjectId>,
-        out: &mut Vec<String>,
-    ) {
-        if depth > MAX_FIELD_DEPTH {
-            return;
-        }
-        if let Object::Reference(r) = f
-            && !seen.insert(*r)
-        {
-            return;
-        }
-        let Some(d) = self.resolve_dict(f) else { return };
-        let name = match d.get(b"T").ok().and_then(|t| t.as_str().ok()) {
-            Some(t) if prefix.is_empty() => crate::text::decode_text(t),
-            Some(t) => format!("{prefix}.{}", crate::text::decode_text(t)),
-            None => prefix.to_string(),
-        };
-        if !name.is_empty() {
-            out.push(name.clone());
-        }
-        if let Some(kids) = d.get(b"Kids").ok().and_then(|k| self.resolve_array(k)) {
-            for k in kids {
-                self.collect_names(k, &name, depth + 1, seen, out);
-            }
-        }
-    }
-
-    fn walk_field(
-        &self,
-        f: &Object,
-        prefix: &str,
-        inherited_ft: Option<Vec<u8>>,
-        depth: usize,
-        seen: &mut HashSet<ObjectId>,
-        out: &mut Vec<ExistingSignature>,
-    ) {
-        if depth > MAX_FIELD_DEPTH {
-            return;
-        }
-        if let Object::Reference(r) = f
-            && !seen.insert(*r)
-        {
-            return;
-        }
-        let Some(d) = self.resolve_dict(f) else { return };
-        let name = match d.get(b"T").ok().and_then(|t| t.as_str().ok()) {
-            Some(t) if prefix.is_empty() => crate::text::decode_text(t),
-            Some(t) => format!("{prefix}.{}", crate::text::decode_text(t)),
-            None => prefix.to_string(),
-        };
-        let ft = d
-            .get(b"FT")
-            .ok()
-            .and_then(|o| o.as_name().ok())
-            .map(|n| n.to_vec())
-            .or(inherited_ft);
-        if ft.as_deref() == Some(b"Sig")
-            && let Some(v) = d.get(b"V").ok().and_then(|v| self.resolve_dict(v))
-        {
-            out.push(ExistingSignature {
-                field_name: name.clone(),
-                value: v.clone(),
-            });
-        }
-        if let Some(kids) = d.get(b"Kids").ok().and_then(|k| self.resolve_array(k)) {
-            for k in kids {
-                self.walk_field(k, &name, ft.clone(), depth + 1, seen, out);
-            }
         }
     }
 

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod appearance;
+pub mod build;
 pub mod document;
 mod error;
 pub mod font;
