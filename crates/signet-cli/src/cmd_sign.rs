@@ -223,6 +223,10 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
             opts.page = a.page;
             opts.allow_suspicious = a.allow_suspicious_structure;
             opts.stamp = stamp_for(a, signer, opts.signing_time)?;
+            // Item 50: large overlays are a heuristic, so they warn rather than refuse.
+            for w in signet_pdf::preflight::overlay_warnings_for(&pdf).unwrap_or_default() {
+                eprintln!("signet: warning: {}: {} (check what you sign)", file.display(), w.0);
+            }
             let signed = signet_pdf::sign_pdf(&pdf, signer, &opts).map_err(|e| match e {
                 signet_pdf::PdfError::Cms(c) => CliError::from(c),
                 other => CliError::input(format!("{}: {other}", file.display())),

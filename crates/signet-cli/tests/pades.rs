@@ -731,3 +731,83 @@ fn an_existing_empty_signature_field_is_filled_once() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("already signed"), "{}", stderr(&o));
 }
+
+#[test]
+fn overlays_over_text_are_warned_about_but_signed() {
+    let env = Env::new();
+    setup(&env);
+    let image = signet_pdf::build::stream(
+        "/Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8",
+        &[255],
+    );
+    let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> /Font << /F1 6 0 R >> >> >>";
+    let font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>";
+    // Text first, then a white full-page image on top: the text is hidden.
+    let over = signet_pdf::build::stream(
+        "",
+        b"BT /F1 12 Tf 20 100 Td (Pay 1,000,000 EUR) Tj ET q 200 0 0 200 0 0 cm /Im1 Do Q",
+    );
+    env.write(
+        "overlay.pdf",
+        &raw_pdf(&[CATALOG, PAGES, page, &over, &image, font], b""),
+    );
+    // A scan with an OCR layer: image first, text after — not flagged.
+    let under = signet_pdf::build::stream(
+        "",
+        b"q 200 0 0 200 0 0 cm /Im1 Do Q BT /F1 12 Tf 3 Tr 20 100 Td (OCR text) Tj ET",
+    );
+    env.write("scan.pdf", &raw_pdf(&[CATALOG, PAGES, page, &under, &image, font], b""));
+    let o = env.signet(&[
+        "sign",
+        "overlay.pdf",
+        "-o",
+        "o.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("full-page image is drawn over the page's text"),
+        "{}",
+        stderr(&o)
+    );
+    let o = env.signet(&[
+        "sign",
+        "scan.pdf",
+        "-o",
+        "s.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    // A signed document whose visible stamp is small does not warn when signed again.
+    env.ok(&[
+        "sign",
+        "s.pdf",
+        "-o",
+        "s2.pdf",
+        "--key",
+        "bob.key",
+        "--cert",
+        "bob.crt",
+        "--visible",
+        "--stamp-rect",
+        "10,10,80,30",
+    ]);
+    let o = env.signet(&[
+        "sign",
+        "s2.pdf",
+        "-o",
+        "s3.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

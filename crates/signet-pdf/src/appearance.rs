@@ -36,34 +36,11 @@ fn num(v: f32) -> Object {
 }
 
 fn inherited<'a>(doc: &'a PdfDocument, page: ObjectId, key: &[u8]) -> Option<&'a Object> {
-    let mut id = page;
-    for _ in 0..32 {
-        let d = doc.doc.get_dictionary(id).ok()?;
-        if let Ok(v) = d.get(key) {
-            return Some(v);
-        }
-        id = d.get(b"Parent").ok()?.as_reference().ok()?;
-    }
-    None
+    doc.inherited(page, key)
 }
 
 fn media_box(doc: &PdfDocument, page: ObjectId) -> [f32; 4] {
-    let arr = inherited(doc, page, b"CropBox")
-        .or_else(|| inherited(doc, page, b"MediaBox"))
-        .and_then(|o| match o {
-            Object::Reference(r) => doc.doc.get_object(*r).ok(),
-            other => Some(other),
-        })
-        .and_then(|o| o.as_array().ok());
-    let mut b = [0.0, 0.0, 612.0, 792.0];
-    if let Some(a) = arr
-        && a.len() == 4
-    {
-        for (i, v) in a.iter().enumerate() {
-            b[i] = v.as_float().unwrap_or(b[i]);
-        }
-    }
-    [b[0].min(b[2]), b[1].min(b[3]), b[0].max(b[2]), b[1].max(b[3])]
+    doc.page_box(page)
 }
 
 /// The visible-coordinates rectangle (x, y, w, h) of a user-space /Rect on `page`.

@@ -274,6 +274,40 @@ impl PdfDocument {
         }
     }
 
+    /// A page attribute, inherited through /Parent when the page lacks it (bounded).
+    pub fn inherited(&self, page: ObjectId, key: &[u8]) -> Option<&Object> {
+        let mut id = page;
+        for _ in 0..32 {
+            let d = self.doc.get_dictionary(id).ok()?;
+            if let Ok(v) = d.get(key) {
+                return Some(v);
+            }
+            id = d.get(b"Parent").ok()?.as_reference().ok()?;
+        }
+        None
+    }
+
+    /// The page's visible box (CropBox, else MediaBox), normalised; US Letter if absent.
+    pub fn page_box(&self, page: ObjectId) -> [f32; 4] {
+        let arr = self
+            .inherited(page, b"CropBox")
+            .or_else(|| self.inherited(page, b"MediaBox"))
+            .and_then(|o| match o {
+                Object::Reference(r) => self.doc.get_object(*r).ok(),
+                other => Some(other),
+            })
+            .and_then(|o| o.as_array().ok());
+        let mut b = [0.0, 0.0, 612.0, 792.0];
+        if let Some(a) = arr
+            && a.len() == 4
+        {
+            for (i, v) in a.iter().enumerate() {
+                b[i] = v.as_float().unwrap_or(b[i]);
+            }
+        }
+        [b[0].min(b[2]), b[1].min(b[3]), b[0].max(b[2]), b[1].max(b[3])]
+    }
+
     /// The DocMDP permission level (1–3) if the document is certified.
     pub fn certification_level(&self) -> Option<u8> {
         let perms = self

@@ -8,6 +8,10 @@
 //!   page tree waiting to be swapped in);
 //! - optional content (`/OCProperties`): layers can show different content on screen and in
 //!   print (the CVE-2024-52271 pattern).
+//!
+//! [`overlay_warnings`] (item 50) is a heuristic and only warns: a full-page image or form drawn
+//! after the page's text, or an annotation covering most of a page, can hide what the signer
+//! should read.
 
 use std::collections::{HashMap, HashSet};
 
@@ -137,6 +141,158 @@ pub fn dormant_page_trees(doc: &PdfDocument) -> Vec<Suspicion> {
                 "object {} is a page tree that the document does not show (a dormant page tree can be swapped in after signing)",
                 id.0
             )));
+        }
+    }
+    out
+}
+
+/// Largest decoded page content examined for overlays.
+const MAX_CONTENT: usize = 16 * 1024 * 1024;
+
+/// Parses `pdf` and returns the overlay warnings (see [`overlay_warnings`]).
+pub fn overlay_warnings_for(pdf: &[u8]) -> Result<Vec<Suspicion>, crate::PdfError> {
+    let doc = PdfDocument::parse(pdf, &Default::default())?;
+    Ok(overlay_warnings(&doc))
+}
+
+/// Item 50: pages where something large is drawn over the text, or annotations covering most of
+/// a page. Warnings, not refusals: scans and forms legitimately use large images and widgets.
+pub fn overlay_warnings(doc: &PdfDocument) -> Vec<Suspicion> {
+    let mut out = Vec::new();
+    for (n, page) in doc.pages().into_iter().enumerate().take(1000) {
+        let n = n + 1;
+        let b = doc.page_box(page);
+        let area = ((b[2] - b[0]) * (b[3] - b[1])).abs().max(1.0);
+        if let Some(what) = drawn_over_text(doc, page, area) {
+            out.push(Suspicion(format!(
+                "page {n}: {what} is drawn over the page's text and may hide it"
+            )));
+        }
+        for sub in covering_annotations(doc, page, area) {
+            out.push(Suspicion(format!(
+                "page {n}: a {sub} annotation covers most of the page"
+            )));
+        }
+    }
+    out
+}
+
+fn mul(m: [f32; 6], n: [f32; 6]) -> [f32; 6] {
+    [
+        m[0] * n[0] + m[1] * n[2],
+        m[0] * n[1] + m[1] * n[3],
+        m[2] * n[0] + m[3] * n[2],
+        m[2] * n[1] + m[3] * n[3],
+        m[4] * n[0] + m[5] * n[2] + n[4],
+        m[4] * n[1] + m[5] * n[3] + n[5],
+    ]
+}
+
+fn drawn_over_text(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Option<String> {
+    let content = doc.doc.get_page_content_with_limit(page, MAX_CONTENT).ok()?;
+    let ops = lopdf::content::Content::decode(&content).ok()?;
+    let xobjects = doc
+        .inherited(page, b"Resources")
+        .and_then(|r| doc.resolve_dict(r))
+        .and_then(|r| r.get(b"XObject").ok())
+        .and_then(|x| doc.resolve_dict(x));
+    let mut ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+    let mut stack = Vec::new();
+    let mut seen_text = false;
+    for op in ops.operations.iter().take(1_000_000) {
+        match op.operator.as_str() {
+            "q" if stack.len() < 256 => stack.push(ctm),
+            "Q" => ctm = stack.pop().unwrap_or(ctm),
+            "cm" if op.operands.len() == 6 => {
+                let v: Vec<f32> = op.operands.iter().filter_map(|o| o.as_float().ok()).collect();
+                if let Ok(m) = <[f32; 6]>::try_from(v.as_slice()) {
+                    ctm = mul(m, ctm);
+                }
+            }
+            "Tj" | "TJ" | "'" | "\"" => seen_text = true,
+            "Do" if seen_text => {
+                let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
+                    continue;
+                };
+                let Some(xo) = xobjects
+                    .and_then(|x| x.get(name).ok())
+                    .and_then(|o| o.as_reference().ok())
+                else {
+                    continue;
+                };
+                let Ok(Object::Stream(s)) = doc.doc.get_object(xo) else {
+                    continue;
+                };
+                let subtype = s
+                    .dict
+                    .get(b"Subtype")
+                    .ok()
+                    .and_then(|t| t.as_name().ok())
+                    .unwrap_or(b"");
+                let det = (ctm[0] * ctm[3] - ctm[1] * ctm[2]).abs();
+                let covered = match subtype {
+                    b"Image" => det,
+                    b"Form" => {
+                        let bb: Vec<f32> = s
+                            .dict
+                            .get(b"BBox")
+                            .ok()
+                            .and_then(|b| b.as_array().ok())
+                            .map(|a| a.iter().filter_map(|v| v.as_float().ok()).collect())
+                            .unwrap_or_default();
+                        if bb.len() == 4 {
+                            ((bb[2] - bb[0]) * (bb[3] - bb[1])).abs() * det
+                        } else {
+                            0.0
+                        }
+                    }
+                    _ => 0.0,
+                };
+                if covered >= 0.9 * page_area {
+                    let kind = if subtype == b"Image" {
+                        "a full-page image"
+                    } else {
+                        "a full-page form"
+                    };
+                    return Some(kind.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn covering_annotations(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(annots) = doc
+        .doc
+        .get_dictionary(page)
+        .ok()
+        .and_then(|p| p.get(b"Annots").ok())
+        .and_then(|a| match a {
+            Object::Reference(r) => doc.doc.get_object(*r).ok()?.as_array().ok(),
+            Object::Array(a) => Some(a),
+            _ => None,
+        })
+    else {
+        return out;
+    };
+    for a in annots.iter().take(10_000) {
+        let Some(d) = doc.resolve_dict(a) else { continue };
+        let sub = d.get(b"Subtype").ok().and_then(|s| s.as_name().ok()).unwrap_or(b"");
+        if matches!(sub, b"Link" | b"Popup") || !d.has(b"AP") {
+            continue;
+        }
+        let hidden = d.get(b"F").ok().and_then(|f| f.as_i64().ok()).unwrap_or(0) & 2 != 0;
+        let r: Vec<f32> = d
+            .get(b"Rect")
+            .ok()
+            .and_then(|r| r.as_array().ok())
+            .map(|a| a.iter().filter_map(|v| v.as_float().ok()).collect())
+            .unwrap_or_default();
+        if !hidden && r.len() == 4 && ((r[2] - r[0]) * (r[3] - r[1])).abs() >= 0.5 * page_area {
+            out.push(String::from_utf8_lossy(sub).into_owned());
         }
     }
     out
