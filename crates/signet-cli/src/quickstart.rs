@@ -1,6 +1,7 @@
 //! `signet quickstart`: Signet's main job on embedded defaults, with no configuration: an
 //! organisation CA (root + issuing), an organisation signing key and certificate, then a
-//! sample document signed and verified. The generated passphrase is printed once.
+//! sample document signed (CAdES) and verified, and a sample PDF signed with a visible stamp
+//! (PAdES). The generated passphrase is printed once.
 
 use std::path::PathBuf;
 
@@ -111,8 +112,28 @@ pub fn run(a: Args) -> CliResult<Exit> {
         },
         &signet_cms::VerifyOptions::new(signet_pki::time::now()),
     );
+    // And a PDF with a visible stamp (PAdES B-B).
+    let pdf = sample_pdf();
+    let mut opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
+    opts.reason = Some("Approved".into());
+    opts.stamp = Some(signet_pdf::appearance::Stamp {
+        rect: [330.0, 40.0, 230.0, 64.0],
+        lines: vec![
+            format!("Digitally signed by {}", cert.display_name()),
+            signet_pki::time::format(opts.signing_time)
+                .replace('T', " ")
+                .replace('Z', " UTC"),
+            "Reason: Approved".into(),
+        ],
+        image: None,
+    });
+    let signed = signet_pdf::sign_pdf(&pdf, &signer, &opts).map_err(CliError::internal)?;
+    let pdf_path = a.dir.join("sample-purchase-request-signed.pdf");
+    inputs::write_atomic(&a.dir.join("sample-purchase-request.pdf"), &pdf, false)?;
+    inputs::write_atomic(&pdf_path, &signed, false)?;
     println!();
     print!("{}", report.render_text());
+    println!("Signed PDF (PAdES B-B, visible stamp): {}\n", pdf_path.display());
     println!("Keys are encrypted with this passphrase, shown once. Keep it in a password manager:\n");
     println!("    {}\n", pass.as_str());
     print_next_steps(&a.dir);
@@ -123,9 +144,28 @@ pub fn run(a: Args) -> CliResult<Exit> {
     })
 }
 
+/// A one-page purchase request.
+fn sample_pdf() -> Vec<u8> {
+    use signet_pdf::build::{classic_pdf, stream};
+    let text = b"BT /F1 20 Tf 60 760 Td (Purchase request 2026-117) Tj /F1 12 Tf 0 -40 Td (Item: 3 laptops, 4,350.00 EUR) Tj 0 -20 Td (Requested by: Natalia Ivanova) Tj ET";
+    classic_pdf(
+        "1.7",
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
+                .to_vec(),
+            stream("", text),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        ],
+        b"",
+    )
+}
+
 fn print_next_steps(dir: &std::path::Path) {
     let d = dir.display();
     println!("Next steps (set SIGNET_PASSPHRASE and SIGNET_CA_PASSPHRASE to that passphrase, or you will be asked):");
+    println!("  signet sign FILE.pdf --visible --key {d}/organisation.key --cert {d}/organisation.crt");
     println!("  signet sign --detached FILE --key {d}/organisation.key --cert {d}/organisation.crt");
     println!("  signet verify FILE --signature FILE.p7s --trust {d}/ca/root.crt");
     println!("  signet key generate --alg ecdsa-p256 -o alice.key");
