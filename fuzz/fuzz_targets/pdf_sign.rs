@@ -1,4 +1,5 @@
-//! PDF reading, the shadow-attack preflight and signing never panic on any input.
+//! PDF reading, the shadow-attack preflight, signing and the strict object parser never panic
+//! on any input.
 #![no_main]
 use std::sync::OnceLock;
 
@@ -25,4 +26,15 @@ fuzz_target!(|data: &[u8]| {
         let _ = doc.certification_level();
     }
     let _ = signet_pdf::sign_pdf(data, signer(), &signet_pdf::PadesOptions::new(1_800_000_000));
+    // The strict object parser: never panics, always makes progress or stops.
+    let mut p = signet_pdf::syntax::Parser::new(data, 0);
+    for _ in 0..64 {
+        let before = p.position();
+        if p.indirect_object(None, &|_| None).is_err() && p.object().is_err() {
+            break;
+        }
+        if p.position() == before {
+            break;
+        }
+    }
 });

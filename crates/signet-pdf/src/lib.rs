@@ -9,7 +9,9 @@
 //!   with the `/Contents` placeholder sized to the CMS and `/ByteRange` patched in place;
 //! - [`appearance`], [`font`], [`image`]: visible stamps with an embedded DejaVu Sans subset
 //!   (Latin with diacritics, Cyrillic) and an optional JPEG/PNG image, honouring page `/Rotate`;
-//! - [`text`]: PDF dates and text strings.
+//! - [`text`]: PDF dates and text strings;
+//! - [`syntax`]: a strict, bounded object parser, the first brick of Signet's own reader (not
+//!   yet used by the signer).
 //!
 //! It takes bytes and a [`signet_crypto::Signer`]; it does no network or database I/O.
 #![forbid(unsafe_code)]
@@ -23,6 +25,7 @@ pub mod image;
 pub mod incremental;
 pub mod preflight;
 pub mod sign;
+pub mod syntax;
 pub mod text;
 
 pub use error::PdfError;
