@@ -9,7 +9,9 @@ use der::{Decode, Encode};
 use signet_crypto::Signer;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::crl::CrlReason;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
+use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlDistributionPoints, CrlNumber};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
@@ -24,6 +26,14 @@ const ID_CE_CRL_REASONS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29
 const ID_CE_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
 const ID_CE_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
 const ID_CE_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+const ID_CE_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
+
+fn general_names_match(a: &GeneralName, b: &GeneralName) -> bool {
+    match (a, b) {
+        (GeneralName::DirectoryName(x), GeneralName::DirectoryName(y)) => crate::name::names_match(x, y),
+        _ => a == b,
+    }
+}
 
 /// A revocation to list in a CRL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,9 +187,66 @@ impl Crl {
             .ok()
             .map(|n| n.0.as_bytes().to_vec())
     }
+    /// The issuingDistributionPoint extension, if present and decodable.
+    pub fn issuing_distribution_point(&self) -> Option<IssuingDistributionPoint> {
+        let exts = self.inner.tbs_cert_list.crl_extensions.as_ref()?;
+        let e = exts.iter().find(|e| e.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT)?;
+        IssuingDistributionPoint::from_der(e.extn_value.as_bytes()).ok()
+    }
+
+    /// Whether this CRL's scope (RFC 5280 §5.2.5, §6.3.3 (b)) covers `cert`: `Ok(true)` covers,
+    /// `Ok(false)` does not apply to it, `Err` a scope Signet does not process (only some
+    /// reasons, indirect CRLs, attribute certificates, names relative to the CRL issuer).
+    pub fn covers(&self, cert: &Certificate) -> Result<bool, String> {
+        let Some(idp) = self.issuing_distribution_point() else {
+            let present = self
+                .inner
+                .tbs_cert_list
+                .crl_extensions
+                .iter()
+                .flatten()
+                .any(|e| e.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT);
+            return if present {
+                Err("unreadable issuingDistributionPoint".into())
+            } else {
+                Ok(true)
+            };
+        };
+        if idp.indirect_crl || idp.only_some_reasons.is_some() || idp.only_contains_attribute_certs {
+            return Err("the CRL is indirect or covers only some reasons or attribute certificates, which Signet does not process".into());
+        }
+        let is_ca = matches!(cert.basic_constraints(), Ok(Some((true, _))));
+        if (idp.only_contains_user_certs && is_ca) || (idp.only_contains_ca_certs && !is_ca) {
+            return Ok(false);
+        }
+        match &idp.distribution_point {
+            None => Ok(true),
+            Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+                Err("distribution point names relative to the CRL issuer are not processed".into())
+            }
+            Some(DistributionPointName::FullName(idp_names)) => {
+                let Ok(Some((_, CrlDistributionPoints(dps)))) = cert.extension::<CrlDistributionPoints>() else {
+                    return Ok(false);
+                };
+                let hit = dps.iter().any(|dp| match &dp.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => names
+                        .iter()
+                        .any(|n| idp_names.iter().any(|m| general_names_match(n, m))),
+                    None => dp
+                        .crl_issuer
+                        .iter()
+                        .flatten()
+                        .any(|n| idp_names.iter().any(|m| general_names_match(n, m))),
+                    _ => false,
+                });
+                Ok(hit)
+            }
+        }
+    }
+
     /// Critical CRL extensions this code does not process (the CRL must then not be relied on).
     pub fn unsupported_critical_extensions(&self) -> Vec<ObjectIdentifier> {
-        let known = [ID_CE_CRL_NUMBER, ID_CE_AKI];
+        let known = [ID_CE_CRL_NUMBER, ID_CE_AKI, ID_CE_ISSUING_DISTRIBUTION_POINT];
         let mut out: Vec<_> = self
             .inner
             .tbs_cert_list
@@ -243,6 +310,27 @@ pub fn build(
     next_update: UnixTime,
     crl_number: u64,
 ) -> Result<Crl, PkiError> {
+    build_with_extensions(
+        issuer,
+        signer,
+        entries,
+        this_update,
+        next_update,
+        crl_number,
+        Vec::new(),
+    )
+}
+
+/// As [`build`], with further CRL extensions (e.g. issuingDistributionPoint for partitioned CRLs).
+pub fn build_with_extensions(
+    issuer: &Certificate,
+    signer: &dyn Signer,
+    entries: &[RevokedEntry],
+    this_update: UnixTime,
+    next_update: UnixTime,
+    crl_number: u64,
+    extra: Vec<x509_cert::ext::Extension>,
+) -> Result<Crl, PkiError> {
     if signer.public_key_der()? != issuer.spki_der()? {
         return Err(PkiError::Invalid(
             "the signing key does not belong to the CRL issuer".into(),
@@ -281,6 +369,7 @@ pub fn build(
             },
         )?);
     }
+    crl_exts.extend(extra);
     let tbs = TbsCertList {
         version: x509_cert::Version::V2,
         signature: alg.clone(),

@@ -9,9 +9,10 @@
 //!
 //! Certificate policies are processed as §6.1 specifies (see [`crate::policy`]).
 //!
-//! Not implemented: issuingDistributionPoint and delta CRLs, indirect CRLs (a CRL with such
-//! critical extensions is not relied on, and makes the issuer's other CRLs unable to prove a
-//! certificate good), DSA.
+//! CRLs with an issuingDistributionPoint are applied within their scope ([`Crl::covers`]).
+//!
+//! Not implemented: delta CRLs, indirect CRLs and CRLs covering only some reasons (such a CRL is
+//! not relied on, and makes the issuer's other CRLs unable to prove a certificate good), DSA.
 
 use const_oid::AssociatedOid;
 use const_oid::ObjectIdentifier;
@@ -567,9 +568,22 @@ impl<'a> Validator<'a> {
                 unprocessable = Some(format!(
                     "a CRL of this issuer has critical extensions Signet does not process ({u:?}: delta or partitioned CRLs)"
                 ));
+            } else if let Err(e) = c.covers(cert) {
+                unprocessable = Some(format!("a CRL of this issuer has a scope Signet does not process: {e}"));
             }
         }
         for c in self.crls.iter().filter(|c| names_match(c.issuer(), cert.issuer())) {
+            match c.covers(cert) {
+                Ok(true) => {}
+                Ok(false) => {
+                    why = "the CRL's issuingDistributionPoint scope does not cover this certificate".into();
+                    continue;
+                }
+                Err(e) => {
+                    why = e;
+                    continue;
+                }
+            }
             match self.crl_usable(c, issuer, depth) {
                 Ok(()) => {}
                 Err(e) => {

@@ -414,3 +414,65 @@ fn name_constraints_are_enforced() {
 }
 
 use der::Decode;
+
+#[test]
+fn partitioned_crls_apply_only_within_their_scope() {
+    use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+    use x509_cert::ext::pkix::name::DistributionPointName;
+    let p = pki();
+    // A leaf whose certificate names distribution point A.
+    let k = key();
+    let mut t = tpl("Dora", &k, Profile::Signer);
+    t.crl_url = Some("http://crl.example.test/part-a.crl".into());
+    let leaf = issue::issue(&t, Some(&p.int), &p.int_key).unwrap();
+    let idp = |uri: Option<&str>, only_ca: bool| {
+        let dp = uri.map(|u| {
+            DistributionPointName::FullName(vec![GeneralName::UniformResourceIdentifier(
+                der::asn1::Ia5String::new(u).unwrap(),
+            )])
+        });
+        let v = IssuingDistributionPoint {
+            distribution_point: dp,
+            only_contains_user_certs: false,
+            only_contains_ca_certs: only_ca,
+            only_some_reasons: None,
+            indirect_crl: false,
+            only_contains_attribute_certs: false,
+        };
+        vec![extension(ObjectIdentifier::new_unwrap("2.5.29.28"), true, &v).unwrap()]
+    };
+    let revoked = RevokedEntry {
+        serial: leaf.serial().to_vec(),
+        revocation_time: NOW - 86_400,
+        reason: Some(1),
+    };
+    let partition = |uri: Option<&str>, only_ca: bool| {
+        crl::build_with_extensions(
+            &p.int,
+            &p.int_key,
+            &[revoked.clone()],
+            NOW - 3600,
+            NOW + 86_400,
+            3,
+            idp(uri, only_ca),
+        )
+        .unwrap()
+    };
+    // The partition the certificate points at covers it: the revocation is seen.
+    let a = partition(Some("http://crl.example.test/part-a.crl"), false);
+    assert_eq!(
+        validate(&leaf, &[p.int.clone()], &[p.root.clone()], &[a], &opts(NOW))
+            .unwrap_err()
+            .kind,
+        PathErrorKind::Revoked
+    );
+    // Another partition, or a CA-only CRL, does not speak for it: revocation stays unknown.
+    for other in [
+        partition(Some("http://crl.example.test/part-b.crl"), false),
+        partition(None, true),
+    ] {
+        let e = validate(&leaf, &[p.int.clone()], &[p.root.clone()], &[other], &opts(NOW)).unwrap_err();
+        assert_eq!(e.kind, PathErrorKind::RevocationUnknown, "{e}");
+        assert!(e.message.contains("scope"), "{e}");
+    }
+}
