@@ -26,6 +26,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = doc.certification_level();
     }
     let _ = signet_pdf::sign_pdf(data, signer(), &signet_pdf::PadesOptions::new(1_800_000_000));
+    // Per-revision cross-reference sections.
+    let _ = signet_pdf::xref::revisions(data);
     // The strict object parser: never panics, always makes progress or stops.
     let mut p = signet_pdf::syntax::Parser::new(data, 0);
     for _ in 0..64 {

@@ -811,3 +811,41 @@ fn overlays_over_text_are_warned_about_but_signed() {
     ]);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
+
+#[test]
+fn our_strict_reader_agrees_with_every_producer_and_with_our_writer() {
+    use signet_pdf::xref::{Entry, revisions};
+    let env = Env::new();
+    setup(&env);
+    for (producer, file) in corpus(&env) {
+        let stem = file.trim_end_matches(".pdf");
+        let signed = format!("{stem}-r.pdf");
+        env.ok(&[
+            "sign",
+            &file,
+            "-o",
+            &signed,
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+        ]);
+        let before = std::fs::read(env.path(&file)).unwrap();
+        let after = std::fs::read(env.path(&signed)).unwrap();
+        let (rb, ra) = (revisions(&before).unwrap(), revisions(&after).unwrap());
+        assert_eq!(ra.len(), rb.len() + 1, "{producer}: one signature, one revision");
+        // Every in-use entry of the newest revision points at exactly the object it names.
+        for (num, e) in &ra[0].entries {
+            if let Entry::InUse { offset, generation } = e {
+                let mut p = signet_pdf::syntax::Parser::new(&after, *offset);
+                p.indirect_object(Some((*num, *generation)), &|_| Some(0))
+                    .unwrap_or_else(|e| panic!("{producer}: object {num}: {e}"));
+            }
+        }
+        assert_eq!(
+            ra[0].trailer.get(b"Prev").unwrap().as_i64().unwrap() as usize,
+            rb[0].offset,
+            "{producer}"
+        );
+    }
+}

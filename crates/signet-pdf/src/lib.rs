@@ -10,8 +10,8 @@
 //! - [`appearance`], [`font`], [`image`]: visible stamps with an embedded DejaVu Sans subset
 //!   (Latin with diacritics, Cyrillic) and an optional JPEG/PNG image, honouring page `/Rotate`;
 //! - [`text`]: PDF dates and text strings;
-//! - [`syntax`]: a strict, bounded object parser, the first brick of Signet's own reader (not
-//!   yet used by the signer).
+//! - [`syntax`], [`xref`]: a strict, bounded object parser and per-revision cross-reference
+//!   sections, the first bricks of Signet's own reader (not yet used by the signer).
 //!
 //! It takes bytes and a [`signet_crypto::Signer`]; it does no network or database I/O.
 #![forbid(unsafe_code)]
@@ -27,6 +27,7 @@ pub mod preflight;
 pub mod sign;
 pub mod syntax;
 pub mod text;
+pub mod xref;
 
 pub use error::PdfError;
 pub use sign::{PadesOptions, sign_pdf};
