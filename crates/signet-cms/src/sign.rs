@@ -9,7 +9,7 @@ use cms::signed_data::{
 };
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
-use signet_crypto::{HashAlgorithm, SignatureAlgorithm, Signer};
+use signet_crypto::{HashAlgorithm, Signer};
 use signet_pki::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::name::GeneralName;
@@ -45,14 +45,9 @@ fn attr(oid: der::asn1::ObjectIdentifier, value: Any) -> Result<Attribute, CmsEr
     })
 }
 
-/// The digest algorithm used with a signature algorithm (SHA-512 for Ed25519, RFC 8419).
-pub fn digest_for(alg: SignatureAlgorithm) -> HashAlgorithm {
-    alg.hash()
-}
-
 /// Signs a detached content, hashing it as a stream from `reader`. Returns ContentInfo DER.
 pub fn sign_detached_reader<R: Read>(reader: R, signer: &dyn Signer, opts: &SignOptions) -> Result<Vec<u8>, CmsError> {
-    let hash = digest_for(signer.signature_algorithm());
+    let hash = signer.signature_algorithm().hash();
     let (digest, _) = signet_crypto::digest::hash_reader(hash, reader)?;
     sign_digest(&digest, None, signer, opts)
 }
@@ -76,7 +71,7 @@ pub fn sign_digest(
         ));
     }
     let sig_alg = signer.signature_algorithm();
-    let hash = digest_for(sig_alg);
+    let hash = sig_alg.hash();
     if digest.len() != hash.output_len() {
         return Err(CmsError::Invalid(format!(
             "digest must be {} bytes for {}",

@@ -189,9 +189,8 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
                 opts,
                 &mut r,
             );
-            if let Some(level) = &r.level {
+            if r.level.is_some() {
                 r.format = format!("CAdES {detached_name}");
-                let _ = level;
             }
             r
         })
@@ -532,8 +531,10 @@ fn verify_signer(
     }
 }
 
+/// Whether `needle` occurs in `hay` (the received file). memmem is linear in the input, so a
+/// 256 MiB attached content cannot turn this search quadratic.
 fn contains_from_end(hay: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= hay.len() && hay.windows(needle.len()).rev().any(|w| w == needle)
+    memchr::memmem::rfind(hay, needle).is_some()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -229,13 +229,9 @@ fn raw_baseline_passes() {
 #[test]
 fn library_signature_passes_and_survives_only_unchanged_content() {
     let fx = fixture(KeyAlgorithm::EcdsaP384);
-    let signer = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP384).unwrap());
-    let _ = signer;
-    let s = SoftwareSigner::new(match fx.key.key() {
-        PrivateKey::EcP384(_) => PrivateKey::from_pkcs8_der(&fx.key.key().to_pkcs8_der().unwrap()).unwrap(),
-        _ => unreachable!(),
-    })
-    .with_chain(vec![fx.leaf.der().to_vec(), fx.root.der().to_vec()]);
+    // The fixture's key, through the library's own SignedData builder with the full chain.
+    let s = SoftwareSigner::new(PrivateKey::from_pkcs8_der(&fx.key.key().to_pkcs8_der().unwrap()).unwrap())
+        .with_chain(vec![fx.leaf.der().to_vec(), fx.root.der().to_vec()]);
     let cms = signet_cms::sign_detached_reader(CONTENT, &s, &Default::default()).unwrap();
     assert_eq!(
         verdict(&check(&fx, &cms, CONTENT, &[])),

@@ -34,12 +34,6 @@ pub fn to_der(input: &[u8]) -> Result<Vec<u8>, BerError> {
     Ok(out)
 }
 
-/// Returns true if the bytes are already one DER-shaped element (definite lengths, minimal
-/// length octets, no constructed strings). Cheap; used to skip normalisation.
-pub fn is_der_shaped(input: &[u8]) -> bool {
-    to_der(input).map(|d| d == input).unwrap_or(false)
-}
-
 struct Header {
     tag: Vec<u8>,
     constructed: bool,
@@ -207,7 +201,6 @@ mod tests {
     fn non_minimal_length_is_fixed() {
         let ber = [0x04, 0x81, 0x01, 0x07];
         assert_eq!(to_der(&ber).unwrap(), vec![0x04, 0x01, 0x07]);
-        assert!(!is_der_shaped(&ber));
     }
 
     #[test]

@@ -64,13 +64,12 @@ pub fn rsa_modulus_bits(spki: &SubjectPublicKeyInfoOwned) -> Option<usize> {
     #[derive(der::Sequence)]
     struct RsaPub<'a> {
         n: UintRef<'a>,
-        e: UintRef<'a>,
+        _e: UintRef<'a>,
     }
     let bytes = spki.subject_public_key.as_bytes()?;
     let k = RsaPub::from_der(bytes).ok()?;
     let n = k.n.as_bytes();
     let lead = n.first().map(|b| b.leading_zeros() as usize).unwrap_or(0);
-    let _ = k.e;
     Some(n.len() * 8 - lead)
 }
 

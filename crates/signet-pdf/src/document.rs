@@ -83,13 +83,7 @@ impl PdfDocument {
                 limits.max_file_size >> 20
             )));
         }
-        if !bytes
-            .iter()
-            .take(1024)
-            .collect::<Vec<_>>()
-            .windows(5)
-            .any(|w| w.iter().map(|b| **b).eq(b"%PDF-".iter().copied()))
-        {
+        if memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
             return Err(PdfError::Read("no %PDF- header: not a PDF file".into()));
         }
         let startxref = last_startxref(bytes)

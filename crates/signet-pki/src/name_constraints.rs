@@ -2,7 +2,6 @@
 //! dNSName, URI and iPAddress. Constraints of other name forms are applied conservatively: a
 //! certificate carrying a name of a constrained but unsupported form is rejected.
 
-use const_oid::db::rfc4519;
 use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
@@ -99,7 +98,6 @@ impl State {
                 }
             }
         }
-        let _ = rfc4519::CN;
         Ok(())
     }
 }

@@ -14,9 +14,9 @@ use signet_pki::issue::{self, Profile, Template, build_and_sign, extension};
 use signet_pki::name::SubjectSpec;
 use signet_pki::path::{PathErrorKind, PathOptions, Purpose, RevocationMode, RevocationStatus, Validator};
 use signet_pki::{Certificate, Crl, SubIndication};
+use x509_cert::ext::pkix::NameConstraints;
 use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, NameConstraints};
 
 const NOW: i64 = 1_800_000_000; // 2027-01-15
 const YEAR: i64 = 365 * 86_400;
@@ -294,7 +294,6 @@ fn leaf_must_be_fit_for_document_signing() {
             .kind,
         PathErrorKind::EndEntityUsage
     );
-    let _ = (KeyUsage(KeyUsages::KeyEncipherment.into()), ExtendedKeyUsage(vec![]));
 }
 
 #[test]
@@ -356,19 +355,6 @@ fn name_constraints_are_enforced() {
     let p = pki();
     let ca_key = key();
     let mut t = tpl("Constrained CA", &ca_key, Profile::IssuingCa { path_len: None });
-    let permitted = GeneralSubtree {
-        base: GeneralName::DirectoryName(
-            SubjectSpec {
-                common_name: "x".into(),
-                organization: Some("Test".into()),
-                ..Default::default()
-            }
-            .to_name()
-            .unwrap(),
-        ),
-        minimum: 0,
-        maximum: None,
-    };
     // Permit only names under O=Test (the base is the RDN sequence [O=Test]).
     let base = x509_cert::name::Name::from_der(&{
         let full = SubjectSpec {
@@ -384,7 +370,6 @@ fn name_constraints_are_enforced() {
         der::Encode::to_der(&seq).unwrap()
     })
     .unwrap();
-    let _ = permitted;
     let nc = NameConstraints {
         permitted_subtrees: Some(vec![GeneralSubtree {
             base: GeneralName::DirectoryName(base),
