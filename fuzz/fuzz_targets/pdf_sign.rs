@@ -1,4 +1,5 @@
-//! PDF reading, the shadow-attack preflight, signing and the strict object parser never panic
+//! PDF reading (cross-reference sections, objects, object streams, filters), the shadow-attack
+//! preflight, signing and the strict object parser never panic
 //! on any input.
 #![no_main]
 use std::sync::OnceLock;
@@ -20,14 +21,21 @@ fn signer() -> &'static SoftwareSigner {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(doc) = signet_pdf::document::PdfDocument::parse(data, &Default::default()) {
-        let _ = signet_pdf::preflight::inspect(data, &doc);
+    if let Ok(doc) = signet_pdf::document::PdfDocument::parse(&data, &Default::default()) {
+        let _ = signet_pdf::preflight::inspect(&doc);
+        let _ = signet_pdf::preflight::overlay_warnings(&doc);
         let _ = doc.existing_signatures();
         let _ = doc.certification_level();
+        let _ = doc.pages();
+        for n in doc.reader.object_numbers().into_iter().take(256) {
+            if let Some(g) = doc.reader.generation(n) {
+                let _ = doc.reader.decoded_stream((n, g), 1 << 20);
+            }
+        }
     }
     let _ = signet_pdf::sign_pdf(data, signer(), &signet_pdf::PadesOptions::new(1_800_000_000));
     // Per-revision cross-reference sections.
-    let _ = signet_pdf::xref::revisions(data);
+    let _ = signet_pdf::xref::revisions(&data);
     // The strict object parser: never panics, always makes progress or stops.
     let mut p = signet_pdf::syntax::Parser::new(data, 0);
     for _ in 0..64 {

@@ -213,7 +213,9 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
     }
     let (bytes, kind) = match job {
         Job::Pdf => {
-            let pdf = inputs::read(file, "PDF")?;
+            let f = std::fs::File::open(file)
+                .and_then(signet_pdf::FileSource::new)
+                .map_err(|e| CliError::input(format!("cannot read PDF {}: {e}", file.display())))?;
             let mut opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
             opts.reason = a.reason.clone();
             opts.location = a.location.clone();
@@ -224,18 +226,23 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
             opts.allow_suspicious = a.allow_suspicious_structure;
             opts.stamp = stamp_for(a, signer, opts.signing_time)?;
             // Item 50: large overlays are a heuristic, so they warn rather than refuse.
-            for w in signet_pdf::preflight::overlay_warnings_for(&pdf).unwrap_or_default() {
+            for w in signet_pdf::preflight::overlay_warnings_for(&f).unwrap_or_default() {
                 eprintln!("signet: warning: {}: {} (check what you sign)", file.display(), w.0);
             }
-            let signed = signet_pdf::sign_pdf(&pdf, signer, &opts).map_err(|e| match e {
-                signet_pdf::PdfError::Cms(c) => CliError::from(c),
-                other => CliError::input(format!("{}: {other}", file.display())),
+            // Streamed: the original is hashed and copied in chunks into a temporary file.
+            inputs::write_atomic_with(&out, false, &mut |w| {
+                signet_pdf::sign_to(&f, w, signer, &opts)
+                    .map(|_| ())
+                    .map_err(|e| match e {
+                        signet_pdf::PdfError::Cms(c) => CliError::from(c),
+                        other => CliError::input(format!("{}: {other}", file.display())),
+                    })
             })?;
             let kind = match a.certify {
                 Some(p) => format!("PAdES B-B certification signature, DocMDP P={p}"),
                 None => "PAdES B-B approval signature".into(),
             };
-            (signed, kind)
+            return Ok((out, kind));
         }
         Job::Detached => {
             let opts = SignOptions {

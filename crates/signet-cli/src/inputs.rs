@@ -52,6 +52,19 @@ pub fn crls_from(paths: &[std::path::PathBuf]) -> CliResult<Vec<Crl>> {
 
 /// Writes a file atomically: to a temporary name beside it, fsync, then rename.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> CliResult<()> {
+    write_atomic_with(path, private, &mut |w| {
+        w.write_all(data)
+            .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))
+    })
+}
+
+/// Like [`write_atomic`], with the content produced by `fill`; if `fill` fails, nothing is left
+/// behind and the error is returned.
+pub fn write_atomic_with(
+    path: &Path,
+    private: bool,
+    fill: &mut dyn FnMut(&mut dyn std::io::Write) -> CliResult<()>,
+) -> CliResult<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -72,8 +85,18 @@ pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> CliResult<()> {
     let mut f = opts
         .open(&tmp)
         .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
-    let res = f.write_all(data).and_then(|_| f.sync_all());
-    if let Err(e) = res {
+    let filled = {
+        let mut w = std::io::BufWriter::with_capacity(256 * 1024, &mut f);
+        fill(&mut w).and_then(|_| {
+            w.flush()
+                .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))
+        })
+    };
+    if let Err(e) = filled {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = f.sync_all() {
         let _ = std::fs::remove_file(&tmp);
         return Err(CliError::input(format!("cannot write {}: {e}", path.display())));
     }

@@ -35,23 +35,17 @@ fn num(v: f32) -> Object {
     Object::Real(v)
 }
 
-fn inherited<'a>(doc: &'a PdfDocument, page: ObjectId, key: &[u8]) -> Option<&'a Object> {
-    doc.inherited(page, key)
-}
-
-fn media_box(doc: &PdfDocument, page: ObjectId) -> [f32; 4] {
-    doc.page_box(page)
+fn page_rotation(doc: &PdfDocument, page: ObjectId) -> i64 {
+    doc.inherited(page, b"Rotate")
+        .and_then(|r| r.as_i64().ok())
+        .unwrap_or(0)
+        .rem_euclid(360)
 }
 
 /// The visible-coordinates rectangle (x, y, w, h) of a user-space /Rect on `page`.
 pub fn visual_rect(doc: &PdfDocument, page: ObjectId, user: [f32; 4]) -> [f32; 4] {
-    let rotate = inherited(doc, page, b"Rotate")
-        .and_then(|r| r.as_i64().ok())
-        .unwrap_or(0)
-        .rem_euclid(360)
-        / 90
-        * 90;
-    let mb = media_box(doc, page);
+    let rotate = page_rotation(doc, page) / 90 * 90;
+    let mb = doc.page_box(page);
     let (pw, ph) = (mb[2] - mb[0], mb[3] - mb[1]);
     let from_user = |ux: f32, uy: f32| -> (f32, f32) {
         match rotate {
@@ -74,12 +68,9 @@ pub fn build(doc: &PdfDocument, page: ObjectId, stamp: &Stamp, up: &mut Incremen
             "the stamp must be between 10 and 14,400 points wide and high".into(),
         ));
     }
-    let rotate = inherited(doc, page, b"Rotate")
-        .and_then(|r| r.as_i64().ok())
-        .unwrap_or(0)
-        .rem_euclid(360);
+    let rotate = page_rotation(doc, page);
     let rotate = (rotate / 90) * 90;
-    let mb = media_box(doc, page);
+    let mb = doc.page_box(page);
     let (pw, ph) = (mb[2] - mb[0], mb[3] - mb[1]);
     let (vw, vh) = if rotate % 180 == 0 { (pw, ph) } else { (ph, pw) };
     if x < 0.0 || y < 0.0 || x + w > vw + 0.5 || y + h > vh + 0.5 {

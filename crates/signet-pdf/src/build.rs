@@ -53,6 +53,6 @@ mod tests {
             b"",
         );
         let doc = crate::document::PdfDocument::parse(&pdf, &Default::default()).unwrap();
-        assert_eq!(doc.pages().len(), 1);
+        assert_eq!(doc.pages().unwrap().len(), 1);
     }
 }

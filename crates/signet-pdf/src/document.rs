@@ -1,19 +1,20 @@
-//! Reading a PDF with limits, and the facts a signer needs about it.
+//! Reading a PDF with limits, and the facts a signer needs about it: trailer, catalog, pages,
+//! form fields, existing signatures and certification. Built on [`crate::reader`], so only the
+//! objects asked for are read.
 
 use std::collections::HashSet;
 
-use lopdf::xref::XrefType;
-use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
+use lopdf::{Dictionary, Object, ObjectId};
 
 use crate::PdfError;
+use crate::reader::Reader;
+use crate::source::{Source, window};
 
 /// Limits applied while reading.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Largest file accepted.
-    pub max_file_size: usize,
-    /// Largest size any one stream may decompress to while loading.
-    pub max_decompressed: usize,
+    /// Largest file accepted (the /ByteRange placeholder holds ten digits).
+    pub max_file_size: u64,
     /// Most indirect objects.
     pub max_objects: usize,
 }
@@ -21,8 +22,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_file_size: 512 * 1024 * 1024,
-            max_decompressed: 64 * 1024 * 1024,
+            max_file_size: 8 << 30,
             max_objects: 2_000_000,
         }
     }
@@ -61,103 +61,145 @@ pub struct FieldInfo<'a> {
 }
 
 /// A parsed PDF plus facts about its last revision.
-pub struct PdfDocument {
-    /// The lopdf document (every revision merged, newest wins).
-    pub doc: Document,
+pub struct PdfDocument<'s> {
+    /// The reader (every revision's cross-reference merged, newest wins).
+    pub reader: Reader<'s>,
     /// Offset of the newest cross-reference section (`startxref`).
     pub startxref: usize,
     /// Style of the newest cross-reference section.
     pub xref_style: XrefStyle,
     /// Length of the input.
-    pub len: usize,
+    pub len: u64,
 }
 
 const MAX_FIELD_DEPTH: usize = 32;
+/// Most page-tree nodes visited.
+const MAX_PAGE_NODES: usize = 1_000_000;
 
-impl PdfDocument {
-    /// Parses and checks a PDF.
-    pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Self, PdfError> {
-        if bytes.len() > limits.max_file_size {
+impl<'s> PdfDocument<'s> {
+    /// Opens and checks a PDF.
+    pub fn parse(src: &'s dyn Source, limits: &Limits) -> Result<Self, PdfError> {
+        if src.len() > limits.max_file_size {
             return Err(PdfError::Read(format!(
                 "larger than {} MiB",
                 limits.max_file_size >> 20
             )));
         }
-        if memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
+        let head = window(src, 0, 1024).map_err(|e| PdfError::Read(e.to_string()))?;
+        if memchr::memmem::find(&head, b"%PDF-").is_none() {
             return Err(PdfError::Read("no %PDF- header: not a PDF file".into()));
         }
-        let startxref = last_startxref(bytes)
-            .ok_or_else(|| PdfError::Read("no startxref at the end of the file (truncated?)".into()))?;
-        let opts = LoadOptions {
-            max_decompressed_size: Some(limits.max_decompressed),
-            ..Default::default()
-        };
-        let doc = Document::load_mem_with_options(bytes, opts)?;
-        if doc.trailer.has(b"Encrypt") {
+        let reader = Reader::open(src).map_err(|e| {
+            PdfError::Read(format!(
+                "{e}; the cross-reference data is broken or the file is truncated, and Signet does not sign a repaired guess (rewrite the file first, e.g. `qpdf in.pdf out.pdf`)"
+            ))
+        })?;
+        if reader.trailer().has(b"Encrypt") {
             return Err(PdfError::Encrypted);
         }
-        if doc.xref_recovery.is_some() {
-            return Err(PdfError::Read(
-                "the cross-reference table is broken and had to be reconstructed; signing would build on a guess (rewrite the file first, e.g. `qpdf in.pdf out.pdf`)".into(),
-            ));
-        }
-        if doc.objects.len() > limits.max_objects {
+        if reader.object_numbers().len() > limits.max_objects {
             return Err(PdfError::Read(format!("more than {} objects", limits.max_objects)));
         }
-        let xref_style = match doc.reference_table.cross_reference_type {
-            XrefType::CrossReferenceStream => XrefStyle::Stream,
-            XrefType::CrossReferenceTable => XrefStyle::Table,
-        };
+        let newest = &reader.sections()[0];
+        let (startxref, xref_style) = (newest.offset, newest.style);
         Ok(PdfDocument {
-            doc,
+            reader,
             startxref,
             xref_style,
-            len: bytes.len(),
+            len: src.len(),
         })
+    }
+
+    /// The newest trailer.
+    pub fn trailer(&self) -> &Dictionary {
+        self.reader.trailer()
     }
 
     /// The next free object number (trailer /Size, or beyond the highest object seen).
     pub fn next_object_number(&self) -> u32 {
         let size = self
-            .doc
-            .trailer
+            .trailer()
             .get(b"Size")
             .and_then(|o| o.as_i64())
             .unwrap_or(0)
-            .max(0) as u32;
-        size.max(self.doc.max_id + 1)
+            .clamp(0, u32::MAX as i64 - 1) as u32;
+        size.max(self.reader.max_object_number().saturating_add(1))
     }
 
     /// The catalog's reference.
     pub fn root_ref(&self) -> Result<ObjectId, PdfError> {
-        self.doc
-            .trailer
+        self.trailer()
             .get(b"Root")
             .and_then(|o| o.as_reference())
             .map_err(|_| PdfError::Read("the trailer has no /Root reference".into()))
     }
 
     /// The catalog.
-    pub fn catalog(&self) -> Result<&Dictionary, PdfError> {
-        Ok(self.doc.get_dictionary(self.root_ref()?)?)
+    pub fn catalog(&self) -> Result<Dictionary, PdfError> {
+        self.dictionary(self.root_ref()?)
     }
 
-    /// Page references in order.
-    pub fn pages(&self) -> Vec<ObjectId> {
-        self.doc.get_pages().into_values().collect()
+    /// An indirect dictionary (a stream's dictionary counts).
+    pub fn dictionary(&self, id: ObjectId) -> Result<Dictionary, PdfError> {
+        self.reader
+            .dict(&Object::Reference(id))
+            .ok_or_else(|| PdfError::Read(format!("object {} {} is not a dictionary", id.0, id.1)))
+    }
+
+    /// An indirect array.
+    pub fn array(&self, id: ObjectId) -> Result<Vec<Object>, PdfError> {
+        self.reader
+            .array(&Object::Reference(id))
+            .ok_or_else(|| PdfError::Read(format!("object {} {} is not an array", id.0, id.1)))
+    }
+
+    /// Page references in order. A page tree that loops back on itself or reaches a node twice
+    /// is an error (viewers disagree on what such a document shows); size is bounded.
+    pub fn pages(&self) -> Result<Vec<ObjectId>, PdfError> {
+        let mut out = Vec::new();
+        let root = self
+            .catalog()?
+            .get(b"Pages")
+            .ok()
+            .and_then(|p| p.as_reference().ok())
+            .ok_or_else(|| PdfError::Read("the catalog has no /Pages reference".into()))?;
+        let mut stack = vec![root];
+        let mut seen = HashSet::new();
+        while let Some(id) = stack.pop() {
+            if seen.len() >= MAX_PAGE_NODES {
+                return Err(PdfError::Read(format!("more than {MAX_PAGE_NODES} page-tree nodes")));
+            }
+            if !seen.insert(id) {
+                return Err(PdfError::Read(format!(
+                    "the page tree reaches object {} twice (it loops back on itself or shares a node)",
+                    id.0
+                )));
+            }
+            let node = self.dictionary(id)?;
+            let ty = node.get(b"Type").ok().and_then(|t| t.as_name().ok());
+            match node.get(b"Kids").ok().and_then(|k| self.reader.array(k)) {
+                Some(kids) if ty != Some(b"Page") => {
+                    stack.extend(kids.iter().rev().filter_map(|k| k.as_reference().ok()));
+                }
+                _ if ty == Some(b"Page") => out.push(id),
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Resolves a possibly indirect dictionary.
-    pub fn resolve_dict<'a>(&'a self, o: &'a Object) -> Option<&'a Dictionary> {
-        match o {
-            Object::Dictionary(d) => Some(d),
-            Object::Reference(r) => self.doc.get_dictionary(*r).ok(),
-            _ => None,
-        }
+    pub fn resolve_dict(&self, o: &Object) -> Option<Dictionary> {
+        self.reader.dict(o)
+    }
+
+    /// Resolves a possibly indirect array.
+    pub fn resolve_array(&self, o: &Object) -> Option<Vec<Object>> {
+        self.reader.array(o)
     }
 
     /// The interactive form dictionary, if any.
-    pub fn acroform(&self) -> Option<&Dictionary> {
+    pub fn acroform(&self) -> Option<Dictionary> {
         self.catalog()
             .ok()?
             .get(b"AcroForm")
@@ -168,15 +210,15 @@ impl PdfDocument {
     /// Visits every field in the form tree (through /Kids, cycles and depth bounded) with its
     /// fully qualified name, inherited field type and, when indirect, its object id.
     pub fn visit_fields(&self, visit: &mut dyn FnMut(&FieldInfo<'_>)) {
-        let Some(fields) = self.acroform().and_then(|f| f.get(b"Fields").ok()) else {
+        let Some(fields) = self.acroform().and_then(|f| f.get(b"Fields").ok().cloned()) else {
             return;
         };
-        let Some(top) = self.resolve_array(fields) else { return };
-        let mut stack: Vec<(&Object, String, Option<Vec<u8>>, usize)> =
-            top.iter().rev().map(|f| (f, String::new(), None, 0)).collect();
+        let Some(top) = self.resolve_array(&fields) else { return };
+        let mut stack: Vec<(Object, String, Option<Vec<u8>>, usize)> =
+            top.into_iter().rev().map(|f| (f, String::new(), None, 0)).collect();
         let mut seen = HashSet::new();
         while let Some((obj, prefix, inherited, depth)) = stack.pop() {
-            if depth > MAX_FIELD_DEPTH {
+            if depth > MAX_FIELD_DEPTH || seen.len() > MAX_PAGE_NODES {
                 continue;
             }
             let id = obj.as_reference().ok();
@@ -185,7 +227,7 @@ impl PdfDocument {
             {
                 continue;
             }
-            let Some(dict) = self.resolve_dict(obj) else { continue };
+            let Some(dict) = self.resolve_dict(&obj) else { continue };
             let partial = dict
                 .get(b"T")
                 .ok()
@@ -204,13 +246,13 @@ impl PdfDocument {
                 .or(inherited);
             visit(&FieldInfo {
                 id,
-                dict,
+                dict: &dict,
                 name: &name,
                 field_type: field_type.as_deref(),
                 has_name: partial.is_some(),
             });
             if let Some(kids) = dict.get(b"Kids").ok().and_then(|k| self.resolve_array(k)) {
-                for k in kids.iter().rev() {
+                for k in kids.into_iter().rev() {
                     stack.push((k, name.clone(), field_type.clone(), depth + 1));
                 }
             }
@@ -226,7 +268,7 @@ impl PdfDocument {
             {
                 out.push(ExistingSignature {
                     field_name: f.name.to_string(),
-                    value: v.clone(),
+                    value: v,
                 });
             }
         });
@@ -260,21 +302,14 @@ impl PdfDocument {
         names
     }
 
-    fn resolve_array<'a>(&'a self, o: &'a Object) -> Option<&'a Vec<Object>> {
-        match o {
-            Object::Array(a) => Some(a),
-            Object::Reference(r) => self.doc.get_object(*r).ok()?.as_array().ok(),
-            _ => None,
-        }
-    }
-
-    /// A page attribute, inherited through /Parent when the page lacks it (bounded).
-    pub fn inherited(&self, page: ObjectId, key: &[u8]) -> Option<&Object> {
+    /// A page attribute, inherited through /Parent when the page lacks it (bounded); resolved
+    /// if it is a reference.
+    pub fn inherited(&self, page: ObjectId, key: &[u8]) -> Option<Object> {
         let mut id = page;
         for _ in 0..32 {
-            let d = self.doc.get_dictionary(id).ok()?;
+            let d = self.dictionary(id).ok()?;
             if let Ok(v) = d.get(key) {
-                return Some(v);
+                return self.reader.resolve(v).ok();
             }
             id = d.get(b"Parent").ok()?.as_reference().ok()?;
         }
@@ -285,14 +320,9 @@ impl PdfDocument {
     pub fn page_box(&self, page: ObjectId) -> [f32; 4] {
         let arr = self
             .inherited(page, b"CropBox")
-            .or_else(|| self.inherited(page, b"MediaBox"))
-            .and_then(|o| match o {
-                Object::Reference(r) => self.doc.get_object(*r).ok(),
-                other => Some(other),
-            })
-            .and_then(|o| o.as_array().ok());
+            .or_else(|| self.inherited(page, b"MediaBox"));
         let mut b = [0.0, 0.0, 612.0, 792.0];
-        if let Some(a) = arr
+        if let Some(Object::Array(a)) = arr
             && a.len() == 4
         {
             for (i, v) in a.iter().enumerate() {
@@ -313,13 +343,13 @@ impl PdfDocument {
         let sig = perms.get(b"DocMDP").ok().and_then(|s| self.resolve_dict(s))?;
         let refs = sig.get(b"Reference").ok().and_then(|r| self.resolve_array(r));
         for r in refs.into_iter().flatten() {
-            let Some(rd) = self.resolve_dict(r) else { continue };
+            let Some(rd) = self.resolve_dict(&r) else { continue };
             if rd.get(b"TransformMethod").ok().and_then(|m| m.as_name().ok()) == Some(b"DocMDP") {
                 let p = rd
                     .get(b"TransformParams")
                     .ok()
                     .and_then(|t| self.resolve_dict(t))
-                    .and_then(|t| t.get(b"P").ok())
+                    .and_then(|t| t.get(b"P").ok().cloned())
                     .and_then(|p| p.as_i64().ok())
                     .unwrap_or(2);
                 return Some(p.clamp(1, 3) as u8);
@@ -327,19 +357,4 @@ impl PdfDocument {
         }
         Some(2)
     }
-}
-
-/// The offset after the last `startxref` keyword, read from the file's tail.
-pub fn last_startxref(bytes: &[u8]) -> Option<usize> {
-    let tail_start = bytes.len().saturating_sub(2048);
-    let tail = &bytes[tail_start..];
-    let pos = tail.windows(9).rposition(|w| w == b"startxref")?;
-    let rest = &tail[pos + 9..];
-    let digits: String = rest
-        .iter()
-        .map(|&b| b as char)
-        .skip_while(|c| c.is_whitespace())
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
 }

@@ -38,7 +38,7 @@ impl IncrementalUpdate {
     pub fn new(doc: &PdfDocument) -> Self {
         let mut carried = Dictionary::new();
         for key in [&b"Root"[..], b"Info", b"ID"] {
-            if let Ok(v) = doc.doc.trailer.get(key) {
+            if let Ok(v) = doc.trailer().get(key) {
                 carried.set(key, v.clone());
             }
         }
@@ -69,11 +69,11 @@ impl IncrementalUpdate {
         self.objects.insert(id.0, (id.1, body));
     }
 
-    /// Renders the update to append after `original`.
-    pub fn render(&mut self, original: &[u8]) -> Result<Rendered, PdfError> {
-        let base = original.len();
+    /// Renders the update to append after an original of `base` bytes; `ends_with_eol` says
+    /// whether its last byte is an end-of-line (else one is written first).
+    pub fn render(&mut self, base: usize, ends_with_eol: bool) -> Result<Rendered, PdfError> {
         let mut out = Vec::new();
-        if !original.ends_with(b"\n") && !original.ends_with(b"\r") {
+        if !ends_with_eol {
             out.push(b'\n');
         }
         let mut offsets = BTreeMap::new();

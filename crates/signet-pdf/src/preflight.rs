@@ -18,14 +18,15 @@ use std::collections::{HashMap, HashSet};
 use lopdf::{Object, ObjectId};
 
 use crate::document::PdfDocument;
+use crate::source::{CHUNK, Source, window};
 
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suspicion(pub String);
 
 /// Runs every check; returns what was found.
-pub fn inspect(bytes: &[u8], doc: &PdfDocument) -> Vec<Suspicion> {
-    let mut out = duplicate_objects(bytes);
+pub fn inspect(doc: &PdfDocument) -> Vec<Suspicion> {
+    let mut out = duplicate_objects(doc.reader.source());
     out.extend(dormant_page_trees(doc));
     if doc.catalog().map(|c| c.has(b"OCProperties")).unwrap_or(false) {
         out.push(Suspicion(
@@ -36,22 +37,64 @@ pub fn inspect(bytes: &[u8], doc: &PdfDocument) -> Vec<Suspicion> {
     out
 }
 
+/// A forward scan over a source through one reusable window.
+struct Scan<'a> {
+    src: &'a dyn Source,
+    base: u64,
+    buf: Vec<u8>,
+}
+
+impl Scan<'_> {
+    /// Bytes from `pos`: at least `min` of them unless the source ends first.
+    fn at(&mut self, pos: u64, min: usize) -> &[u8] {
+        let end = self.base + self.buf.len() as u64;
+        if pos < self.base || pos > end || (end - pos < min as u64 && end < self.src.len()) {
+            self.base = pos;
+            self.buf = window(self.src, pos, CHUNK.max(min)).unwrap_or_default();
+        }
+        &self.buf[(pos - self.base) as usize..]
+    }
+
+    /// The first match of `find` at or after `from`; windows overlap by `needle_len - 1`.
+    fn find(&mut self, from: u64, needle_len: usize, find: impl Fn(&[u8]) -> Option<usize>) -> Option<u64> {
+        let mut pos = from;
+        loop {
+            let w = self.at(pos, needle_len);
+            if let Some(p) = find(w) {
+                return Some(pos + p as u64);
+            }
+            let n = w.len() as u64;
+            if pos + n >= self.src.len() || n < needle_len as u64 {
+                return None;
+            }
+            pos += n + 1 - needle_len as u64;
+        }
+    }
+}
+
 /// Object numbers defined more than once between two `%%EOF` markers.
 ///
 /// Scans line starts only (object headers, `%%EOF`), and jumps over stream data with a SIMD
-/// substring search, so the cost is dominated by memchr over the file.
-pub fn duplicate_objects(bytes: &[u8]) -> Vec<Suspicion> {
+/// substring search, so the cost is dominated by memchr over the file; the file is read in
+/// windows, so memory stays flat for any size.
+pub fn duplicate_objects(src: &dyn Source) -> Vec<Suspicion> {
     let mut out = Vec::new();
-    let mut seen: HashMap<u32, usize> = HashMap::new();
+    let mut seen: HashMap<u32, u64> = HashMap::new();
     let mut reported = HashSet::new();
     let endstream = memchr::memmem::Finder::new(b"endstream");
-    let mut i = 0;
-    while i < bytes.len() {
-        let line = &bytes[i..];
+    let mut scan = Scan {
+        src,
+        base: 0,
+        buf: Vec::new(),
+    };
+    let len = src.len();
+    let mut i = 0u64;
+    while i < len {
+        let line = scan.at(i, 64);
         if line.starts_with(b"%%EOF") {
             seen.clear();
         } else if line.first().is_some_and(|b| b.is_ascii_digit())
-            && let Some((num, _)) = object_header(line)
+            && let Some((num, _)) = object_header(&line[..line.len().min(64)])
         {
             if let Some(&first) = seen.get(&num) {
                 if reported.insert(num) {
@@ -64,16 +107,17 @@ pub fn duplicate_objects(bytes: &[u8]) -> Vec<Suspicion> {
             }
         }
         // Next line start; if this line opens a stream, continue after its "endstream".
-        let eol = match memchr::memchr2(b'\n', b'\r', line) {
-            Some(p) => p,
-            None => break,
+        let Some(eol) = scan.find(i, 1, |w| memchr::memchr2(b'\n', b'\r', w)) else {
+            break;
         };
-        let text = &line[..eol];
+        let tail_start = eol.saturating_sub(9).max(i);
+        let tail = scan.at(tail_start, (eol - tail_start) as usize);
+        let text = &tail[..((eol - tail_start) as usize).min(tail.len())];
         let opens_stream = text.ends_with(b"stream") && !text.ends_with(b"endstream");
-        let mut next = i + eol + 1;
+        let mut next = eol + 1;
         if opens_stream {
-            match endstream.find(&bytes[next..]) {
-                Some(p) => next += p + 9,
+            match scan.find(next, 9, |w| endstream.find(w)) {
+                Some(p) => next = p + 9,
                 None => break,
             }
         }
@@ -124,19 +168,24 @@ pub fn dormant_page_trees(doc: &PdfDocument) -> Vec<Suspicion> {
             if reachable.len() > 1_000_000 || !reachable.insert(id) {
                 continue;
             }
-            if let Ok(d) = doc.doc.get_dictionary(id)
-                && let Ok(Object::Array(kids)) = d.get(b"Kids")
+            if let Ok(d) = doc.dictionary(id)
+                && let Some(kids) = d.get(b"Kids").ok().and_then(|k| doc.resolve_array(k))
             {
                 stack.extend(kids.iter().filter_map(|k| k.as_reference().ok()));
             }
         }
     }
     let mut out = Vec::new();
-    for (id, obj) in &doc.doc.objects {
-        let Object::Dictionary(d) = obj else { continue };
+    for num in doc.reader.object_numbers() {
+        let Some(generation) = doc.reader.generation(num) else {
+            continue;
+        };
+        let id = (num, generation);
+        let Ok(f) = doc.reader.fetch(id) else { continue };
+        let Object::Dictionary(d) = &f.object else { continue };
         let is_pages = d.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"Pages");
         let has_kids = matches!(d.get(b"Kids"), Ok(Object::Array(k)) if !k.is_empty());
-        if is_pages && has_kids && !reachable.contains(id) {
+        if is_pages && has_kids && !reachable.contains(&id) {
             out.push(Suspicion(format!(
                 "object {} is a page tree that the document does not show (a dormant page tree can be swapped in after signing)",
                 id.0
@@ -150,7 +199,7 @@ pub fn dormant_page_trees(doc: &PdfDocument) -> Vec<Suspicion> {
 const MAX_CONTENT: usize = 16 * 1024 * 1024;
 
 /// Parses `pdf` and returns the overlay warnings (see [`overlay_warnings`]).
-pub fn overlay_warnings_for(pdf: &[u8]) -> Result<Vec<Suspicion>, crate::PdfError> {
+pub fn overlay_warnings_for(pdf: &dyn Source) -> Result<Vec<Suspicion>, crate::PdfError> {
     let doc = PdfDocument::parse(pdf, &Default::default())?;
     Ok(overlay_warnings(&doc))
 }
@@ -159,7 +208,7 @@ pub fn overlay_warnings_for(pdf: &[u8]) -> Result<Vec<Suspicion>, crate::PdfErro
 /// a page. Warnings, not refusals: scans and forms legitimately use large images and widgets.
 pub fn overlay_warnings(doc: &PdfDocument) -> Vec<Suspicion> {
     let mut out = Vec::new();
-    for (n, page) in doc.pages().into_iter().enumerate().take(1000) {
+    for (n, page) in doc.pages().unwrap_or_default().into_iter().enumerate().take(1000) {
         let n = n + 1;
         let b = doc.page_box(page);
         let area = ((b[2] - b[0]) * (b[3] - b[1])).abs().max(1.0);
@@ -189,13 +238,12 @@ fn mul(m: [f32; 6], n: [f32; 6]) -> [f32; 6] {
 }
 
 fn drawn_over_text(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Option<String> {
-    let content = doc.doc.get_page_content_with_limit(page, MAX_CONTENT).ok()?;
+    let content = page_content(doc, page)?;
     let ops = lopdf::content::Content::decode(&content).ok()?;
     let xobjects = doc
         .inherited(page, b"Resources")
-        .and_then(|r| doc.resolve_dict(r))
-        .and_then(|r| r.get(b"XObject").ok())
-        .and_then(|x| doc.resolve_dict(x));
+        .and_then(|r| doc.resolve_dict(&r))
+        .and_then(|r| r.get(b"XObject").ok().and_then(|x| doc.resolve_dict(x)));
     let mut ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
     let mut stack = Vec::new();
     let mut seen_text = false;
@@ -215,14 +263,14 @@ fn drawn_over_text(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Option<
                     continue;
                 };
                 let Some(xo) = xobjects
+                    .as_ref()
                     .and_then(|x| x.get(name).ok())
                     .and_then(|o| o.as_reference().ok())
                 else {
                     continue;
                 };
-                let Ok(Object::Stream(s)) = doc.doc.get_object(xo) else {
-                    continue;
-                };
+                let Ok(f) = doc.reader.fetch(xo) else { continue };
+                let Object::Stream(s) = &f.object else { continue };
                 let subtype = s
                     .dict
                     .get(b"Subtype")
@@ -263,18 +311,33 @@ fn drawn_over_text(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Option<
     None
 }
 
+/// The page's content streams, decoded and concatenated (None past [`MAX_CONTENT`] or when a
+/// stream uses a filter the reader does not decode).
+fn page_content(doc: &PdfDocument, page: ObjectId) -> Option<Vec<u8>> {
+    let contents = doc.dictionary(page).ok()?.get(b"Contents").ok()?.clone();
+    let refs: Vec<ObjectId> = match doc.reader.resolve(&contents).ok()? {
+        Object::Array(a) => a.iter().filter_map(|o| o.as_reference().ok()).collect(),
+        Object::Stream(_) => vec![contents.as_reference().ok()?],
+        _ => return None,
+    };
+    let mut out = Vec::new();
+    for r in refs.into_iter().take(10_000) {
+        let data = doc
+            .reader
+            .decoded_stream(r, MAX_CONTENT.saturating_sub(out.len()))
+            .ok()?;
+        out.extend_from_slice(&data);
+        out.push(b'\n');
+    }
+    Some(out)
+}
+
 fn covering_annotations(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Vec<String> {
     let mut out = Vec::new();
     let Some(annots) = doc
-        .doc
-        .get_dictionary(page)
+        .dictionary(page)
         .ok()
-        .and_then(|p| p.get(b"Annots").ok())
-        .and_then(|a| match a {
-            Object::Reference(r) => doc.doc.get_object(*r).ok()?.as_array().ok(),
-            Object::Array(a) => Some(a),
-            _ => None,
-        })
+        .and_then(|p| p.get(b"Annots").ok().and_then(|a| doc.resolve_array(a)))
     else {
         return out;
     };
@@ -305,14 +368,33 @@ mod tests {
     #[test]
     fn finds_two_definitions_in_one_revision_but_not_across_revisions() {
         let one = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n2 0 obj\n<<>>\nendobj\n1 0 obj\n<< /X 1 >>\nendobj\n%%EOF\n";
-        assert_eq!(duplicate_objects(one).len(), 1);
+        assert_eq!(duplicate_objects(&one.to_vec()).len(), 1);
         let two = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n1 0 obj\n<< /X 1 >>\nendobj\n%%EOF\n";
-        assert!(duplicate_objects(two).is_empty());
+        assert!(duplicate_objects(&two.to_vec()).is_empty());
     }
 
     #[test]
     fn ignores_headers_inside_streams() {
         let s = b"%PDF-1.4\n1 0 obj\n<< /Length 10 >>\nstream\n1 0 obj\nendstream\nendobj\n%%EOF\n";
-        assert!(duplicate_objects(s).is_empty());
+        assert!(duplicate_objects(&s.to_vec()).is_empty());
+    }
+
+    #[test]
+    fn scans_across_window_boundaries() {
+        // A stream longer than the scan window, then a duplicate straddling a window edge.
+        let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Length 600000 >>\nstream\n".to_vec();
+        pdf.extend(std::iter::repeat_n(b'x', 600_000));
+        pdf.extend_from_slice(b"\nendstream\nendobj\n");
+        pdf.extend(std::iter::repeat_n(b' ', CHUNK - pdf.len() % CHUNK - 3));
+        pdf.extend_from_slice(b"\n1 0 obj\n<< >>\nendobj\n%%EOF\n");
+        let found = duplicate_objects(&pdf);
+        assert_eq!(found.len(), 1, "{found:?}");
+        // A header inside the long stream is not an object.
+        let mut quiet = b"%PDF-1.4\n1 0 obj\n<< /Length 600000 >>\nstream\n".to_vec();
+        quiet.extend(std::iter::repeat_n(b'x', 300_000));
+        quiet.extend_from_slice(b"\n1 0 obj\n");
+        quiet.extend(std::iter::repeat_n(b'x', 299_991));
+        quiet.extend_from_slice(b"\nendstream\nendobj\n%%EOF\n");
+        assert!(duplicate_objects(&quiet).is_empty());
     }
 }

@@ -11,10 +11,12 @@ use lopdf::{Dictionary, Object, ObjectId, Stream};
 use signet_cms::SignOptions;
 use signet_crypto::Signer;
 use signet_crypto::digest::Hasher;
+use std::io::Write;
 
 use crate::PdfError;
 use crate::document::{Limits, PdfDocument};
 use crate::incremental::{IncrementalUpdate, serialize};
+use crate::source::{Source, hash_and_copy};
 use crate::text::{pdf_date, text_string};
 
 /// What to put in the signature.
@@ -71,12 +73,62 @@ fn int(i: i64) -> Object {
     Object::Integer(i)
 }
 
-/// Signs a PDF; returns the original bytes followed by the incremental update.
+/// Signs a PDF in memory; returns the original bytes followed by the incremental update.
 pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<Vec<u8>, PdfError> {
-    let doc = PdfDocument::parse(pdf, &Limits::default())?;
-    check_permissions(&doc, opts)?;
+    let mut out = Vec::with_capacity(pdf.len() + 64 * 1024);
+    sign_to(&pdf, &mut out, signer, opts)?;
+    Ok(out)
+}
+
+/// Signs the PDF in `src` and writes the signed file to `out`: the original bytes, copied in
+/// chunks while they are hashed, then the incremental update. Memory does not grow with the
+/// document's size. Returns the number of bytes written. On error, `out` may hold a partial
+/// file: write to a temporary file and rename it on success.
+pub fn sign_to(
+    src: &dyn Source,
+    out: &mut dyn Write,
+    signer: &dyn Signer,
+    opts: &PadesOptions,
+) -> Result<u64, PdfError> {
+    let doc = PdfDocument::parse(src, &Limits::default())?;
+    let (update, contents_rel, reserve) = prepare(&doc, signer, opts)?;
+    let mut appended = update;
+    let alg = signer.signature_algorithm().hash();
+    let mut h = Hasher::new(alg);
+    // One pass over the original: hash and copy.
+    hash_and_copy(src, &mut h, Some(out)).map_err(|e| PdfError::Write(e.to_string()))?;
+    h.update(&appended[..contents_rel]);
+    h.update(&appended[contents_rel + 2 * reserve + 2..]);
+    let digest = h.finish();
+    let cms = signet_cms::sign_digest(
+        &digest,
+        None,
+        signer,
+        &SignOptions {
+            signing_time: None,
+            include_chain: true,
+            algorithm_protection: true,
+        },
+    )?;
+    if cms.len() > reserve {
+        return Err(PdfError::Write(format!(
+            "the signature ({} bytes) does not fit the reserved {reserve} bytes",
+            cms.len()
+        )));
+    }
+    let hexed = hex::encode_upper(&cms);
+    appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
+    out.write_all(&appended).map_err(|e| PdfError::Write(e.to_string()))?;
+    out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
+    Ok(src.len() + appended.len() as u64)
+}
+
+/// Builds the incremental update with its /ByteRange patched and /Contents left as zeros;
+/// returns it, the offset of the `<` of /Contents inside it, and the bytes reserved for the CMS.
+fn prepare(doc: &PdfDocument, signer: &dyn Signer, opts: &PadesOptions) -> Result<(Vec<u8>, usize, usize), PdfError> {
+    check_permissions(doc, opts)?;
     if !opts.allow_suspicious {
-        let found = crate::preflight::inspect(pdf, &doc);
+        let found = crate::preflight::inspect(doc);
         if let Some(first) = found.first() {
             return Err(PdfError::Refused(format!(
                 "{}{} (rewrite the document, e.g. print it to a new PDF, or override with --allow-suspicious-structure)",
@@ -89,7 +141,7 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
             )));
         }
     }
-    let pages = doc.pages();
+    let pages = doc.pages()?;
     if pages.is_empty() {
         return Err(PdfError::Read(
             "no page is reachable from the catalog (the page tree is missing, broken or loops back on itself)".into(),
@@ -147,7 +199,7 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
         None => page_id,
     };
 
-    let mut up = IncrementalUpdate::new(&doc);
+    let mut up = IncrementalUpdate::new(doc);
     let sig_id = up.allocate();
     let field_id = match &fill {
         Some((id, _)) => *id,
@@ -163,14 +215,14 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     let stamp = match (&opts.stamp, fill_rect) {
         (Some(s), Some(r)) if r[2] - r[0] >= 10.0 && r[3] - r[1] >= 10.0 => {
             let mut s = s.clone();
-            s.rect = crate::appearance::visual_rect(&doc, page_id, r);
+            s.rect = crate::appearance::visual_rect(doc, page_id, r);
             Some(s)
         }
         (s, _) => s.clone(),
     };
     let (rect, flags, ap_ref, rotate) = match &stamp {
         Some(stamp) => {
-            let placed = crate::appearance::build(&doc, page_id, stamp, &mut up)?;
+            let placed = crate::appearance::build(doc, page_id, stamp, &mut up)?;
             let rect = fill_rect.map(|r| r.to_vec()).unwrap_or_else(|| placed.rect.to_vec());
             (rect, 4, placed.appearance, placed.rotate)
         }
@@ -206,22 +258,16 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     up.set_object(field_id, &Object::Dictionary(field))?;
 
     let on_page = doc
-        .doc
-        .get_dictionary(page_id)
+        .dictionary(page_id)
         .ok()
-        .and_then(|p| p.get(b"Annots").ok())
-        .and_then(|a| match a {
-            Object::Reference(r) => doc.doc.get_object(*r).ok()?.as_array().ok().cloned(),
-            Object::Array(a) => Some(a.clone()),
-            _ => None,
-        })
+        .and_then(|p| p.get(b"Annots").ok().and_then(|a| doc.resolve_array(a)))
         .map(|a| a.contains(&Object::Reference(field_id)))
         .unwrap_or(false);
     if !on_page {
-        add_to_page(&doc, &mut up, page_id, field_id)?;
+        add_to_page(doc, &mut up, page_id, field_id)?;
     }
     update_catalog(
-        &doc,
+        doc,
         &mut up,
         (fill.is_none()).then_some(field_id),
         sig_id,
@@ -261,17 +307,23 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     body.extend_from_slice(b">>>");
     up.set_raw(sig_id, body);
 
-    let rendered = up.render(pdf)?;
+    let len = doc.len as usize;
+    let mut last = [0u8; 1];
+    doc.reader
+        .source()
+        .read_at(doc.len.saturating_sub(1), &mut last)
+        .map_err(|e| PdfError::Read(e.to_string()))?;
+    let rendered = up.render(len, matches!(last[0], b'\n' | b'\r'))?;
     let mut appended = rendered.bytes;
-    let sig_rel = rendered.offsets[&sig_id.0] - pdf.len();
+    let sig_rel = rendered.offsets[&sig_id.0] - len;
     let br_rel = find(&appended[sig_rel..], BYTE_RANGE_PLACEHOLDER)
         .map(|p| p + sig_rel)
         .ok_or_else(|| PdfError::Write("ByteRange placeholder lost".into()))?;
     let contents_rel = find(&appended[br_rel..], b"/Contents <")
         .map(|p| p + br_rel + 10)
         .ok_or_else(|| PdfError::Write("Contents placeholder lost".into()))?;
-    let total = pdf.len() + appended.len();
-    let b = pdf.len() + contents_rel; // offset of '<'
+    let total = len + appended.len();
+    let b = len + contents_rel; // offset of '<'
     let c = b + 2 * reserve + 2; // just after '>'
     let range = format!("/ByteRange [0 {b} {c} {}", total - c);
     if range.len() + 1 > BYTE_RANGE_PLACEHOLDER.len() {
@@ -283,37 +335,7 @@ pub fn sign_pdf(pdf: &[u8], signer: &dyn Signer, opts: &PadesOptions) -> Result<
     patched.resize(BYTE_RANGE_PLACEHOLDER.len() - 1, b' ');
     patched.push(b']');
     appended[br_rel..br_rel + patched.len()].copy_from_slice(&patched);
-
-    // Digest of everything but the /Contents value.
-    let alg = signer.signature_algorithm().hash();
-    let mut h = Hasher::new(alg);
-    h.update(pdf);
-    h.update(&appended[..contents_rel]);
-    h.update(&appended[contents_rel + 2 * reserve + 2..]);
-    let digest = h.finish();
-    let cms = signet_cms::sign_digest(
-        &digest,
-        None,
-        signer,
-        &SignOptions {
-            signing_time: None,
-            include_chain: true,
-            algorithm_protection: true,
-        },
-    )?;
-    if cms.len() > reserve {
-        return Err(PdfError::Write(format!(
-            "the signature ({} bytes) does not fit the reserved {reserve} bytes",
-            cms.len()
-        )));
-    }
-    let hexed = hex::encode_upper(&cms);
-    appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
-
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(pdf);
-    out.extend_from_slice(&appended);
-    Ok(out)
+    Ok((appended, contents_rel, reserve))
 }
 
 fn check_permissions(doc: &PdfDocument, opts: &PadesOptions) -> Result<(), PdfError> {
@@ -355,11 +377,11 @@ fn add_to_page(
     page_id: ObjectId,
     widget: ObjectId,
 ) -> Result<(), PdfError> {
-    let mut page = doc.doc.get_dictionary(page_id)?.clone();
+    let mut page = doc.dictionary(page_id)?;
     match page.get(b"Annots") {
         Ok(Object::Reference(r)) => {
             let r = *r;
-            let mut arr = doc.doc.get_object(r)?.as_array()?.clone();
+            let mut arr = doc.array(r)?;
             arr.push(Object::Reference(widget));
             up.set_object(r, &Object::Array(arr))?;
             return Ok(());
@@ -384,7 +406,7 @@ fn update_catalog(
     certify: bool,
 ) -> Result<(), PdfError> {
     let root_id = doc.root_ref()?;
-    let mut catalog = doc.catalog()?.clone();
+    let mut catalog = doc.catalog()?;
     let mut catalog_changed = false;
     let add_field = |form: &mut Dictionary, up: &mut IncrementalUpdate| -> Result<(), PdfError> {
         let Some(field) = field else {
@@ -395,7 +417,7 @@ fn update_catalog(
         match form.get(b"Fields") {
             Ok(Object::Reference(r)) => {
                 let r = *r;
-                let mut arr = doc.doc.get_object(r)?.as_array()?.clone();
+                let mut arr = doc.array(r)?;
                 arr.push(Object::Reference(field));
                 up.set_object(r, &Object::Array(arr))?;
             }
@@ -413,7 +435,7 @@ fn update_catalog(
     match catalog.get(b"AcroForm") {
         Ok(Object::Reference(r)) => {
             let r = *r;
-            let mut form = doc.doc.get_dictionary(r)?.clone();
+            let mut form = doc.dictionary(r)?;
             add_field(&mut form, up)?;
             up.set_object(r, &Object::Dictionary(form))?;
         }
@@ -437,7 +459,6 @@ fn update_catalog(
             .get(b"Perms")
             .ok()
             .and_then(|p| doc.resolve_dict(p))
-            .cloned()
             .unwrap_or_default();
         perms.set("DocMDP", Object::Reference(sig));
         catalog.set("Perms", Object::Dictionary(perms));

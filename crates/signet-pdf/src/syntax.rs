@@ -412,27 +412,64 @@ impl<'a> Parser<'a> {
         expected: Option<ObjectId>,
         length_of: &dyn Fn(ObjectId) -> Option<i64>,
     ) -> Result<(ObjectId, Object), SyntaxError> {
+        let (id, obj, span) = self.indirect_head(expected, length_of)?;
+        let obj = match (obj, span) {
+            (Object::Dictionary(dict), Some(span)) => {
+                if span.start.checked_add(span.len).is_none_or(|end| end > self.data.len()) {
+                    return self.err(format!("stream /Length {} runs past the end of the data", span.len));
+                }
+                let data = self.data[span.start..span.start + span.len].to_vec();
+                self.pos = span.start + span.len;
+                self.stream_end()?;
+                Object::Stream(Stream::new(dict, data).with_compression(false))
+            }
+            (obj, _) => {
+                self.object_end()?;
+                obj
+            }
+        };
+        Ok((id, obj))
+    }
+
+    /// Expects `endstream endobj` at the cursor (just after a stream's data).
+    pub fn stream_end(&mut self) -> Result<(), SyntaxError> {
+        if !self.eat_keyword(b"endstream") {
+            return self.err("stream data does not end with 'endstream' at /Length");
+        }
+        self.object_end()
+    }
+
+    /// Expects `endobj` at the cursor.
+    pub fn object_end(&mut self) -> Result<(), SyntaxError> {
+        if !self.eat_keyword(b"endobj") {
+            return self.err("object without 'endobj'");
+        }
+        Ok(())
+    }
+
+    /// Parses an indirect object's header and value; for a stream, stops at the first byte of
+    /// its data and returns where the data is (offset in this input, /Length resolved). The
+    /// cursor is then after the value (non-stream: before `endobj`) or at the data.
+    pub fn indirect_head(
+        &mut self,
+        expected: Option<ObjectId>,
+        length_of: &dyn Fn(ObjectId) -> Option<i64>,
+    ) -> Result<(ObjectId, Object, Option<StreamSpan>), SyntaxError> {
         self.skip_ws();
         let header_at = self.pos;
+        let bad_header = || SyntaxError {
+            offset: header_at,
+            what: "bad object header".into(),
+        };
         let id = match self.number_or_reference()? {
             Object::Integer(n) if n >= 0 && n <= u32::MAX as i64 => {
                 self.skip_ws();
                 match self.number_or_reference()? {
                     Object::Integer(g) if (0..=u16::MAX as i64).contains(&g) => (n as u32, g as u16),
-                    _ => {
-                        return Err(SyntaxError {
-                            offset: header_at,
-                            what: "bad object header".into(),
-                        });
-                    }
+                    _ => return Err(bad_header()),
                 }
             }
-            _ => {
-                return Err(SyntaxError {
-                    offset: header_at,
-                    what: "bad object header".into(),
-                });
-            }
+            _ => return Err(bad_header()),
         };
         if !self.eat_keyword(b"obj") {
             return Err(SyntaxError {
@@ -449,45 +486,41 @@ impl<'a> Parser<'a> {
             });
         }
         let obj = self.object()?;
-        let obj = if let Object::Dictionary(dict) = &obj
-            && self.eat_keyword(b"stream")
-        {
-            // "stream" must be followed by CRLF or LF (§7.3.8.1).
-            match (self.peek(), self.data.get(self.pos + 1)) {
-                (Some(b'\r'), Some(b'\n')) => self.pos += 2,
-                (Some(b'\n'), _) => self.pos += 1,
-                _ => return self.err("'stream' must be followed by an end-of-line"),
-            }
-            let len = match dict.get(b"Length") {
-                Ok(Object::Integer(l)) => *l,
-                Ok(Object::Reference(r)) => length_of(*r).ok_or(SyntaxError {
-                    offset: self.pos,
-                    what: "stream /Length cannot be resolved".into(),
-                })?,
-                _ => return self.err("stream without a valid /Length"),
-            };
-            if len < 0
-                || self
-                    .pos
-                    .checked_add(len as usize)
-                    .is_none_or(|end| end > self.data.len())
-            {
-                return self.err(format!("stream /Length {len} runs past the end of the data"));
-            }
-            let data = self.data[self.pos..self.pos + len as usize].to_vec();
-            self.pos += len as usize;
-            if !self.eat_keyword(b"endstream") {
-                return self.err("stream data does not end with 'endstream' at /Length");
-            }
-            Object::Stream(Stream::new(dict.clone(), data).with_compression(false))
-        } else {
-            obj
+        let Object::Dictionary(dict) = &obj else {
+            return Ok((id, obj, None));
         };
-        if !self.eat_keyword(b"endobj") {
-            return self.err("object without 'endobj'");
+        if !self.eat_keyword(b"stream") {
+            return Ok((id, obj, None));
         }
-        Ok((id, obj))
+        // "stream" must be followed by CRLF or LF (§7.3.8.1).
+        match (self.peek(), self.data.get(self.pos + 1)) {
+            (Some(b'\r'), Some(b'\n')) => self.pos += 2,
+            (Some(b'\n'), _) => self.pos += 1,
+            _ => return self.err("'stream' must be followed by an end-of-line"),
+        }
+        let len = match dict.get(b"Length") {
+            Ok(Object::Integer(l)) => *l,
+            Ok(Object::Reference(r)) => length_of(*r).ok_or(SyntaxError {
+                offset: self.pos,
+                what: "stream /Length cannot be resolved".into(),
+            })?,
+            _ => return self.err("stream without a valid /Length"),
+        };
+        let len = usize::try_from(len).map_err(|_| SyntaxError {
+            offset: self.pos,
+            what: format!("negative stream /Length {len}"),
+        })?;
+        Ok((id, obj, Some(StreamSpan { start: self.pos, len })))
     }
+}
+
+/// Where a stream's data lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamSpan {
+    /// First byte of the data.
+    pub start: usize,
+    /// /Length.
+    pub len: usize,
 }
 
 #[cfg(test)]

@@ -7,11 +7,11 @@
 //! streams are capped at [`MAX_XREF_STREAM`] bytes, classic entries must be exactly 20 bytes.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 
 use lopdf::{Dictionary, Object};
 
 use crate::document::XrefStyle;
+use crate::source::{Source, parse_windowed, window};
 use crate::syntax::{Parser, SyntaxError};
 
 /// Most cross-reference sections followed.
@@ -149,7 +149,10 @@ fn parse_stream(data: &[u8], offset: usize) -> Result<Section, SyntaxError> {
     if s.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) != Some(b"XRef") {
         return err(offset, "the object at startxref is not a cross-reference stream");
     }
-    let raw = decode(&s.dict, &s.content, offset)?;
+    let raw = crate::filter::decode(&s.dict, &s.content, MAX_XREF_STREAM).map_err(|what| SyntaxError {
+        offset,
+        what: format!("cross-reference stream: {what}"),
+    })?;
     let w: Vec<usize> = match s.dict.get(b"W") {
         Ok(Object::Array(a)) if a.len() == 3 => a
             .iter()
@@ -232,120 +235,72 @@ fn parse_stream(data: &[u8], offset: usize) -> Result<Section, SyntaxError> {
     })
 }
 
-/// Inflates (FlateDecode) and un-predicts (PNG predictors) a cross-reference stream.
-fn decode(dict: &Dictionary, content: &[u8], offset: usize) -> Result<Vec<u8>, SyntaxError> {
-    let filter = dict.get(b"Filter").ok().map(|f| match f {
-        Object::Array(a) if a.len() == 1 => a[0].as_name().ok().map(|n| n.to_vec()),
-        other => other.as_name().ok().map(|n| n.to_vec()),
-    });
-    let data = match filter {
-        None => content.to_vec(),
-        Some(Some(f)) if f == b"FlateDecode" => {
-            let mut out = Vec::new();
-            flate2::read::ZlibDecoder::new(content)
-                .take(MAX_XREF_STREAM as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| SyntaxError {
-                    offset,
-                    what: format!("cross-reference stream does not inflate: {e}"),
-                })?;
-            if out.len() > MAX_XREF_STREAM {
-                return err(offset, "cross-reference stream inflates beyond the limit");
-            }
-            out
-        }
-        _ => return err(offset, "unsupported filter on a cross-reference stream"),
-    };
-    let parms = dict.get(b"DecodeParms").ok().and_then(|p| match p {
-        Object::Dictionary(d) => Some(d),
-        Object::Array(a) => a.first().and_then(|d| d.as_dict().ok()),
-        _ => None,
-    });
-    let predictor = parms
-        .and_then(|p| p.get(b"Predictor").ok())
-        .and_then(|v| v.as_i64().ok())
-        .unwrap_or(1);
-    if predictor < 10 {
-        return if predictor == 1 {
-            Ok(data)
-        } else {
-            err(offset, "TIFF predictor on a cross-reference stream")
-        };
+/// Largest cross-reference section (table or stream object) read from a source.
+pub const MAX_SECTION_BYTES: usize = 256 * 1024 * 1024;
+
+/// Reads the section at `offset` of `src` through a growing window.
+pub fn read_section(src: &dyn Source, offset: u64) -> Result<Section, SyntaxError> {
+    if offset >= src.len() {
+        return err(offset as usize, "cross-reference offset beyond the end of the file");
     }
-    let columns = parms
-        .and_then(|p| p.get(b"Columns").ok())
-        .and_then(|v| v.as_i64().ok())
-        .unwrap_or(1)
-        .clamp(1, 1 << 16) as usize;
-    let mut out = Vec::with_capacity(data.len());
-    let mut prev = vec![0u8; columns];
-    for chunk in data.chunks(columns + 1) {
-        if chunk.len() != columns + 1 {
-            return err(offset, "cross-reference stream rows do not fit /Columns");
-        }
-        let (kind, row) = (chunk[0], &chunk[1..]);
-        let mut cur = vec![0u8; columns];
-        for i in 0..columns {
-            let left = if i > 0 { cur[i - 1] } else { 0 };
-            let up = prev[i];
-            let up_left = if i > 0 { prev[i - 1] } else { 0 };
-            cur[i] = match kind {
-                0 => row[i],
-                1 => row[i].wrapping_add(left),
-                2 => row[i].wrapping_add(up),
-                3 => row[i].wrapping_add(((left as u16 + up as u16) / 2) as u8),
-                4 => {
-                    let pa = (up as i16 - up_left as i16).abs();
-                    let pb = (left as i16 - up_left as i16).abs();
-                    let pc = (left as i16 + up as i16 - 2 * up_left as i16).abs();
-                    let pred = if pa <= pb && pa <= pc {
-                        left
-                    } else if pb <= pc {
-                        up
-                    } else {
-                        up_left
-                    };
-                    row[i].wrapping_add(pred)
-                }
-                _ => return err(offset, "unknown PNG predictor in a cross-reference stream"),
-            };
-        }
-        out.extend_from_slice(&cur);
-        prev = cur;
-    }
-    Ok(out)
+    let mut sec = parse_windowed(src, offset, MAX_SECTION_BYTES, |w| parse_section(w, 0))?;
+    sec.offset = offset as usize;
+    Ok(sec)
+}
+
+/// The offset after the last `startxref` keyword, read from the source's tail.
+pub fn last_startxref(src: &dyn Source) -> Option<u64> {
+    let tail_start = src.len().saturating_sub(2048);
+    let tail = window(src, tail_start, 2048).ok()?;
+    let pos = memchr::memmem::rfind(&tail, b"startxref")?;
+    let rest = &tail[pos + 9..];
+    let digits: String = rest
+        .iter()
+        .map(|&b| b as char)
+        .skip_while(|c| c.is_whitespace())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
 }
 
 /// Every revision's section, newest first, following `/Prev` from `startxref`.
-pub fn revisions(data: &[u8]) -> Result<Vec<Section>, SyntaxError> {
-    let start = crate::document::last_startxref(data).ok_or(SyntaxError {
-        offset: data.len(),
-        what: "no startxref".into(),
+pub fn revisions(src: &dyn Source) -> Result<Vec<Section>, SyntaxError> {
+    let start = last_startxref(src).ok_or(SyntaxError {
+        offset: src.len() as usize,
+        what: "no startxref at the end of the file (truncated?)".into(),
     })?;
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut next = Some(start);
     while let Some(off) = next {
         if !seen.insert(off) {
-            return err(off, "the /Prev chain loops back on itself");
+            return err(off as usize, "the /Prev chain loops back on itself");
         }
         if out.len() >= MAX_SECTIONS {
-            return err(off, "too many cross-reference sections");
+            return err(off as usize, "too many cross-reference sections");
         }
-        let mut sec = parse_section(data, off)?;
+        let mut sec = read_section(src, off)?;
         // Hybrid file: the table's /XRefStm adds entries for objects in object streams.
-        if let Ok(Object::Integer(x)) = sec.trailer.get(b"XRefStm") {
-            let x = *x as usize;
+        if sec.style == XrefStyle::Table
+            && let Ok(Object::Integer(x)) = sec.trailer.get(b"XRefStm")
+        {
+            let x = u64::try_from(*x).map_err(|_| SyntaxError {
+                offset: off as usize,
+                what: "/XRefStm is not an offset".into(),
+            })?;
             if seen.insert(x) {
-                let extra = parse_section(data, x)?;
+                let extra = read_section(src, x)?;
+                if extra.style != XrefStyle::Stream {
+                    return err(x as usize, "/XRefStm does not point at a cross-reference stream");
+                }
                 for (k, v) in extra.entries {
                     sec.entries.entry(k).or_insert(v);
                 }
             }
         }
         next = match sec.trailer.get(b"Prev") {
-            Ok(Object::Integer(p)) if *p >= 0 => Some(*p as usize),
-            Ok(_) => return err(off, "/Prev is not an offset"),
+            Ok(Object::Integer(p)) if *p >= 0 => Some(*p as u64),
+            Ok(_) => return err(off as usize, "/Prev is not an offset"),
             Err(_) => None,
         };
         out.push(sec);
@@ -393,7 +348,7 @@ mod tests {
     fn incremental_updates_are_separate_revisions() {
         let pdf = sample();
         // Append an update redefining object 1, with /Prev.
-        let first = crate::document::last_startxref(&pdf).unwrap();
+        let first = last_startxref(&pdf).unwrap() as usize;
         let mut two = pdf.clone();
         let obj_at = two.len();
         two.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Lang (en) >>\nendobj\n");
@@ -415,9 +370,9 @@ mod tests {
     #[test]
     fn prev_loops_and_bad_offsets_are_errors() {
         let pdf = sample();
-        let x = crate::document::last_startxref(&pdf).unwrap();
+        let x = last_startxref(&pdf).unwrap() as usize;
         let looped = String::from_utf8_lossy(&pdf).replace("/Root 1 0 R >>", &format!("/Root 1 0 R /Prev {x} >>"));
-        assert!(revisions(looped.as_bytes()).unwrap_err().what.contains("loops"));
+        assert!(revisions(&looped.as_bytes()).unwrap_err().what.contains("loops"));
         let mut bad = pdf.clone();
         let n = bad.len();
         bad.truncate(n - 12);

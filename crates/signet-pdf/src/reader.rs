@@ -1,0 +1,348 @@
+//! Signet's PDF reader: objects fetched on demand from a [`Source`] through the merged
+//! cross-reference sections of every revision (newest wins), with stream data left in the file
+//! until asked for. Memory is bounded by the objects actually used, not by the file's size, so a
+//! 1 GiB document is signed with a few MiB.
+//!
+//! Strict: an entry must point at the object it names (`N G obj` at the offset, the number in an
+//! object stream's header), a stream must end with `endstream` at its /Length, and nothing is
+//! repaired. A reference to a free or missing object is the null object (§7.3.10).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use lopdf::{Dictionary, Object, ObjectId, Stream};
+
+use crate::source::{Source, parse_windowed, window};
+use crate::syntax::{Parser, SyntaxError};
+use crate::xref::{Entry, Section, revisions};
+
+/// Largest window read for one object's dictionary (stream data excluded).
+pub const MAX_OBJECT_BYTES: usize = 16 * 1024 * 1024;
+/// Largest decoded object stream.
+pub const MAX_OBJECT_STREAM: usize = 64 * 1024 * 1024;
+/// How deep indirect /Length references may chain.
+const MAX_LENGTH_DEPTH: usize = 4;
+/// Decoded object streams kept at once.
+const OBJSTM_CACHE: usize = 4;
+
+/// An object as read: streams carry their dictionary only, and where their data is.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The object (a stream's `content` is empty).
+    pub object: Object,
+    /// For a stream: absolute offset and length of its (encoded) data.
+    pub data: Option<(u64, usize)>,
+}
+
+struct ObjStm {
+    number: u32,
+    data: Vec<u8>,
+    first: usize,
+    offsets: Vec<(u32, usize)>,
+}
+
+/// A PDF opened for reading.
+pub struct Reader<'s> {
+    src: &'s dyn Source,
+    sections: Vec<Section>,
+    xref: HashMap<u32, Entry>,
+    cache: RefCell<HashMap<u32, Rc<Fetched>>>,
+    objstms: RefCell<Vec<Rc<ObjStm>>>,
+    depth: Cell<usize>,
+}
+
+fn err<T>(offset: u64, what: impl Into<String>) -> Result<T, SyntaxError> {
+    Err(SyntaxError {
+        offset: offset as usize,
+        what: what.into(),
+    })
+}
+
+impl<'s> Reader<'s> {
+    /// Reads the cross-reference sections of `src`.
+    pub fn open(src: &'s dyn Source) -> Result<Self, SyntaxError> {
+        let sections = revisions(src)?;
+        let mut xref = HashMap::new();
+        for sec in sections.iter().rev() {
+            for (k, v) in &sec.entries {
+                xref.insert(*k, *v);
+            }
+        }
+        Ok(Reader {
+            src,
+            sections,
+            xref,
+            cache: RefCell::new(HashMap::new()),
+            objstms: RefCell::new(Vec::new()),
+            depth: Cell::new(0),
+        })
+    }
+
+    /// The source.
+    pub fn source(&self) -> &'s dyn Source {
+        self.src
+    }
+
+    /// Cross-reference sections, newest first.
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    /// The newest trailer.
+    pub fn trailer(&self) -> &Dictionary {
+        // `revisions` never returns an empty list.
+        &self.sections[0].trailer
+    }
+
+    /// Numbers of the objects in use, ascending.
+    pub fn object_numbers(&self) -> Vec<u32> {
+        let mut v: Vec<u32> = self
+            .xref
+            .iter()
+            .filter(|(_, e)| !matches!(e, Entry::Free { .. }))
+            .map(|(k, _)| *k)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The highest object number in any cross-reference section.
+    pub fn max_object_number(&self) -> u32 {
+        self.xref.keys().copied().max().unwrap_or(0)
+    }
+
+    /// The generation the cross-reference gives an object number (0 for compressed objects).
+    pub fn generation(&self, num: u32) -> Option<u16> {
+        match self.xref.get(&num)? {
+            Entry::InUse { generation, .. } => Some(*generation),
+            Entry::Compressed { .. } => Some(0),
+            Entry::Free { .. } => None,
+        }
+    }
+
+    /// Fetches an object; free, missing or wrong-generation references give the null object.
+    pub fn fetch(&self, id: ObjectId) -> Result<Rc<Fetched>, SyntaxError> {
+        if let Some(f) = self.cache.borrow().get(&id.0) {
+            if self.generation(id.0) == Some(id.1) {
+                return Ok(f.clone());
+            }
+            return Ok(null());
+        }
+        let fetched = match self.xref.get(&id.0) {
+            Some(Entry::InUse { offset, generation }) if *generation == id.1 => {
+                let d = self.depth.get();
+                if d >= MAX_LENGTH_DEPTH {
+                    return err(*offset as u64, "indirect stream /Length references nest too deeply");
+                }
+                self.depth.set(d + 1);
+                let r = self.parse_at(id, *offset as u64);
+                self.depth.set(d);
+                r?
+            }
+            Some(Entry::Compressed { stream, index }) if id.1 == 0 => self.compressed_object(id.0, *stream, *index)?,
+            _ => return Ok(null()),
+        };
+        let f = Rc::new(fetched);
+        self.cache.borrow_mut().insert(id.0, f.clone());
+        Ok(f)
+    }
+
+    /// The object, resolved if `o` is a reference (one level).
+    pub fn resolve(&self, o: &Object) -> Result<Object, SyntaxError> {
+        match o {
+            Object::Reference(r) => Ok(self.fetch(*r)?.object.clone()),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// A dictionary (direct, or the object a reference names; a stream's dictionary counts).
+    pub fn dict(&self, o: &Object) -> Option<Dictionary> {
+        match self.resolve(o).ok()? {
+            Object::Dictionary(d) => Some(d),
+            Object::Stream(s) => Some(s.dict),
+            _ => None,
+        }
+    }
+
+    /// An array (direct or referenced).
+    pub fn array(&self, o: &Object) -> Option<Vec<Object>> {
+        match self.resolve(o).ok()? {
+            Object::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// A stream's encoded data (at most `limit` bytes, else an error).
+    pub fn raw_stream(&self, id: ObjectId, limit: usize) -> Result<Vec<u8>, SyntaxError> {
+        let f = self.fetch(id)?;
+        let Some((off, len)) = f.data else {
+            return err(0, format!("object {} {} is not a stream", id.0, id.1));
+        };
+        if len > limit {
+            return err(off, format!("stream {} is larger than {limit} bytes", id.0));
+        }
+        window(self.src, off, len).map_err(|e| SyntaxError {
+            offset: off as usize,
+            what: format!("cannot read stream data: {e}"),
+        })
+    }
+
+    /// A stream's decoded data (FlateDecode or unfiltered; at most `limit` bytes).
+    pub fn decoded_stream(&self, id: ObjectId, limit: usize) -> Result<Vec<u8>, SyntaxError> {
+        let raw = self.raw_stream(id, limit)?;
+        let f = self.fetch(id)?;
+        let Object::Stream(s) = &f.object else {
+            return err(0, "not a stream");
+        };
+        crate::filter::decode(&s.dict, &raw, limit).map_err(|what| SyntaxError {
+            offset: f.data.map(|d| d.0 as usize).unwrap_or(0),
+            what: format!("stream {}: {what}", id.0),
+        })
+    }
+
+    fn parse_at(&self, id: ObjectId, offset: u64) -> Result<Fetched, SyntaxError> {
+        let length_of = |r: ObjectId| -> Option<i64> { self.fetch(r).ok()?.object.as_i64().ok() };
+        let (obj, span) = parse_windowed(self.src, offset, MAX_OBJECT_BYTES, |w| {
+            let mut p = Parser::new(w, 0);
+            let (_, obj, span) = p.indirect_head(Some(id), &length_of)?;
+            if span.is_none() {
+                p.object_end()?;
+            }
+            Ok((obj, span))
+        })?;
+        let (Object::Dictionary(dict), Some(span)) = (&obj, span) else {
+            return Ok(Fetched {
+                object: obj,
+                data: None,
+            });
+        };
+        let start = offset + span.start as u64;
+        let end = start
+            .checked_add(span.len as u64)
+            .filter(|e| *e <= self.src.len())
+            .ok_or(SyntaxError {
+                offset: start as usize,
+                what: format!("stream /Length {} runs past the end of the file", span.len),
+            })?;
+        let tail = window(self.src, end, 256).map_err(|e| SyntaxError {
+            offset: end as usize,
+            what: format!("cannot read: {e}"),
+        })?;
+        Parser::new(&tail, 0).stream_end().map_err(|mut e| {
+            e.offset += end as usize;
+            e
+        })?;
+        Ok(Fetched {
+            object: Object::Stream(Stream::new(dict.clone(), Vec::new()).with_compression(false)),
+            data: Some((start, span.len)),
+        })
+    }
+
+    fn compressed_object(&self, num: u32, stream: u32, index: u32) -> Result<Fetched, SyntaxError> {
+        let ostm = self.object_stream(stream)?;
+        let Some(&(n, off)) = ostm.offsets.get(index as usize) else {
+            return err(
+                0,
+                format!("object {num}: index {index} is beyond object stream {stream}"),
+            );
+        };
+        if n != num {
+            return err(
+                0,
+                format!("object stream {stream} holds object {n} at index {index}, not {num}"),
+            );
+        }
+        let at = ostm.first.checked_add(off).filter(|a| *a <= ostm.data.len());
+        let Some(at) = at else {
+            return err(0, format!("object {num} lies outside object stream {stream}"));
+        };
+        let object = Parser::new(&ostm.data, at).object().map_err(|e| SyntaxError {
+            offset: e.offset,
+            what: format!("in object stream {stream}: {}", e.what),
+        })?;
+        Ok(Fetched { object, data: None })
+    }
+
+    fn object_stream(&self, number: u32) -> Result<Rc<ObjStm>, SyntaxError> {
+        if let Some(o) = self.objstms.borrow().iter().find(|o| o.number == number) {
+            return Ok(o.clone());
+        }
+        let generation = match self.xref.get(&number) {
+            Some(Entry::InUse { generation, .. }) => *generation,
+            _ => return err(0, format!("object stream {number} is not a plain object in the file")),
+        };
+        let f = self.fetch((number, generation))?;
+        let Object::Stream(s) = &f.object else {
+            return err(0, format!("object {number} is not an object stream"));
+        };
+        if s.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()) != Some(b"ObjStm") {
+            return err(0, format!("object {number} is not an object stream"));
+        }
+        let int = |k: &[u8]| s.dict.get(k).ok().and_then(|v| v.as_i64().ok()).filter(|v| *v >= 0);
+        let (Some(n), Some(first)) = (int(b"N"), int(b"First")) else {
+            return err(0, format!("object stream {number} without /N and /First"));
+        };
+        let data = self.decoded_stream((number, generation), MAX_OBJECT_STREAM)?;
+        if n as usize > data.len() || first as usize > data.len() {
+            return err(0, format!("object stream {number}: /N or /First out of range"));
+        }
+        let mut p = Parser::new(&data[..first as usize], 0);
+        let mut offsets = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            match (p.object(), p.object()) {
+                (Ok(Object::Integer(a)), Ok(Object::Integer(b))) if a >= 0 && b >= 0 && a <= u32::MAX as i64 => {
+                    offsets.push((a as u32, b as usize))
+                }
+                _ => return err(0, format!("object stream {number}: bad header")),
+            }
+        }
+        let o = Rc::new(ObjStm {
+            number,
+            data,
+            first: first as usize,
+            offsets,
+        });
+        let mut cache = self.objstms.borrow_mut();
+        if cache.len() >= OBJSTM_CACHE {
+            cache.remove(0);
+        }
+        cache.push(o.clone());
+        Ok(o)
+    }
+}
+
+fn null() -> Rc<Fetched> {
+    Rc::new(Fetched {
+        object: Object::Null,
+        data: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{classic_pdf, stream};
+
+    #[test]
+    fn objects_streams_and_references() {
+        let pdf = classic_pdf(
+            "1.4",
+            &[
+                b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+                b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents 4 0 R >>".to_vec(),
+                stream("", b"0 0 m 1 1 l S"),
+            ],
+            b"",
+        );
+        let r = Reader::open(&pdf).unwrap();
+        let root = r.trailer().get(b"Root").unwrap().clone();
+        let cat = r.dict(&root).unwrap();
+        assert_eq!(cat.get(b"Type").unwrap().as_name().unwrap(), b"Catalog");
+        assert_eq!(r.decoded_stream((4, 0), 1000).unwrap(), b"0 0 m 1 1 l S");
+        assert!(matches!(r.fetch((99, 0)).unwrap().object, Object::Null));
+        assert!(matches!(r.fetch((1, 5)).unwrap().object, Object::Null));
+        assert_eq!(r.object_numbers(), vec![1, 2, 3, 4]);
+    }
+}

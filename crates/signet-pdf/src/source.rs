@@ -1,0 +1,173 @@
+//! Where PDF bytes come from: a slice in memory or a file read in windows, so that a document of
+//! any size is parsed, hashed and copied with bounded memory.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+use signet_crypto::digest::Hasher;
+
+use crate::syntax::SyntaxError;
+
+/// Chunk size for hashing and copying.
+pub const CHUNK: usize = 256 * 1024;
+
+/// Random access to the bytes of one PDF.
+pub trait Source {
+    /// Total length in bytes.
+    fn len(&self) -> u64;
+
+    /// Whether the source is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Fills `buf` from `offset`; fails if the source ends first.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+}
+
+impl Source for &[u8] {
+    fn len(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+        let src = start
+            .checked_add(buf.len())
+            .and_then(|end| self.get(start..end))
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+}
+
+impl Source for Vec<u8> {
+    fn len(&self) -> u64 {
+        self.as_slice().len() as u64
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.as_slice().read_at(offset, buf)
+    }
+}
+
+/// A file read on demand.
+pub struct FileSource {
+    file: File,
+    len: u64,
+}
+
+impl FileSource {
+    /// Opens `file`; its length is taken now (the file must not change while it is signed).
+    pub fn new(file: File) -> io::Result<Self> {
+        let len = file.metadata()?.len();
+        Ok(FileSource { file, len })
+    }
+}
+
+impl Source for FileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let mut f = &self.file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
+/// Reads up to `max` bytes from `offset` (fewer at the end of the source).
+pub fn window(src: &dyn Source, offset: u64, max: usize) -> io::Result<Vec<u8>> {
+    if offset > src.len() {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    let n = (src.len() - offset).min(max as u64) as usize;
+    let mut buf = vec![0u8; n];
+    src.read_at(offset, &mut buf)?;
+    Ok(buf)
+}
+
+/// Runs `parse` over a window starting at `offset`, growing the window (up to `cap` bytes) while
+/// parsing fails and more of the source remains. Error offsets are made absolute.
+pub fn parse_windowed<T>(
+    src: &dyn Source,
+    offset: u64,
+    cap: usize,
+    parse: impl Fn(&[u8]) -> Result<T, SyntaxError>,
+) -> Result<T, SyntaxError> {
+    let mut size = (64 * 1024).min(cap);
+    loop {
+        let w = window(src, offset, size).map_err(|e| SyntaxError {
+            offset: offset as usize,
+            what: format!("cannot read: {e}"),
+        })?;
+        let whole = offset + w.len() as u64 >= src.len();
+        match parse(&w) {
+            Ok(v) => return Ok(v),
+            Err(_) if !whole && size < cap => size = size.saturating_mul(8).min(cap),
+            Err(mut e) => {
+                e.offset = e.offset.saturating_add(offset as usize);
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Feeds `len` bytes from the start of `src` to `hasher` and, when given, to `out`, in chunks.
+pub fn hash_and_copy(src: &dyn Source, hasher: &mut Hasher, mut out: Option<&mut dyn Write>) -> io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut off = 0u64;
+    while off < src.len() {
+        let n = (src.len() - off).min(CHUNK as u64) as usize;
+        src.read_at(off, &mut buf[..n])?;
+        hasher.update(&buf[..n]);
+        if let Some(w) = out.as_deref_mut() {
+            w.write_all(&buf[..n])?;
+        }
+        off += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_and_files_read_the_same() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&data).unwrap();
+        let fs = FileSource::new(f).unwrap();
+        for src in [&fs as &dyn Source, &data] {
+            assert_eq!(src.len(), 200_000);
+            assert_eq!(window(src, 199_990, 100).unwrap(), &data[199_990..]);
+            let mut b = [0u8; 4];
+            assert!(src.read_at(199_998, &mut b).is_err());
+        }
+    }
+
+    #[test]
+    fn windows_grow_until_the_parse_succeeds() {
+        let mut data = vec![b' '; 100_000];
+        data.extend_from_slice(b"end");
+        let src = &data;
+        let found = parse_windowed(src, 0, 1 << 20, |w| {
+            memchr::memmem::find(w, b"end").ok_or(SyntaxError {
+                offset: w.len(),
+                what: "not yet".into(),
+            })
+        })
+        .unwrap();
+        assert_eq!(found, 100_000);
+        let e = parse_windowed(src, 10, 1 << 20, |_| -> Result<(), _> {
+            Err(SyntaxError {
+                offset: 5,
+                what: "bad".into(),
+            })
+        })
+        .unwrap_err();
+        assert_eq!(e.offset, 15);
+    }
+}
