@@ -23,13 +23,20 @@ command -v cc >/dev/null || missing+=(build-essential)
 command -v pdfsig >/dev/null || missing+=(poppler-utils)
 command -v qpdf >/dev/null || missing+=(qpdf)
 command -v gs >/dev/null || missing+=(ghostscript)
+[ -x /usr/bin/time ] || missing+=(time)
 if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+# LibreOffice Writer (headless) is one of the PDF producers in the PAdES corpus.
+if ! command -v soffice >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui
+fi
 if ! python3 -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null || ! command -v pyhanko >/dev/null; then
   python3 -m pip install -q 'pyhanko==0.38.0' 'pyhanko-cli'
 fi
+python3 -c 'import reportlab' 2>/dev/null || python3 -m pip install -q 'reportlab==5.1.0'
 openssl version
 echo "$(qpdf --version 2>&1 | sed -n 1p)"
 echo "$(pdfsig -v 2>&1 | sed -n 1p)"

@@ -100,6 +100,30 @@ fn hybrid_pdf() -> Vec<u8> {
     out
 }
 
+const LIBREOFFICE_DOC: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
+ <office:body><office:text>
+  <text:h>Заявление на отпуск</text:h>
+  <text:p>Прошу предоставить ежегодный оплачиваемый отпуск. Đorđe Petrović, LibreOffice Writer.</text:p>
+ </office:text></office:body>
+</office:document>
+"#;
+
+const REPORTLAB_FORM: &str = r#"
+import sys
+from reportlab.pdfgen import canvas
+c = canvas.Canvas(sys.argv[1])
+c.setFont("Helvetica", 16)
+c.drawString(72, 760, "Purchase request (ReportLab form)")
+c.drawString(72, 720, "Requested by:")
+c.acroForm.textfield(name="requester", value="Jane Doe", x=200, y=712, width=200, height=24)
+c.drawString(72, 680, "Urgent:")
+c.acroForm.checkbox(name="urgent", x=200, y=676, size=18, checked=True)
+c.showPage()
+c.drawString(72, 760, "Page two")
+c.save()
+"#;
+
 fn ok_cmd(env: &Env, prog: &str, args: &[&str]) -> String {
     let o = std::process::Command::new(prog)
         .args(args)
@@ -115,10 +139,29 @@ fn ok_cmd(env: &Env, prog: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned() + &stderr(&o)
 }
 
-/// The corpus: (name, file) from six producers.
+/// The corpus: (name, file) from seven producers (our builder, Ghostscript, cairo, qpdf,
+/// pyHanko, ReportLab, LibreOffice) in eleven variants.
 fn corpus(env: &Env) -> Vec<(&'static str, String)> {
     env.write("handmade.pdf", &handmade_pdf());
     env.write("hybrid.pdf", &hybrid_pdf());
+    // LibreOffice Writer, from a flat ODF document in Russian and Serbian Latin.
+    env.write("libreoffice.fodt", LIBREOFFICE_DOC.as_bytes());
+    let profile = format!("-env:UserInstallation=file://{}", env.p("lo-profile"));
+    ok_cmd(
+        env,
+        "soffice",
+        &[
+            &profile,
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            ".",
+            "libreoffice.fodt",
+        ],
+    );
+    // ReportLab, with an AcroForm (a text field and a checkbox) already in the document.
+    ok_cmd(env, "python3", &["-c", REPORTLAB_FORM, "reportlab-form.pdf"]);
     ok_cmd(
         env,
         "gs",
@@ -160,6 +203,8 @@ fn corpus(env: &Env) -> Vec<(&'static str, String)> {
         ("pyHanko form", "pyhanko-form.pdf".into()),
         ("rotated page (cairo + qpdf)", "rotated.pdf".into()),
         ("hybrid-reference (handmade)", "hybrid.pdf".into()),
+        ("ReportLab with an AcroForm", "reportlab-form.pdf".into()),
+        ("LibreOffice Writer", "libreoffice.pdf".into()),
     ]
 }
 
@@ -933,67 +978,6 @@ fn our_strict_reader_agrees_with_every_producer_and_with_our_writer() {
     }
 }
 
-/// Writes a PDF of about `size` bytes: one page drawing an uncompressed grey image that holds
-/// nearly all of the bytes (a scan-like document), classic cross-reference table.
-fn write_large_pdf(path: &std::path::Path, size: u64) {
-    use std::io::Write;
-    let side = ((size as f64).sqrt() as u64).max(16);
-    let image_len = side * side;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
-    let mut at = 0u64;
-    let mut offsets = Vec::new();
-    let put = |w: &mut std::io::BufWriter<std::fs::File>, at: &mut u64, b: &[u8]| {
-        w.write_all(b).unwrap();
-        *at += b.len() as u64;
-    };
-    put(&mut w, &mut at, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n");
-    let content = b"q 500 0 0 500 50 300 cm /Im1 Do Q BT /F1 18 Tf 72 200 Td (Large scan) Tj ET";
-    let small: [(u32, Vec<u8>); 5] = [
-        (1, b"<< /Type /Catalog /Pages 2 0 R >>".to_vec()),
-        (2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec()),
-        (
-            3,
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im1 6 0 R >> /Font << /F1 5 0 R >> >> >>".to_vec(),
-        ),
-        (4, {
-            let mut v = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-            v.extend_from_slice(content);
-            v.extend_from_slice(b"\nendstream");
-            v
-        }),
-        (5, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec()),
-    ];
-    for (n, body) in &small {
-        offsets.push(at);
-        put(&mut w, &mut at, format!("{n} 0 obj\n").as_bytes());
-        put(&mut w, &mut at, body);
-        put(&mut w, &mut at, b"\nendobj\n");
-    }
-    offsets.push(at);
-    put(
-        &mut w,
-        &mut at,
-        format!("6 0 obj\n<< /Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Length {image_len} >>\nstream\n").as_bytes(),
-    );
-    let row: Vec<u8> = (0..side).map(|x| (x % 256) as u8).collect();
-    for _ in 0..side {
-        put(&mut w, &mut at, &row);
-    }
-    put(&mut w, &mut at, b"\nendstream\nendobj\n");
-    let xref = at;
-    let mut t = String::from("xref\n0 7\n0000000000 65535 f \n");
-    for o in &offsets {
-        t.push_str(&format!("{o:010} 00000 n \n"));
-    }
-    put(&mut w, &mut at, t.as_bytes());
-    put(
-        &mut w,
-        &mut at,
-        format!("trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-    );
-    w.flush().unwrap();
-}
-
 fn same_prefix(a: &std::path::Path, b: &std::path::Path) -> bool {
     use std::io::Read;
     let (mut fa, mut fb) = (std::fs::File::open(a).unwrap(), std::fs::File::open(b).unwrap());
@@ -1018,7 +1002,10 @@ fn a_one_gib_pdf_signs_with_flat_memory() {
     let env = Env::new();
     setup(&env);
     let big = env.path("big.pdf");
-    write_large_pdf(&big, 1 << 30);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    signet_pdf::build::write_large_pdf(&mut w, 1 << 30).unwrap();
+    std::io::Write::flush(&mut w).unwrap();
+    drop(w);
     assert!(std::fs::metadata(&big).unwrap().len() >= 1 << 30);
     let o = std::process::Command::new("/usr/bin/time")
         .args(["-f", "peak-rss-kib=%M"])

@@ -175,7 +175,10 @@ impl<'s> PdfDocument<'s> {
                     id.0
                 )));
             }
-            let node = self.dictionary(id)?;
+            let fetched = self.reader.fetch(id)?;
+            let Object::Dictionary(node) = &fetched.object else {
+                return Err(PdfError::Read(format!("page-tree node {} is not a dictionary", id.0)));
+            };
             let ty = node.get(b"Type").ok().and_then(|t| t.as_name().ok());
             match node.get(b"Kids").ok().and_then(|k| self.reader.array(k)) {
                 Some(kids) if ty != Some(b"Page") => {

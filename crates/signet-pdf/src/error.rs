@@ -8,7 +8,7 @@ pub enum PdfError {
     Read(String),
     /// The file is encrypted.
     #[error(
-        "the PDF is encrypted; Signet does not sign encrypted PDFs yet (remove the encryption first, e.g. `qpdf --decrypt`)"
+        "the PDF is encrypted; Signet refuses to sign encrypted PDFs, with or without their password (decrypt it first, e.g. `qpdf --decrypt --password=PASSWORD in.pdf plain.pdf`, then sign plain.pdf)"
     )]
     Encrypted,
     /// Signing it would break a rule (certification, locks).
@@ -24,6 +24,12 @@ pub enum PdfError {
 
 impl From<lopdf::Error> for PdfError {
     fn from(e: lopdf::Error) -> Self {
+        PdfError::Read(e.to_string())
+    }
+}
+
+impl From<crate::syntax::SyntaxError> for PdfError {
+    fn from(e: crate::syntax::SyntaxError) -> Self {
         PdfError::Read(e.to_string())
     }
 }

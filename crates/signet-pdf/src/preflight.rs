@@ -47,6 +47,9 @@ struct Scan<'a> {
 impl Scan<'_> {
     /// Bytes from `pos`: at least `min` of them unless the source ends first.
     fn at(&mut self, pos: u64, min: usize) -> &[u8] {
+        if let Some(all) = self.src.as_slice() {
+            return all.get(pos as usize..).unwrap_or_default();
+        }
         let end = self.base + self.buf.len() as u64;
         if pos < self.base || pos > end || (end - pos < min as u64 && end < self.src.len()) {
             self.base = pos;
@@ -168,7 +171,8 @@ pub fn dormant_page_trees(doc: &PdfDocument) -> Vec<Suspicion> {
             if reachable.len() > 1_000_000 || !reachable.insert(id) {
                 continue;
             }
-            if let Ok(d) = doc.dictionary(id)
+            if let Ok(f) = doc.reader.fetch(id)
+                && let Object::Dictionary(d) = &f.object
                 && let Some(kids) = d.get(b"Kids").ok().and_then(|k| doc.resolve_array(k))
             {
                 stack.extend(kids.iter().filter_map(|k| k.as_reference().ok()));
@@ -379,6 +383,13 @@ mod tests {
         assert!(duplicate_objects(&s.to_vec()).is_empty());
     }
 
+    fn file_source(data: &[u8]) -> crate::source::FileSource {
+        use std::io::Write;
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(data).unwrap();
+        crate::source::FileSource::new(f).unwrap()
+    }
+
     #[test]
     fn scans_across_window_boundaries() {
         // A stream longer than the scan window, then a duplicate straddling a window edge.
@@ -389,6 +400,8 @@ mod tests {
         pdf.extend_from_slice(b"\n1 0 obj\n<< >>\nendobj\n%%EOF\n");
         let found = duplicate_objects(&pdf);
         assert_eq!(found.len(), 1, "{found:?}");
+        let file = file_source(&pdf);
+        assert_eq!(duplicate_objects(&file), found);
         // A header inside the long stream is not an object.
         let mut quiet = b"%PDF-1.4\n1 0 obj\n<< /Length 600000 >>\nstream\n".to_vec();
         quiet.extend(std::iter::repeat_n(b'x', 300_000));
@@ -396,5 +409,6 @@ mod tests {
         quiet.extend(std::iter::repeat_n(b'x', 299_991));
         quiet.extend_from_slice(b"\nendstream\nendobj\n%%EOF\n");
         assert!(duplicate_objects(&quiet).is_empty());
+        assert!(duplicate_objects(&file_source(&quiet)).is_empty());
     }
 }

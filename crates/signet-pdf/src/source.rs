@@ -23,6 +23,11 @@ pub trait Source {
 
     /// Fills `buf` from `offset`; fails if the source ends first.
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+
+    /// All bytes, when they are already in memory (lets readers skip copying).
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl Source for &[u8] {
@@ -39,6 +44,10 @@ impl Source for &[u8] {
         buf.copy_from_slice(src);
         Ok(())
     }
+
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self)
+    }
 }
 
 impl Source for Vec<u8> {
@@ -48,6 +57,10 @@ impl Source for Vec<u8> {
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         self.as_slice().read_at(offset, buf)
+    }
+
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 
@@ -96,7 +109,16 @@ pub fn parse_windowed<T>(
     cap: usize,
     parse: impl Fn(&[u8]) -> Result<T, SyntaxError>,
 ) -> Result<T, SyntaxError> {
-    let mut size = (64 * 1024).min(cap);
+    let rebase = |mut e: SyntaxError| {
+        e.offset = e.offset.saturating_add(offset as usize);
+        e
+    };
+    if let Some(all) = src.as_slice() {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+        let end = start.saturating_add(cap).min(all.len());
+        return parse(&all[start..end]).map_err(rebase);
+    }
+    let mut size = (4 * 1024).min(cap);
     loop {
         let w = window(src, offset, size).map_err(|e| SyntaxError {
             offset: offset as usize,
@@ -106,16 +128,20 @@ pub fn parse_windowed<T>(
         match parse(&w) {
             Ok(v) => return Ok(v),
             Err(_) if !whole && size < cap => size = size.saturating_mul(8).min(cap),
-            Err(mut e) => {
-                e.offset = e.offset.saturating_add(offset as usize);
-                return Err(e);
-            }
+            Err(e) => return Err(rebase(e)),
         }
     }
 }
 
 /// Feeds `len` bytes from the start of `src` to `hasher` and, when given, to `out`, in chunks.
 pub fn hash_and_copy(src: &dyn Source, hasher: &mut Hasher, mut out: Option<&mut dyn Write>) -> io::Result<()> {
+    if let Some(all) = src.as_slice() {
+        hasher.update(all);
+        if let Some(w) = out {
+            w.write_all(all)?;
+        }
+        return Ok(());
+    }
     let mut buf = vec![0u8; CHUNK];
     let mut off = 0u64;
     while off < src.len() {
@@ -152,7 +178,10 @@ mod tests {
     fn windows_grow_until_the_parse_succeeds() {
         let mut data = vec![b' '; 100_000];
         data.extend_from_slice(b"end");
-        let src = &data;
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&data).unwrap();
+        let file = FileSource::new(f).unwrap();
+        let src = &file;
         let found = parse_windowed(src, 0, 1 << 20, |w| {
             memchr::memmem::find(w, b"end").ok_or(SyntaxError {
                 offset: w.len(),
