@@ -8,7 +8,7 @@
 //! repaired. A reference to a free or missing object is the null object (§7.3.10).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use lopdf::{Dictionary, Object, ObjectId, Stream};
@@ -46,8 +46,8 @@ struct ObjStm {
 pub struct Reader<'s> {
     src: &'s dyn Source,
     sections: Vec<Section>,
-    xref: HashMap<u32, Entry>,
-    cache: RefCell<HashMap<u32, Rc<Fetched>>>,
+    xref: BTreeMap<u32, Entry>,
+    cache: RefCell<BTreeMap<u32, Rc<Fetched>>>,
     objstms: RefCell<Vec<Rc<ObjStm>>>,
     depth: Cell<usize>,
 }
@@ -63,7 +63,7 @@ impl<'s> Reader<'s> {
     /// Reads the cross-reference sections of `src`.
     pub fn open(src: &'s dyn Source) -> Result<Self, SyntaxError> {
         let sections = revisions(src)?;
-        let mut xref = HashMap::new();
+        let mut xref = BTreeMap::new();
         for sec in sections.iter().rev() {
             for (k, v) in &sec.entries {
                 xref.insert(*k, *v);
@@ -73,7 +73,7 @@ impl<'s> Reader<'s> {
             src,
             sections,
             xref,
-            cache: RefCell::new(HashMap::new()),
+            cache: RefCell::new(BTreeMap::new()),
             objstms: RefCell::new(Vec::new()),
             depth: Cell::new(0),
         })

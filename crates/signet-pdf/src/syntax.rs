@@ -196,6 +196,16 @@ impl<'a> Parser<'a> {
 
     fn name(&mut self) -> Result<Vec<u8>, SyntaxError> {
         self.pos += 1; // '/'
+        // Fast path: no #xx escapes.
+        let rest = &self.data[self.pos..];
+        let end = rest.iter().position(|&b| !is_regular(b)).unwrap_or(rest.len());
+        if !rest[..end].contains(&b'#') {
+            if end > self.limits.max_string {
+                return self.err("name too long");
+            }
+            self.pos += end;
+            return Ok(rest[..end].to_vec());
+        }
         let mut out = Vec::new();
         while let Some(b) = self.peek() {
             if !is_regular(b) {
@@ -342,14 +352,19 @@ impl<'a> Parser<'a> {
                 Some(b'/') => {
                     let key_at = self.pos;
                     let key = self.name()?;
+                    let key_end = self.pos;
                     let value = self.object_at_depth(depth + 1)?;
-                    if d.has(&key) {
+                    let before = d.len();
+                    d.set(key, value);
+                    if d.len() == before {
                         return Err(SyntaxError {
                             offset: key_at,
-                            what: format!("duplicate key /{} in a dictionary", String::from_utf8_lossy(&key)),
+                            what: format!(
+                                "duplicate key {} in a dictionary",
+                                String::from_utf8_lossy(&self.data[key_at..key_end])
+                            ),
                         });
                     }
-                    d.set(key, value);
                 }
                 None => return self.err("unterminated dictionary"),
                 _ => return self.err("dictionary key must be a name"),
@@ -366,7 +381,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let is_int = !text.contains('.');
         if is_int {
-            let v: i64 = text.parse().map_err(|_| SyntaxError {
+            let v: i64 = parse_int(tok).ok_or_else(|| SyntaxError {
                 offset: start,
                 what: format!("bad number {text:?}"),
             })?;
@@ -377,10 +392,7 @@ impl<'a> Parser<'a> {
                 self.skip_ws();
                 let gen_tok = self.peek_token();
                 if !gen_tok.is_empty() && gen_tok.iter().all(|c| c.is_ascii_digit()) && gen_tok.len() <= 5 {
-                    let generation: u32 = std::str::from_utf8(gen_tok)
-                        .ok()
-                        .and_then(|g| g.parse().ok())
-                        .unwrap_or(u32::MAX);
+                    let generation = parse_int(gen_tok).unwrap_or(i64::MAX).min(u32::MAX as i64) as u32;
                     self.pos += gen_tok.len();
                     self.skip_ws();
                     if self.peek_token() == b"R" && generation <= u16::MAX as u32 && v <= u32::MAX as i64 {
@@ -512,6 +524,26 @@ impl<'a> Parser<'a> {
         })?;
         Ok((id, obj, Some(StreamSpan { start: self.pos, len })))
     }
+}
+
+/// A decimal integer with an optional sign (no allocation; `None` on overflow or junk).
+fn parse_int(tok: &[u8]) -> Option<i64> {
+    let (neg, digits) = match tok.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, tok),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((d - b'0') as i64)?;
+    }
+    Some(if neg { -v } else { v })
 }
 
 /// Where a stream's data lies.
