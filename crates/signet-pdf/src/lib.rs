@@ -33,6 +33,7 @@ pub mod sign;
 pub mod source;
 pub mod syntax;
 pub mod text;
+pub mod validate;
 pub mod xref;
 
 pub use error::PdfError;

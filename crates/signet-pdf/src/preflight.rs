@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use lopdf::{Object, ObjectId};
 
 use crate::document::PdfDocument;
-use crate::source::{CHUNK, Source, window};
+use crate::source::{Scan, Source};
 
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,44 +37,6 @@ pub fn inspect(doc: &PdfDocument) -> Vec<Suspicion> {
     out
 }
 
-/// A forward scan over a source through one reusable window.
-struct Scan<'a> {
-    src: &'a dyn Source,
-    base: u64,
-    buf: Vec<u8>,
-}
-
-impl Scan<'_> {
-    /// Bytes from `pos`: at least `min` of them unless the source ends first.
-    fn at(&mut self, pos: u64, min: usize) -> &[u8] {
-        if let Some(all) = self.src.as_slice() {
-            return all.get(pos as usize..).unwrap_or_default();
-        }
-        let end = self.base + self.buf.len() as u64;
-        if pos < self.base || pos > end || (end - pos < min as u64 && end < self.src.len()) {
-            self.base = pos;
-            self.buf = window(self.src, pos, CHUNK.max(min)).unwrap_or_default();
-        }
-        &self.buf[(pos - self.base) as usize..]
-    }
-
-    /// The first match of `find` at or after `from`; windows overlap by `needle_len - 1`.
-    fn find(&mut self, from: u64, needle_len: usize, find: impl Fn(&[u8]) -> Option<usize>) -> Option<u64> {
-        let mut pos = from;
-        loop {
-            let w = self.at(pos, needle_len);
-            if let Some(p) = find(w) {
-                return Some(pos + p as u64);
-            }
-            let n = w.len() as u64;
-            if pos + n >= self.src.len() || n < needle_len as u64 {
-                return None;
-            }
-            pos += n + 1 - needle_len as u64;
-        }
-    }
-}
-
 /// Object numbers defined more than once between two `%%EOF` markers.
 ///
 /// Scans line starts only (object headers, `%%EOF`), and jumps over stream data with a SIMD
@@ -85,11 +47,7 @@ pub fn duplicate_objects(src: &dyn Source) -> Vec<Suspicion> {
     let mut seen: HashMap<u32, u64> = HashMap::new();
     let mut reported = HashSet::new();
     let endstream = memchr::memmem::Finder::new(b"endstream");
-    let mut scan = Scan {
-        src,
-        base: 0,
-        buf: Vec::new(),
-    };
+    let mut scan = Scan::new(src);
     let len = src.len();
     let mut i = 0u64;
     while i < len {
@@ -396,7 +354,8 @@ mod tests {
         let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Length 600000 >>\nstream\n".to_vec();
         pdf.extend(std::iter::repeat_n(b'x', 600_000));
         pdf.extend_from_slice(b"\nendstream\nendobj\n");
-        pdf.extend(std::iter::repeat_n(b' ', CHUNK - pdf.len() % CHUNK - 3));
+        let chunk = crate::source::CHUNK;
+        pdf.extend(std::iter::repeat_n(b' ', chunk - pdf.len() % chunk - 3));
         pdf.extend_from_slice(b"\n1 0 obj\n<< >>\nendobj\n%%EOF\n");
         let found = duplicate_objects(&pdf);
         assert_eq!(found.len(), 1, "{found:?}");

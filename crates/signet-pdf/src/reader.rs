@@ -62,21 +62,36 @@ fn err<T>(offset: u64, what: impl Into<String>) -> Result<T, SyntaxError> {
 impl<'s> Reader<'s> {
     /// Reads the cross-reference sections of `src`.
     pub fn open(src: &'s dyn Source) -> Result<Self, SyntaxError> {
-        let sections = revisions(src)?;
+        Ok(Self::from_sections(src, revisions(src)?))
+    }
+
+    fn from_sections(src: &'s dyn Source, sections: Vec<Section>) -> Self {
         let mut xref = BTreeMap::new();
         for sec in sections.iter().rev() {
             for (k, v) in &sec.entries {
                 xref.insert(*k, *v);
             }
         }
-        Ok(Reader {
+        Reader {
             src,
             sections,
             xref,
             cache: RefCell::new(BTreeMap::new()),
             objstms: RefCell::new(Vec::new()),
             depth: Cell::new(0),
-        })
+        }
+    }
+
+    /// The document as it was after an earlier revision: `newest` indexes [`Self::sections`]
+    /// (0 is the newest), and the view holds that section and every older one.
+    pub fn as_of(&self, newest: usize) -> Option<Reader<'s>> {
+        let secs = self.sections.get(newest..).filter(|s| !s.is_empty())?;
+        Some(Self::from_sections(self.src, secs.to_vec()))
+    }
+
+    /// The cross-reference entry for an object number in this view.
+    pub fn entry(&self, num: u32) -> Option<Entry> {
+        self.xref.get(&num).copied()
     }
 
     /// The source.
@@ -146,6 +161,33 @@ impl<'s> Reader<'s> {
         let f = Rc::new(fetched);
         self.cache.borrow_mut().insert(id.0, f.clone());
         Ok(f)
+    }
+
+    /// Where an uncompressed object lies in the file: from its `N G obj` header to just after
+    /// `endobj` (`None` for objects in object streams, free or missing ones).
+    pub fn span(&self, id: ObjectId) -> Result<Option<(u64, u64)>, SyntaxError> {
+        let Some(Entry::InUse { offset, generation }) = self.xref.get(&id.0).copied() else {
+            return Ok(None);
+        };
+        if generation != id.1 {
+            return Ok(None);
+        }
+        let length_of = |r: ObjectId| -> Option<i64> { self.fetch(r).ok()?.object.as_i64().ok() };
+        let end = parse_windowed(self.src, offset as u64, MAX_OBJECT_BYTES, |w| {
+            let mut p = Parser::new(w, 0);
+            let (_, _, span) = p.indirect_head(Some(id), &length_of)?;
+            match span {
+                Some(_) => Err(SyntaxError {
+                    offset: 0,
+                    what: "a stream, not a dictionary".into(),
+                }),
+                None => {
+                    p.object_end()?;
+                    Ok(p.position())
+                }
+            }
+        })?;
+        Ok(Some((offset as u64, offset as u64 + end as u64)))
     }
 
     /// The object, resolved if `o` is a reference (one level).

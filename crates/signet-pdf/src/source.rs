@@ -133,6 +133,47 @@ pub fn parse_windowed<T>(
     }
 }
 
+/// Reads byte ranges of a source one after the other (a signature's signed bytes).
+pub struct RangesReader<'a> {
+    src: &'a dyn Source,
+    ranges: Vec<(u64, u64)>,
+    current: usize,
+    pos: u64,
+}
+
+impl<'a> RangesReader<'a> {
+    /// `ranges` are (offset, length) pairs, each within the source.
+    pub fn new(src: &'a dyn Source, ranges: Vec<(u64, u64)>) -> Self {
+        let pos = ranges.first().map(|r| r.0).unwrap_or(0);
+        RangesReader {
+            src,
+            ranges,
+            current: 0,
+            pos,
+        }
+    }
+}
+
+impl Read for RangesReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(&(off, len)) = self.ranges.get(self.current) {
+            let end = off + len;
+            if self.pos >= end {
+                self.current += 1;
+                if let Some(next) = self.ranges.get(self.current) {
+                    self.pos = next.0;
+                }
+                continue;
+            }
+            let n = ((end - self.pos) as usize).min(buf.len()).min(CHUNK);
+            self.src.read_at(self.pos, &mut buf[..n])?;
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        Ok(0)
+    }
+}
+
 /// Feeds `len` bytes from the start of `src` to `hasher` and, when given, to `out`, in chunks.
 pub fn hash_and_copy(src: &dyn Source, hasher: &mut Hasher, mut out: Option<&mut dyn Write>) -> io::Result<()> {
     if let Some(all) = src.as_slice() {
@@ -154,6 +195,53 @@ pub fn hash_and_copy(src: &dyn Source, hasher: &mut Hasher, mut out: Option<&mut
         off += n as u64;
     }
     Ok(())
+}
+
+/// A forward scan over a source through one reusable window.
+pub struct Scan<'a> {
+    src: &'a dyn Source,
+    base: u64,
+    buf: Vec<u8>,
+}
+
+impl<'a> Scan<'a> {
+    /// A scan from the start of `src`.
+    pub fn new(src: &'a dyn Source) -> Self {
+        Scan {
+            src,
+            base: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Bytes from `pos`: at least `min` of them unless the source ends first.
+    pub fn at(&mut self, pos: u64, min: usize) -> &[u8] {
+        if let Some(all) = self.src.as_slice() {
+            return all.get(pos as usize..).unwrap_or_default();
+        }
+        let end = self.base + self.buf.len() as u64;
+        if pos < self.base || pos > end || (end - pos < min as u64 && end < self.src.len()) {
+            self.base = pos;
+            self.buf = window(self.src, pos, CHUNK.max(min)).unwrap_or_default();
+        }
+        &self.buf[(pos - self.base) as usize..]
+    }
+
+    /// The first match of `find` at or after `from`; windows overlap by `needle_len - 1`.
+    pub fn find(&mut self, from: u64, needle_len: usize, find: impl Fn(&[u8]) -> Option<usize>) -> Option<u64> {
+        let mut pos = from;
+        loop {
+            let w = self.at(pos, needle_len);
+            if let Some(p) = find(w) {
+                return Some(pos + p as u64);
+            }
+            let n = w.len() as u64;
+            if pos + n >= self.src.len() || n < needle_len as u64 {
+                return None;
+            }
+            pos += n + 1 - needle_len as u64;
+        }
+    }
 }
 
 #[cfg(test)]

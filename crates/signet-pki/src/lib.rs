@@ -28,7 +28,7 @@ pub use cert::Certificate;
 pub use crl::Crl;
 pub use error::PkiError;
 pub use path::{PathError, PathErrorKind, PathOptions, RevocationMode, ValidatedPath};
-pub use report::{Check, CheckStatus, Indication, SignatureReport, SubIndication, ValidationReport};
+pub use report::{Check, CheckStatus, EmbeddedInfo, Indication, SignatureReport, SubIndication, ValidationReport};
 
 /// Well-known object identifiers used across Signet.
 pub mod oids {

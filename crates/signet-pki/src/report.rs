@@ -169,6 +169,46 @@ pub struct SignatureReport {
     pub level: Option<String>,
     /// The individual checks.
     pub checks: Vec<Check>,
+    /// For a signature embedded in a document (PDF): where it sits and what happened since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<EmbeddedInfo>,
+}
+
+/// Facts about a signature embedded in a document (a PDF signature field).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct EmbeddedInfo {
+    /// Fully qualified field name.
+    pub field: String,
+    /// "approval", "certification" or "document timestamp".
+    pub kind: String,
+    /// DocMDP permission level of a certification signature (1–3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docmdp: Option<u8>,
+    /// /Reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// /Location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// /ContactInfo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_info: Option<String>,
+    /// /Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// /ByteRange as written.
+    pub byte_range: Vec<i64>,
+    /// "entire file", "entire revision" or what is wrong with the coverage.
+    pub coverage: String,
+    /// The revision the signature covers (1 = the first), when it covers one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<usize>,
+    /// Revisions in the file.
+    pub revisions: usize,
+    /// What later revisions changed, as a level: NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER.
+    pub modification_level: String,
+    /// The changes, in words.
+    pub changes: Vec<String>,
 }
 
 impl SignatureReport {
@@ -187,6 +227,7 @@ impl SignatureReport {
             digest_algorithm: None,
             level: None,
             checks: Vec::new(),
+            embedded: None,
         }
     }
 
@@ -264,6 +305,32 @@ impl SignatureReport {
         if let Some(l) = &self.level {
             s.push_str(&format!("  level:      {l}\n"));
         }
+        if let Some(e) = &self.embedded {
+            let kind = match e.docmdp {
+                Some(p) => format!("{} (DocMDP P={p})", e.kind),
+                None => e.kind.clone(),
+            };
+            s.push_str(&format!("  field:      {} — {kind}\n", e.field));
+            for (label, v) in [
+                ("reason", &e.reason),
+                ("location", &e.location),
+                ("contact", &e.contact_info),
+                ("name", &e.name),
+            ] {
+                if let Some(v) = v {
+                    s.push_str(&format!("  {label:<10}  {v}\n"));
+                }
+            }
+            let rev = e
+                .revision
+                .map(|r| format!(" (revision {r} of {})", e.revisions))
+                .unwrap_or_default();
+            s.push_str(&format!("  coverage:   {}{rev}\n", e.coverage));
+            s.push_str(&format!("  modified since: {}\n", e.modification_level));
+            for c in &e.changes {
+                s.push_str(&format!("    - {c}\n"));
+            }
+        }
         if !self.chain.is_empty() {
             s.push_str("  chain:\n");
             for (i, c) in self.chain.iter().enumerate() {
@@ -334,15 +401,143 @@ impl ValidationReport {
         s
     }
 
+    /// A self-contained HTML page (inline CSS, no scripts or external resources) that a person
+    /// can open or print: the verdict first, then one section per signature.
+    pub fn render_html(&self, title: &str) -> String {
+        let e = html_escape;
+        let class = |i: Indication| match i {
+            Indication::TotalPassed => "ok",
+            Indication::Indeterminate => "warn",
+            Indication::TotalFailed => "bad",
+        };
+        let mut h = String::from(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width\">\n",
+        );
+        h.push_str(&format!("<title>Signature report: {}</title>\n", e(title)));
+        h.push_str(
+            "<style>body{font:15px/1.45 system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}\
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}.verdict{padding:.6em 1em;border-radius:6px;font-weight:600}\
+.ok{background:#e3f6e5;color:#145a1e}.warn{background:#fff4d6;color:#7a5300}.bad{background:#fde2e1;color:#8a1712}\
+table{border-collapse:collapse;width:100%}td,th{text-align:left;vertical-align:top;padding:.25em .5em;border-bottom:1px solid #ddd}\
+th{width:14em;font-weight:600}.s-passed{color:#145a1e}.s-failed{color:#8a1712;font-weight:600}.s-warning{color:#7a5300}.s-skipped{color:#666}\
+@media print{.verdict{border:1px solid #999}}</style></head><body>\n",
+        );
+        h.push_str(&format!("<h1>Signature report: {}</h1>\n", e(title)));
+        h.push_str(&format!(
+            "<p class=\"verdict {}\">Overall: {} — {} signature(s)</p>\n",
+            class(self.indication),
+            self.indication.as_str(),
+            self.signatures.len()
+        ));
+        h.push_str(&format!("<p>Validated by {}.</p>\n", e(&self.validator)));
+        for (i, s) in self.signatures.iter().enumerate() {
+            let verdict = match s.sub_indication {
+                None => s.indication.as_str().to_string(),
+                Some(sub) => format!("{} / {}", s.indication.as_str(), sub.as_str()),
+            };
+            h.push_str(&format!("<h2>Signature {} ({})</h2>\n", i + 1, e(&s.format)));
+            h.push_str(&format!(
+                "<p class=\"verdict {}\">{} — {}</p>\n<table>\n",
+                class(s.indication),
+                e(&verdict),
+                e(&s.summary)
+            ));
+            let mut row = |k: &str, v: &str| h.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>\n", e(k), e(v)));
+            if let Some(si) = &s.signer {
+                row("Signer", &si.subject);
+                row("Issued by", &si.issuer);
+            }
+            if let Some(t) = &s.claimed_signing_time {
+                row("Claimed signing time", t);
+            }
+            row("Validated as of", &s.validation_time);
+            if let Some(a) = &s.signature_algorithm {
+                row("Algorithm", a);
+            }
+            if let Some(l) = &s.level {
+                row("Level", l);
+            }
+            if let Some(em) = &s.embedded {
+                row("Field", &em.field);
+                let kind = match em.docmdp {
+                    Some(p) => format!("{} (DocMDP P={p})", em.kind),
+                    None => em.kind.clone(),
+                };
+                row("Kind", &kind);
+                for (k, v) in [
+                    ("Reason", &em.reason),
+                    ("Location", &em.location),
+                    ("Contact", &em.contact_info),
+                    ("Name", &em.name),
+                ] {
+                    if let Some(v) = v {
+                        row(k, v);
+                    }
+                }
+                let rev = em
+                    .revision
+                    .map(|r| format!(" (revision {r} of {})", em.revisions))
+                    .unwrap_or_default();
+                row("Coverage", &format!("{}{rev}", em.coverage));
+                row("Modified since", &em.modification_level);
+                if !em.changes.is_empty() {
+                    row("Changes", &em.changes.join("; "));
+                }
+            }
+            for (n, c) in s.chain.iter().enumerate() {
+                row(
+                    &format!("Chain {n}"),
+                    &format!("{} (valid {} to {}, {})", c.subject, c.not_before, c.not_after, c.key),
+                );
+            }
+            h.push_str("</table>\n<table>\n");
+            for c in &s.checks {
+                let st = format!("{:?}", c.status).to_lowercase();
+                h.push_str(&format!(
+                    "<tr><th>{}</th><td class=\"s-{st}\">{st}</td><td>{}</td></tr>\n",
+                    e(&c.id),
+                    e(&c.detail)
+                ));
+            }
+            h.push_str("</table>\n");
+        }
+        h.push_str("</body></html>\n");
+        h
+    }
+
     /// JSON rendering (pretty-printed).
     pub fn render_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 }
 
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escapes_what_the_signer_controls() {
+        let mut r = SignatureReport::new("PAdES", 0);
+        r.fail("x", SubIndication::FORMAT_FAILURE, "<script>alert(1)</script>");
+        let h = ValidationReport::new(vec![r]).render_html("a&b.pdf");
+        assert!(!h.contains("<script>") && h.contains("&lt;script&gt;") && h.contains("a&amp;b.pdf"));
+    }
 
     #[test]
     fn total_failed_outranks_indeterminate() {

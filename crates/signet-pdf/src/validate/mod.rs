@@ -1,0 +1,339 @@
+//! The PDF signature validator: every signature field is found, its bytes checked
+//! ([`coverage`]), its CMS verified (signet-cms, same report model), and every revision after
+//! the one it signs explained by the allow-list of [`diff`]; DocMDP permissions are judged from
+//! that. The bottom line per signature is an ETSI EN 319 102-1 indication; the document's is the
+//! worst of them.
+//!
+//! Sub-indications follow EU DSS, where byte-range, coverage, DocMDP and unexplained-change
+//! checks belong to format checking: a failure there is TOTAL-FAILED / FORMAT_FAILURE.
+
+pub mod coverage;
+pub mod diff;
+pub mod revisions;
+
+use lopdf::{Dictionary, Object, ObjectId};
+use signet_cms::{VerifyInput, VerifyOptions};
+use signet_pki::report::EmbeddedInfo;
+use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport};
+
+use crate::PdfError;
+use crate::document::{Limits, PdfDocument};
+use crate::source::{RangesReader, Source, window};
+use diff::ModificationLevel;
+
+/// What to validate against.
+pub struct Inputs<'a> {
+    /// Trust anchors.
+    pub trust_anchors: &'a [Certificate],
+    /// Further certificates for chain building.
+    pub extra_certs: &'a [Certificate],
+    /// CRLs.
+    pub crls: &'a [Crl],
+}
+
+/// One signature field found in the form.
+struct Found {
+    field: String,
+    value: Option<ObjectId>,
+}
+
+/// Validates every signature in the PDF.
+pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> Result<ValidationReport, PdfError> {
+    let doc = PdfDocument::parse(src, &Limits::default())?;
+    let revs = revisions::revisions(&doc.reader);
+    let trailing = trailing_bytes(src, &revs);
+    let mut found = Vec::new();
+    doc.visit_fields(&mut |f| {
+        if f.field_type == Some(b"Sig")
+            && let Ok(v) = f.dict.get(b"V")
+        {
+            found.push(Found {
+                field: f.name.to_string(),
+                value: v.as_reference().ok(),
+            });
+        }
+    });
+    let certification = certification(&doc);
+    let mut reports: Vec<SignatureReport> = found
+        .iter()
+        .map(|f| one(&doc, f, &revs, trailing, certification, inputs, opts))
+        .collect();
+    // Signatures cover distinct revisions; two claiming the same one are a collision.
+    let mut seen = std::collections::BTreeMap::new();
+    for (i, r) in reports.iter().enumerate() {
+        if let Some(rev) = r.embedded.as_ref().and_then(|e| e.revision) {
+            seen.entry(rev).or_insert_with(Vec::new).push(i);
+        }
+    }
+    for idx in seen.values().filter(|v| v.len() > 1) {
+        for &i in idx {
+            reports[i].fail(
+                "byte-range",
+                SubIndication::FORMAT_FAILURE,
+                "another signature claims the same revision (byte range collision)",
+            );
+        }
+    }
+    Ok(ValidationReport::new(reports))
+}
+
+/// Bytes after the end of the newest revision that are not whitespace (an update without a
+/// cross-reference section, or a trailer pointing back at an old one).
+fn trailing_bytes(src: &dyn Source, revs: &[revisions::Revision]) -> Option<u64> {
+    let end = revs.last()?.ends.map(|e| e.1)?;
+    let len = src.len();
+    if end >= len {
+        return None;
+    }
+    let n = (len - end).min(1 << 20) as usize;
+    let tail = window(src, end, n).ok()?;
+    let junk = tail
+        .iter()
+        .any(|b| !matches!(b, b' ' | b'\r' | b'\n' | b'\t' | b'\0' | 0x0c));
+    (junk || len - end > n as u64).then_some(len - end)
+}
+
+/// The certification signature's value and its P, from the catalog's /Perms /DocMDP.
+fn certification(doc: &PdfDocument<'_>) -> Option<(ObjectId, u8)> {
+    let perms = doc
+        .catalog()
+        .ok()?
+        .get(b"Perms")
+        .ok()
+        .and_then(|p| doc.resolve_dict(p))?;
+    let sig = perms.get(b"DocMDP").ok()?.as_reference().ok()?;
+    Some((sig, doc.certification_level().unwrap_or(2)))
+}
+
+fn text(d: &Dictionary, key: &[u8]) -> Option<String> {
+    d.get(key)
+        .ok()
+        .and_then(|v| v.as_str().ok())
+        .map(crate::text::decode_text)
+}
+
+fn docmdp_of(doc: &PdfDocument<'_>, sig: &Dictionary) -> Option<u8> {
+    let refs = sig.get(b"Reference").ok().and_then(|r| doc.resolve_array(r))?;
+    for r in refs {
+        let Some(rd) = doc.resolve_dict(&r) else { continue };
+        if rd.get(b"TransformMethod").ok().and_then(|m| m.as_name().ok()) == Some(b"DocMDP") {
+            let p = rd
+                .get(b"TransformParams")
+                .ok()
+                .and_then(|t| doc.resolve_dict(t))
+                .and_then(|t| t.get(b"P").ok().and_then(|p| p.as_i64().ok()))
+                .unwrap_or(2);
+            return Some(p.clamp(1, 3) as u8);
+        }
+    }
+    None
+}
+
+fn one(
+    doc: &PdfDocument<'_>,
+    f: &Found,
+    revs: &[revisions::Revision],
+    trailing: Option<u64>,
+    certification: Option<(ObjectId, u8)>,
+    inputs: &Inputs<'_>,
+    opts: &VerifyOptions,
+) -> SignatureReport {
+    let mut info = EmbeddedInfo {
+        field: f.field.clone(),
+        kind: "approval".into(),
+        revisions: revs.len(),
+        modification_level: ModificationLevel::None.as_str().into(),
+        coverage: "not determined".into(),
+        ..Default::default()
+    };
+    let fresh = |info: EmbeddedInfo| {
+        let mut r = SignatureReport::new("PAdES", opts.time);
+        r.embedded = Some(info);
+        r
+    };
+    let Some(sig_id) = f.value else {
+        let mut r = fresh(info);
+        r.fail(
+            "signature-dictionary",
+            SubIndication::FORMAT_FAILURE,
+            "the signature value is not an indirect object",
+        );
+        return r;
+    };
+    let Some(sig) = doc.resolve_dict(&Object::Reference(sig_id)) else {
+        let mut r = fresh(info);
+        r.fail(
+            "signature-dictionary",
+            SubIndication::FORMAT_FAILURE,
+            "the signature value is not a dictionary",
+        );
+        return r;
+    };
+    let sub_filter = sig
+        .get(b"SubFilter")
+        .ok()
+        .and_then(|s| s.as_name().ok())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .unwrap_or_default();
+    let is_timestamp =
+        sig.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"DocTimeStamp") || sub_filter == "ETSI.RFC3161";
+    info.docmdp = docmdp_of(doc, &sig);
+    info.kind = if is_timestamp {
+        "document timestamp".into()
+    } else if info.docmdp.is_some() {
+        "certification".into()
+    } else {
+        "approval".into()
+    };
+    info.reason = text(&sig, b"Reason");
+    info.location = text(&sig, b"Location");
+    info.contact_info = text(&sig, b"ContactInfo");
+    info.name = text(&sig, b"Name");
+    if let Ok(Object::Array(a)) = sig.get(b"ByteRange") {
+        info.byte_range = a.iter().filter_map(|v| v.as_i64().ok()).collect();
+    }
+    let claimed = sig
+        .get(b"M")
+        .ok()
+        .and_then(|m| m.as_str().ok())
+        .map(|m| String::from_utf8_lossy(m).into_owned());
+
+    let covered = coverage::check(&doc.reader, sig_id, revs);
+    let mut r = match &covered {
+        Ok(c) if !is_timestamp && matches!(sub_filter.as_str(), "ETSI.CAdES.detached" | "adbe.pkcs7.detached") => {
+            let mut content = RangesReader::new(doc.reader.source(), c.ranges.clone());
+            let report = signet_cms::verify(
+                VerifyInput {
+                    cms: &c.cms,
+                    detached: Some(&mut content),
+                    trust_anchors: inputs.trust_anchors,
+                    extra_certs: inputs.extra_certs,
+                    crls: inputs.crls,
+                },
+                opts,
+            );
+            let mut sigs = report.signatures;
+            if sigs.len() != 1 {
+                let mut r = fresh(info.clone());
+                r.fail(
+                    "signer-infos",
+                    SubIndication::FORMAT_FAILURE,
+                    format!("the CMS holds {} signer infos; PAdES requires exactly one", sigs.len()),
+                );
+                r
+            } else {
+                let mut r = sigs.remove(0);
+                r.format = "PAdES".into();
+                if r.claimed_signing_time.is_some() && sub_filter == "ETSI.CAdES.detached" {
+                    r.warn(
+                        "pades-signing-time",
+                        "the CMS carries a signing-time attribute, which PAdES baseline signatures must not",
+                    );
+                }
+                r.level = r.level.map(|l| l.replace("CAdES", "PAdES"));
+                r
+            }
+        }
+        Ok(_) if is_timestamp => {
+            let mut r = fresh(info.clone());
+            r.format = "PAdES document timestamp".into();
+            r.fail(
+                "timestamp",
+                SubIndication::SIGNED_DATA_NOT_FOUND,
+                "document timestamps are not validated by this version of Signet",
+            );
+            r
+        }
+        Ok(_) => {
+            let mut r = fresh(info.clone());
+            r.fail(
+                "sub-filter",
+                SubIndication::FORMAT_FAILURE,
+                format!("unsupported /SubFilter /{sub_filter}"),
+            );
+            r
+        }
+        Err(e) => {
+            let mut r = fresh(info.clone());
+            r.fail("byte-range", SubIndication::FORMAT_FAILURE, e.0.clone());
+            r
+        }
+    };
+    if r.claimed_signing_time.is_none() {
+        r.claimed_signing_time = claimed;
+    }
+    let c = match covered {
+        Ok(c) => c,
+        Err(e) => {
+            info.coverage = e.0;
+            r.embedded = Some(info);
+            return r;
+        }
+    };
+    r.pass(
+        "byte-range",
+        "the signed bytes are the whole file but /Contents, and the signature dictionary lies inside them",
+    );
+    info.revision = Some(c.revision + 1);
+    let mut diff = match c.coverage {
+        coverage::Coverage::EntireFile => {
+            info.coverage = "entire file".into();
+            diff::Diff {
+                level: ModificationLevel::None,
+                changes: Vec::new(),
+            }
+        }
+        coverage::Coverage::EntireRevision => {
+            info.coverage = "entire revision".into();
+            diff::analyse(&doc.reader, revs[c.revision].section, certification.map(|c| c.1))
+        }
+    };
+    if let Some(n) = trailing {
+        diff.level = ModificationLevel::Other;
+        diff.changes.insert(
+            0,
+            format!("{n} bytes after the last revision that no cross-reference section accounts for"),
+        );
+    }
+    info.modification_level = diff.level.as_str().into();
+    info.changes = diff.changes.clone();
+    // DocMDP: the certification signature's P bounds what may follow it (and every later
+    // signature's revision follows it too).
+    let p = certification.map(|c| c.1);
+    let allowed = match p {
+        Some(1) => ModificationLevel::LtaUpdates,
+        Some(2) => ModificationLevel::FormFilling,
+        _ => ModificationLevel::Annotations,
+    };
+    if diff.level == ModificationLevel::Other {
+        let first = diff.changes.first().cloned().unwrap_or_default();
+        r.fail(
+            "modifications",
+            SubIndication::FORMAT_FAILURE,
+            format!("the document was changed after signing in a way no rule allows: {first}"),
+        );
+    } else if diff.level > allowed {
+        r.fail(
+            "docmdp",
+            SubIndication::FORMAT_FAILURE,
+            format!(
+                "changes after signing ({}) exceed what the certification allows (P={})",
+                diff.level.as_str(),
+                p.unwrap_or(0)
+            ),
+        );
+    } else {
+        r.pass(
+            "modifications",
+            format!("changes after signing: {}", diff.level.as_str()),
+        );
+        if diff.level == ModificationLevel::Annotations && p.is_none() {
+            r.warn(
+                "annotations",
+                "annotations were added after signing; they can cover what was signed",
+            );
+        }
+    }
+    r.embedded = Some(info);
+    r
+}
