@@ -360,6 +360,16 @@ fn check_permissions(doc: &PdfDocument, opts: &PadesOptions) -> Result<(), PdfEr
         }
         _ => {}
     }
+    // security.md item 40: a new visible signature field after certification (P=1 is refused
+    // above, P=2 here) is a change the certifier did not allow; filling an existing field is.
+    if doc.certification_level() == Some(2)
+        && opts.stamp.is_some()
+        && opts.field_name.as_ref().is_none_or(|n| doc.find_field(n).is_none())
+    {
+        return Err(PdfError::Refused(
+            "the document is certified with P=2 (form filling and signing only): a new visible signature field would invalidate the certification; sign invisibly, or into an existing empty signature field with --field".into(),
+        ));
+    }
     if opts.certify.is_some() && !existing.is_empty() {
         return Err(PdfError::Refused(format!(
             "a certification signature must be the first signature, and the document already has {} (field {})",

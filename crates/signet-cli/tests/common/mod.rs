@@ -7,6 +7,8 @@
     missing_docs
 )]
 
+pub mod pdf;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -334,10 +334,16 @@ impl Judge<'_, '_> {
                 ModificationLevel::FormFilling,
                 format!("new visible {what} in field {name:?}"),
             );
-        } else {
+        } else if what == "document timestamp" {
             self.raise(
                 ModificationLevel::LtaUpdates,
-                format!("new invisible {what} in field {name:?}"),
+                format!("new document timestamp in field {name:?}"),
+            );
+        } else {
+            // As pyHanko: a new signature is form filling even when its field is invisible.
+            self.raise(
+                ModificationLevel::FormFilling,
+                format!("new invisible signature in field {name:?}"),
             );
         }
     }
@@ -546,8 +552,25 @@ fn revision(j: &mut Judge<'_, '_>, entries: &BTreeMap<u32, Entry>) {
             );
         } else if refs.contains(&TRAILER) && new_g.roles(num).contains(&Role::Catalog) {
             j.raise(ModificationLevel::Other, "a new catalog was added".into());
+        } else if refs.is_empty() && !j.explained.contains(&num) && !is_container(j.new, num) {
+            j.raise(
+                ModificationLevel::LtaUpdates,
+                format!("unreferenced object {num} added"),
+            );
         }
     }
+}
+
+/// Cross-reference streams and object streams: containers, not content.
+fn is_container(r: &Reader<'_>, num: u32) -> bool {
+    let Some(g) = r.generation(num) else { return false };
+    r.fetch((num, g)).is_ok_and(|f| match &f.object {
+        Object::Stream(s) => matches!(
+            s.dict.get(b"Type").ok().and_then(|t| t.as_name().ok()),
+            Some(b"XRef" | b"ObjStm")
+        ),
+        _ => false,
+    })
 }
 
 /// Judges one redefined object by its roles.

@@ -1,0 +1,110 @@
+"""pyHanko as the PDF oracle for Signet's validator tests.
+
+  sign IN OUT KEY CERT FIELD [approval|certify1|certify2|certify3] [visible]
+      sign with pyHanko's library (KEY: unencrypted PKCS#8 PEM)
+  validate FILE ROOT
+      print one JSON line per signature: field, intact, valid, trusted, coverage,
+      modification_level, docmdp_ok, bottom_line (or error)
+  fill IN OUT FIELD VALUE
+      incremental update setting a text field's /V (pyHanko's writer, no appearance)
+  annotate IN OUT
+      incremental update adding a FreeText annotation to page 1
+"""
+import json
+import sys
+
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+
+def sign(inp, out, key, cert, field, mode="approval", visible=""):
+    signer = signers.SimpleSigner.load(key, cert, key_passphrase=None)
+    certify = mode.startswith("certify")
+    perms = {
+        "certify1": fields.MDPPerm.NO_CHANGES,
+        "certify2": fields.MDPPerm.FILL_FORMS,
+        "certify3": fields.MDPPerm.ANNOTATE,
+    }.get(mode)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field, certify=certify, docmdp_permissions=perms or fields.MDPPerm.FILL_FORMS,
+        subfilter=fields.SigSeedSubFilter.PADES,
+    )
+    spec = fields.SigFieldSpec(field, box=(300, 50, 500, 110) if visible else None)
+    with open(inp, "rb") as f:
+        w = IncrementalPdfFileWriter(f, strict=False)
+        with open(out, "wb") as o:
+            signers.sign_pdf(w, meta, signer=signer, new_field_spec=spec, output=o)
+
+
+def validate(path, root):
+    vc = ValidationContext(trust_roots=[load_cert_from_pemder(root)])
+    with open(path, "rb") as f:
+        r = PdfFileReader(f, strict=False)
+        for sig in r.embedded_signatures:
+            try:
+                st = validate_pdf_signature(sig, vc)
+                out = {
+                    "field": sig.field_name,
+                    "intact": st.intact,
+                    "valid": st.valid,
+                    "trusted": st.trusted,
+                    "coverage": st.coverage.name,
+                    "modification_level": st.modification_level.name if st.modification_level is not None else None,
+                    "docmdp_ok": st.docmdp_ok,
+                    "bottom_line": st.bottom_line,
+                }
+            except Exception as e:  # an attack file may break pyHanko's validation outright
+                out = {"field": sig.field_name, "error": f"{type(e).__name__}: {e}"}
+            print(json.dumps(out))
+
+
+def fill(inp, out, field, value):
+    with open(inp, "rb") as f:
+        w = IncrementalPdfFileWriter(f, strict=False)
+        form = w.root["/AcroForm"]
+        for ref in form["/Fields"]:
+            d = ref.get_object()
+            if d.get("/T") == field:
+                d["/V"] = generic.TextStringObject(value)
+                w.update_container(d) if not isinstance(ref, generic.IndirectObject) else w.mark_update(ref)
+                break
+        else:
+            raise SystemExit(f"no field {field}")
+        with open(out, "wb") as o:
+            w.write(o)
+
+
+def annotate(inp, out):
+    with open(inp, "rb") as f:
+        w = IncrementalPdfFileWriter(f, strict=False)
+        page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+        page = page_ref.get_object()
+        annot = generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/Annot"),
+            generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+            generic.NameObject("/Rect"): generic.ArrayObject(list(map(generic.NumberObject, [50, 50, 250, 100]))),
+            generic.NameObject("/Contents"): generic.TextStringObject("APPROVED 1,000,000 EUR"),
+            generic.NameObject("/DA"): generic.TextStringObject("/Helv 12 Tf 0 g"),
+        })
+        aref = w.add_object(annot)
+        annots = page.get("/Annots")
+        if annots is None:
+            page["/Annots"] = generic.ArrayObject([aref])
+        else:
+            annots = annots.get_object()
+            annots.append(aref)
+            if isinstance(page.raw_get("/Annots"), generic.IndirectObject):
+                w.mark_update(page.raw_get("/Annots"))
+        w.mark_update(page_ref)
+        with open(out, "wb") as o:
+            w.write(o)
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate}[cmd](*args)
