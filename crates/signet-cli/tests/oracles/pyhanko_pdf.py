@@ -13,7 +13,8 @@
 import json
 import sys
 
-from pyhanko.keys import load_cert_from_pemder
+from pyhanko.keys import load_cert_from_pemder, load_certs_from_pemder, load_private_key_from_pemder
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -23,7 +24,13 @@ from pyhanko_certvalidator import ValidationContext
 
 
 def sign(inp, out, key, cert, field, mode="approval", visible=""):
-    signer = signers.SimpleSigner.load(key, cert, key_passphrase=None)
+    # CERT may be a bundle (signer first, then its issuers).
+    certs = list(load_certs_from_pemder([cert]))
+    signer = signers.SimpleSigner(
+        signing_cert=certs[0],
+        signing_key=load_private_key_from_pemder(key, passphrase=None),
+        cert_registry=SimpleCertificateStore.from_certs(certs[1:]),
+    )
     certify = mode.startswith("certify")
     perms = {
         "certify1": fields.MDPPerm.NO_CHANGES,

@@ -300,10 +300,12 @@ fn one(
     // DocMDP: the certification signature's P bounds what may follow it (and every later
     // signature's revision follows it too).
     let p = certification.map(|c| c.1);
+    // Without certification, as pyHanko's default policy: form filling and signing are fine,
+    // new annotations are not (they can cover what was signed). P=3 permits them.
     let allowed = match p {
         Some(1) => ModificationLevel::LtaUpdates,
-        Some(2) => ModificationLevel::FormFilling,
-        _ => ModificationLevel::Annotations,
+        Some(3) => ModificationLevel::Annotations,
+        _ => ModificationLevel::FormFilling,
     };
     if diff.level == ModificationLevel::Other {
         let first = diff.changes.first().cloned().unwrap_or_default();
@@ -316,18 +318,23 @@ fn one(
         r.fail(
             "docmdp",
             SubIndication::FORMAT_FAILURE,
-            format!(
-                "changes after signing ({}) exceed what the certification allows (P={})",
-                diff.level.as_str(),
-                p.unwrap_or(0)
-            ),
+            match p {
+                Some(p) => format!(
+                    "changes after signing ({}) exceed what the certification allows (P={p})",
+                    diff.level.as_str()
+                ),
+                None => format!(
+                    "changes after signing ({}) go beyond form filling and signing, and no certification permits them",
+                    diff.level.as_str()
+                ),
+            },
         );
     } else {
         r.pass(
             "modifications",
             format!("changes after signing: {}", diff.level.as_str()),
         );
-        if diff.level == ModificationLevel::Annotations && p.is_none() {
+        if diff.level == ModificationLevel::Annotations {
             r.warn(
                 "annotations",
                 "annotations were added after signing; they can cover what was signed",
