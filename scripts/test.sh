@@ -66,8 +66,10 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ]; then
   log "fuzz smoke ($fuzz_seconds s per target)"
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign; do
-    RUSTC_BOOTSTRAP=1 cargo fuzz run --dev --sanitizer none --fuzz-dir fuzz "$target" -- \
+  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign pdf_validate; do
+    seeds=()
+    case "$target" in pdf_*) mkdir -p "fuzz/corpus/$target"; seeds=("fuzz/corpus/$target" fuzz/seeds/pdf) ;; esac
+    RUSTC_BOOTSTRAP=1 cargo fuzz run --dev --sanitizer none --fuzz-dir fuzz "$target" "${seeds[@]}" -- \
       -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 | tail -n 3
     passed=$((passed + 1))
   done
