@@ -26,6 +26,19 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// PDF signature validation of a signed ~250 KiB PDF against pyHanko; then a large signed
+    /// PDF's validation with peak memory.
+    Verify {
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Size of the large PDF in MiB (0 skips it).
+        #[arg(long, default_value_t = 1024)]
+        large_mib: u64,
+        /// Directory for the temporary large PDF.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// PAdES signing of a ~250 KiB multi-page PDF, against pyHanko and `openssl speed`; then a
     /// large PDF against `sha256sum` of the same file, with peak memory.
     Pades {
@@ -194,7 +207,7 @@ fn bench_pades(seconds: u64, large_mib: u64, dir: Option<PathBuf>) -> CliResult<
     Ok(Exit::Ok)
 }
 
-fn signer_for(alg: KeyAlgorithm) -> CliResult<(SoftwareSigner, signet_pki::Certificate)> {
+pub(crate) fn signer_for(alg: KeyAlgorithm) -> CliResult<(SoftwareSigner, signet_pki::Certificate)> {
     let key = SoftwareSigner::new(PrivateKey::generate(alg).map_err(CliError::internal)?);
     let now = signet_pki::time::now();
     let name = SubjectSpec {
@@ -207,7 +220,7 @@ fn signer_for(alg: KeyAlgorithm) -> CliResult<(SoftwareSigner, signet_pki::Certi
     Ok((key.with_chain(vec![cert.der().to_vec()]), cert))
 }
 
-fn rate(seconds: u64, mut f: impl FnMut() -> CliResult<()>) -> CliResult<f64> {
+pub(crate) fn rate(seconds: u64, mut f: impl FnMut() -> CliResult<()>) -> CliResult<f64> {
     let start = Instant::now();
     let limit = Duration::from_secs(seconds);
     let mut n = 0u64;
@@ -235,7 +248,7 @@ fn openssl_speed(alg: &str, seconds: u64) -> Option<f64> {
     toks.get(toks.len().checked_sub(2)?)?.parse().ok()
 }
 
-fn peak_rss_mib() -> f64 {
+pub(crate) fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -260,6 +273,11 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             large_mib,
             dir,
         } => return bench_pades(seconds, large_mib, dir),
+        BenchCommand::Verify {
+            seconds,
+            large_mib,
+            dir,
+        } => return crate::bench_verify::run(seconds, large_mib, dir),
     };
     println!("signet bench cades: {seconds} s per measurement, large file {large_mib} MiB\n");
     let mut small = vec![0u8; 1024];

@@ -33,6 +33,8 @@ pub struct Fetched {
     pub object: Object,
     /// For a stream: absolute offset and length of its (encoded) data.
     pub data: Option<(u64, usize)>,
+    /// For an uncompressed non-stream object: where it lies, header to `endobj`.
+    pub span: Option<(u64, u64)>,
 }
 
 struct ObjStm {
@@ -166,28 +168,10 @@ impl<'s> Reader<'s> {
     /// Where an uncompressed object lies in the file: from its `N G obj` header to just after
     /// `endobj` (`None` for objects in object streams, free or missing ones).
     pub fn span(&self, id: ObjectId) -> Result<Option<(u64, u64)>, SyntaxError> {
-        let Some(Entry::InUse { offset, generation }) = self.xref.get(&id.0).copied() else {
-            return Ok(None);
-        };
-        if generation != id.1 {
-            return Ok(None);
+        match self.xref.get(&id.0) {
+            Some(Entry::InUse { generation, .. }) if *generation == id.1 => Ok(self.fetch(id)?.span),
+            _ => Ok(None),
         }
-        let length_of = |r: ObjectId| -> Option<i64> { self.fetch(r).ok()?.object.as_i64().ok() };
-        let end = parse_windowed(self.src, offset as u64, MAX_OBJECT_BYTES, |w| {
-            let mut p = Parser::new(w, 0);
-            let (_, _, span) = p.indirect_head(Some(id), &length_of)?;
-            match span {
-                Some(_) => Err(SyntaxError {
-                    offset: 0,
-                    what: "a stream, not a dictionary".into(),
-                }),
-                None => {
-                    p.object_end()?;
-                    Ok(p.position())
-                }
-            }
-        })?;
-        Ok(Some((offset as u64, offset as u64 + end as u64)))
     }
 
     /// The object, resolved if `o` is a reference (one level).
@@ -245,18 +229,19 @@ impl<'s> Reader<'s> {
 
     fn parse_at(&self, id: ObjectId, offset: u64) -> Result<Fetched, SyntaxError> {
         let length_of = |r: ObjectId| -> Option<i64> { self.fetch(r).ok()?.object.as_i64().ok() };
-        let (obj, span) = parse_windowed(self.src, offset, MAX_OBJECT_BYTES, |w| {
+        let (obj, span, end) = parse_windowed(self.src, offset, MAX_OBJECT_BYTES, |w| {
             let mut p = Parser::new(w, 0);
             let (_, obj, span) = p.indirect_head(Some(id), &length_of)?;
             if span.is_none() {
                 p.object_end()?;
             }
-            Ok((obj, span))
+            Ok((obj, span, p.position()))
         })?;
         let (Object::Dictionary(dict), Some(span)) = (&obj, span) else {
             return Ok(Fetched {
                 object: obj,
                 data: None,
+                span: Some((offset, offset + end as u64)),
             });
         };
         let start = offset + span.start as u64;
@@ -278,6 +263,7 @@ impl<'s> Reader<'s> {
         Ok(Fetched {
             object: Object::Stream(Stream::new(dict.clone(), Vec::new()).with_compression(false)),
             data: Some((start, span.len)),
+            span: None,
         })
     }
 
@@ -303,7 +289,11 @@ impl<'s> Reader<'s> {
             offset: e.offset,
             what: format!("in object stream {stream}: {}", e.what),
         })?;
-        Ok(Fetched { object, data: None })
+        Ok(Fetched {
+            object,
+            data: None,
+            span: None,
+        })
     }
 
     fn object_stream(&self, number: u32) -> Result<Rc<ObjStm>, SyntaxError> {
@@ -358,6 +348,7 @@ fn null() -> Rc<Fetched> {
     Rc::new(Fetched {
         object: Object::Null,
         data: None,
+        span: None,
     })
 }
 

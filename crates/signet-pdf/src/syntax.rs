@@ -307,6 +307,17 @@ impl<'a> Parser<'a> {
 
     fn hex_string(&mut self) -> Result<Object, SyntaxError> {
         self.pos += 1; // '<'
+        // Fast path: an even run of hex digits up to '>' (signature /Contents are kilobytes).
+        if let Some(len) = memchr::memchr(b'>', &self.data[self.pos..]) {
+            let digits = &self.data[self.pos..self.pos + len];
+            if digits.len().is_multiple_of(2)
+                && digits.len() / 2 <= self.limits.max_string
+                && let Some(bytes) = decode_hex(digits)
+            {
+                self.pos += len + 1;
+                return Ok(Object::String(bytes, StringFormat::Hexadecimal));
+            }
+        }
         let mut out = Vec::new();
         let mut hi: Option<u8> = None;
         loop {
@@ -524,6 +535,26 @@ impl<'a> Parser<'a> {
         })?;
         Ok((id, obj, Some(StreamSpan { start: self.pos, len })))
     }
+}
+
+/// Decodes an even run of hex digits (either case).
+pub fn decode_hex(digits: &[u8]) -> Option<Vec<u8>> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() / 2);
+    for pair in digits.chunks_exact(2) {
+        out.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+    }
+    Some(out)
 }
 
 /// A decimal integer with an optional sign (no allocation; `None` on overflow or junk).

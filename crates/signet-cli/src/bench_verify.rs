@@ -1,0 +1,139 @@
+//! `signet bench verify`: PDF signature validation against pyHanko's `validate_pdf_signature`
+//! on the same file and trust root, in the same run; then a large signed PDF's validation with
+//! its peak memory.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use signet_crypto::KeyAlgorithm;
+use signet_pki::Indication;
+
+use crate::bench::{peak_rss_mib, rate, sample_pdf, signer_for};
+use crate::exit::{CliError, CliResult, Exit};
+
+const PYHANKO_VERIFY: &str = r#"
+import sys, time
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+root, pdf, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+trust = [load_cert_from_pemder(root)]
+n, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < secs or n < 3:
+    with open(pdf, 'rb') as f:
+        sig = PdfFileReader(f).embedded_signatures[0]
+        st = validate_pdf_signature(sig, ValidationContext(trust_roots=trust))
+        assert st.bottom_line, st
+    n += 1
+print(n / (time.perf_counter() - t0))
+"#;
+
+fn validate(pdf: &dyn signet_pdf::Source, anchor: &signet_pki::Certificate) -> CliResult<Indication> {
+    let report = signet_pdf::validate::validate(
+        pdf,
+        &signet_pdf::validate::Inputs {
+            trust_anchors: std::slice::from_ref(anchor),
+            extra_certs: &[],
+            crls: &[],
+        },
+        &signet_cms::VerifyOptions::new(signet_pki::time::now()),
+    )
+    .map_err(CliError::internal)?;
+    Ok(report.indication)
+}
+
+/// Signs a `mib` MiB PDF, then validates it from disk; returns (seconds, peak RSS MiB).
+fn large(mib: u64, dir: Option<PathBuf>) -> CliResult<()> {
+    let dir = dir
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("signet-bench-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(CliError::internal)?;
+    let result = (|| -> CliResult<()> {
+        let (big, signed) = (dir.join("large.pdf"), dir.join("large-signed.pdf"));
+        {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&big).map_err(CliError::internal)?);
+            signet_pdf::build::write_large_pdf(&mut w, mib << 20).map_err(CliError::internal)?;
+            w.flush().map_err(CliError::internal)?;
+        }
+        let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;
+        {
+            let src = std::fs::File::open(&big)
+                .and_then(signet_pdf::FileSource::new)
+                .map_err(CliError::internal)?;
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&signed).map_err(CliError::internal)?);
+            let opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
+            signet_pdf::sign_to(&src, &mut out, &signer, &opts).map_err(CliError::internal)?;
+        }
+        std::fs::remove_file(&big).map_err(CliError::internal)?;
+        let t = Instant::now();
+        let src = std::fs::File::open(&signed)
+            .and_then(signet_pdf::FileSource::new)
+            .map_err(CliError::internal)?;
+        let verdict = validate(&src, &cert)?;
+        println!(
+            "large signed PDF: {} MiB, validated from disk in {:.2} s: {}\n  peak RSS: {:.1} MiB (target <= 256)\n",
+            src_len(&signed) >> 20,
+            t.elapsed().as_secs_f64(),
+            verdict.as_str(),
+            peak_rss_mib()
+        );
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn src_len(p: &std::path::Path) -> u64 {
+    std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Runs the benchmark.
+pub fn run(seconds: u64, large_mib: u64, dir: Option<PathBuf>) -> CliResult<Exit> {
+    if large_mib > 0 {
+        large(large_mib, dir)?;
+    }
+    let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;
+    let pdf = signet_pdf::sign_pdf(
+        &sample_pdf(),
+        &signer,
+        &signet_pdf::PadesOptions::new(signet_pki::time::now()),
+    )
+    .map_err(CliError::internal)?;
+    println!(
+        "signet bench verify: {} KiB signed 40-page PDF, RSA-2048, {seconds} s per measurement",
+        pdf.len() / 1024
+    );
+    let verdict = validate(&pdf, &cert)?;
+    println!("  verdict: {}\n", verdict.as_str());
+    let ours = rate(seconds, || {
+        validate(&pdf, &cert)?;
+        Ok(())
+    })?;
+    println!("  signet validate:      {ours:>9.1} validations/s");
+    let tmp = std::env::temp_dir().join(format!("signet-bench-verify-py-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(CliError::internal)?;
+    std::fs::write(tmp.join("root.pem"), cert.to_pem()?.as_bytes()).map_err(CliError::internal)?;
+    std::fs::write(tmp.join("signed.pdf"), &pdf).map_err(CliError::internal)?;
+    let py = Command::new("python3")
+        .args(["-c", PYHANKO_VERIFY])
+        .arg(tmp.join("root.pem"))
+        .arg(tmp.join("signed.pdf"))
+        .arg(seconds.to_string())
+        .output();
+    let _ = std::fs::remove_dir_all(&tmp);
+    match py
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
+    {
+        Some(p) => println!(
+            "  pyHanko validate:     {p:>9.1} validations/s\n  ratio signet/pyHanko: {:.0} (target >= 50)",
+            ours / p
+        ),
+        None => println!("  pyHanko: not available (pip install pyhanko)"),
+    }
+    Ok(Exit::Ok)
+}
