@@ -148,6 +148,9 @@ fn pyhanko_signed_and_modified_pdfs_get_pyhankos_verdict() {
         // Modifications pyHanko makes: an annotation, and for forms a field value.
         py(&env, &["annotate", &f("ph-approval"), &f("annot-approval")]);
         py(&env, &["annotate", &f("ph-c2"), &f("annot-c2")]);
+        py(&env, &["editpage", &f("ph-approval"), &f("page-edit")]);
+        // Item 40: a visible signature added to a P=2 certified document (pyHanko makes one).
+        sign_py(&f("ph-c2"), &f("visible-after-c2"), "Sig2", "approval", true);
         for s in [
             "ph-approval",
             "ph-visible",
@@ -160,9 +163,23 @@ fn pyhanko_signed_and_modified_pdfs_get_pyhankos_verdict() {
             "ph-on-ours",
             "annot-approval",
             "annot-c2",
+            "page-edit",
+            "visible-after-c2",
         ] {
             agree(&env, &f(s));
         }
+        assert_eq!(ours(&env, &f("page-edit"))[0].level, "OTHER");
+        // Items 39 and 44, the one deliberate difference: under P=3 an added annotation is what
+        // the certifier permitted, so we pass it at ANNOTATIONS with a warning, where pyHanko's
+        // default policy calls every annotation OTHER (docs/validation.md).
+        py(&env, &["annotate", &f("ph-c3"), &f("annot-c3")]);
+        let u = ours(&env, &f("annot-c3"));
+        assert_eq!(
+            (u[0].indication.as_str(), u[0].level.as_str()),
+            ("TOTAL-PASSED", "ANNOTATIONS"),
+            "{u:?}"
+        );
+        assert_eq!(pyhanko_says(&env, &f("annot-c3"))[0]["modification_level"], "OTHER");
         // The certification level we report is the one pyHanko wrote.
         for p in 1..=3 {
             let o = env.signet(&[
@@ -201,6 +218,31 @@ fn pyhanko_signed_and_modified_pdfs_get_pyhankos_verdict() {
         ours(&env, "reportlab-form-ph-c2-filled.pdf")[0].indication,
         "TOTAL-PASSED"
     );
+    // Item 36: a field locked by FieldMDP (/Lock /Action /All) is filled.
+    py(
+        &env,
+        &[
+            "sign",
+            "reportlab-form.pdf",
+            "rf-locked.pdf",
+            "bob.pem",
+            "bob.crt",
+            "Sig1",
+            "lockall",
+        ],
+    );
+    py(
+        &env,
+        &["fill", "rf-locked.pdf", "rf-locked-filled.pdf", "requester", "John Roe"],
+    );
+    agree(&env, "rf-locked-filled.pdf");
+    let u = ours(&env, "rf-locked-filled.pdf");
+    assert_eq!(
+        (u[0].indication.as_str(), u[0].level.as_str()),
+        ("TOTAL-FAILED", "OTHER"),
+        "{u:?}"
+    );
+    assert!(u[0].changes.iter().any(|c| c.contains("locked")), "{u:?}");
     // HTML: self-contained and names the signer.
     let o = env.signet(&["verify", "rf-ours.pdf", "--trust", "ca/root.crt", "--format", "html"]);
     let html = String::from_utf8_lossy(&o.stdout);

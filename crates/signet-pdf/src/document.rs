@@ -110,6 +110,19 @@ impl<'s> PdfDocument<'s> {
         })
     }
 
+    /// Wraps a reader (e.g. a view of an earlier revision) without further checks.
+    pub fn from_reader(reader: Reader<'s>) -> Self {
+        let newest = &reader.sections()[0];
+        let (startxref, xref_style) = (newest.offset, newest.style);
+        let len = reader.source().len();
+        PdfDocument {
+            reader,
+            startxref,
+            xref_style,
+            len,
+        }
+    }
+
     /// The newest trailer.
     pub fn trailer(&self) -> &Dictionary {
         self.reader.trailer()

@@ -1,6 +1,6 @@
 """pyHanko as the PDF oracle for Signet's validator tests.
 
-  sign IN OUT KEY CERT FIELD [approval|certify1|certify2|certify3] [visible]
+  sign IN OUT KEY CERT FIELD [approval|certify1|certify2|certify3|lockall] [visible]
       sign with pyHanko's library (KEY: unencrypted PKCS#8 PEM)
   validate FILE ROOT
       print one JSON line per signature: field, intact, valid, trusted, coverage,
@@ -9,6 +9,8 @@
       incremental update setting a text field's /V (pyHanko's writer, no appearance)
   annotate IN OUT
       incremental update adding a FreeText annotation to page 1
+  editpage IN OUT
+      incremental update replacing page 1's content stream
 """
 import json
 import sys
@@ -41,7 +43,8 @@ def sign(inp, out, key, cert, field, mode="approval", visible=""):
         field_name=field, certify=certify, docmdp_permissions=perms or fields.MDPPerm.FILL_FORMS,
         subfilter=fields.SigSeedSubFilter.PADES,
     )
-    spec = fields.SigFieldSpec(field, box=(300, 50, 500, 110) if visible else None)
+    lock = fields.FieldMDPSpec(fields.FieldMDPAction.ALL) if mode == "lockall" else None
+    spec = fields.SigFieldSpec(field, box=(300, 50, 500, 110) if visible else None, field_mdp_spec=lock)
     with open(inp, "rb") as f:
         w = IncrementalPdfFileWriter(f, strict=False)
         with open(out, "wb") as o:
@@ -112,6 +115,18 @@ def annotate(inp, out):
             w.write(o)
 
 
+def editpage(inp, out):
+    with open(inp, "rb") as f:
+        w = IncrementalPdfFileWriter(f, strict=False)
+        page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+        page = page_ref.get_object()
+        content = generic.StreamObject(stream_data=b"BT /F1 24 Tf 72 600 Td (PAY 1,000,000 EUR) Tj ET")
+        page["/Contents"] = w.add_object(content)
+        w.mark_update(page_ref)
+        with open(out, "wb") as o:
+            w.write(o)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate}[cmd](*args)
+    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate, "editpage": editpage}[cmd](*args)

@@ -235,10 +235,55 @@ fn keys_text(k: &BTreeSet<Vec<u8>>) -> String {
         .join(" ")
 }
 
+/// A FieldMDP lock (ISO 32000-1 §12.8.2.4 / Table 233 /Lock): which fields a signature froze.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lock {
+    /// Every field.
+    All,
+    /// Only these fully qualified names.
+    Include(Vec<String>),
+    /// Every field but these.
+    Exclude(Vec<String>),
+}
+
+impl Lock {
+    /// Reads `/Action` and `/Fields` of a lock or FieldMDP transform-parameters dictionary.
+    pub fn from_dict(d: &Dictionary) -> Option<Lock> {
+        let names = || -> Vec<String> {
+            d.get(b"Fields")
+                .ok()
+                .and_then(|f| f.as_array().ok())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|n| n.as_str().ok().map(crate::text::decode_text))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        match d.get(b"Action").ok().and_then(|a| a.as_name().ok())? {
+            b"All" => Some(Lock::All),
+            b"Include" => Some(Lock::Include(names())),
+            b"Exclude" => Some(Lock::Exclude(names())),
+            _ => None,
+        }
+    }
+
+    fn covers(&self, field: &str) -> bool {
+        match self {
+            Lock::All => true,
+            Lock::Include(n) => n.iter().any(|x| x == field),
+            Lock::Exclude(n) => !n.iter().any(|x| x == field),
+        }
+    }
+}
+
 struct Judge<'a, 'r> {
     old: &'a Reader<'r>,
     new: &'a Reader<'r>,
     certified: Option<u8>,
+    locks: &'a [Lock],
+    /// Fully qualified names of the old revision's fields, by object number.
+    names: BTreeMap<u32, String>,
     level: ModificationLevel,
     other: Vec<String>,
     notes: Vec<String>,
@@ -445,7 +490,7 @@ impl Judge<'_, '_> {
 }
 
 /// Analyses the revisions after `signed_section` (an index into `full.sections()`, 0 newest).
-pub fn analyse(full: &Reader<'_>, signed_section: usize, certified: Option<u8>) -> Diff {
+pub fn analyse(full: &Reader<'_>, signed_section: usize, certified: Option<u8>, locks: &[Lock]) -> Diff {
     let mut level = ModificationLevel::None;
     let mut other = Vec::new();
     let mut notes = Vec::new();
@@ -453,10 +498,20 @@ pub fn analyse(full: &Reader<'_>, signed_section: usize, certified: Option<u8>) 
         let (Some(old), Some(new)) = (full.as_of(sec + 1), full.as_of(sec)) else {
             continue;
         };
+        let mut names = BTreeMap::new();
+        if let Some(view) = full.as_of(sec + 1) {
+            crate::document::PdfDocument::from_reader(view).visit_fields(&mut |f| {
+                if let Some(id) = f.id {
+                    names.insert(id.0, f.name.to_string());
+                }
+            });
+        }
         let mut j = Judge {
             old: &old,
             new: &new,
             certified,
+            locks,
+            names,
             level: ModificationLevel::None,
             other: Vec::new(),
             notes: Vec::new(),
@@ -657,7 +712,19 @@ fn changed_object(
                 j.field_list(&o, &n);
             }
             Role::Annotation if roles.contains(&Role::Field) => {} // a widget: the field rule judges it
-            Role::Field => field(j, od, nd),
+            Role::Field => {
+                let fqn = j.names.get(&num).cloned();
+                if let Some(n) = fqn.filter(|n| j.locks.iter().any(|l| l.covers(n))) {
+                    if !changed_keys(od, nd, j.old, j.new).is_empty() {
+                        j.raise(
+                            ModificationLevel::Other,
+                            format!("the field {n:?} is locked (FieldMDP) and was changed"),
+                        );
+                        continue;
+                    }
+                }
+                field(j, od, nd)
+            }
             Role::Page | Role::PageNode if nd.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"Page") => {
                 let keys = changed_keys(od, nd, j.old, j.new);
                 let bad: BTreeSet<Vec<u8>> = keys.iter().filter(|k| k.as_slice() != b"Annots").cloned().collect();
@@ -695,7 +762,23 @@ fn changed_object(
                 }
             }
             Role::Info => j.raise(ModificationLevel::LtaUpdates, "document information updated".into()),
-            Role::Metadata => j.raise(ModificationLevel::LtaUpdates, "XMP metadata updated".into()),
+            Role::Metadata => {
+                // XMP must be plain XML: a DTD or entities are an attack on whoever parses it.
+                let xmp = j
+                    .new
+                    .decoded_stream((num, j.new.generation(num).unwrap_or(0)), 4 << 20)
+                    .unwrap_or_default();
+                if memchr::memmem::find(&xmp, b"<!DOCTYPE").is_some()
+                    || memchr::memmem::find(&xmp, b"<!ENTITY").is_some()
+                {
+                    j.raise(
+                        ModificationLevel::Other,
+                        "the XMP metadata update carries a DTD or entities".into(),
+                    );
+                } else {
+                    j.raise(ModificationLevel::LtaUpdates, "XMP metadata updated".into());
+                }
+            }
             Role::Dss => j.raise(
                 ModificationLevel::LtaUpdates,
                 "document security store (DSS) updated".into(),

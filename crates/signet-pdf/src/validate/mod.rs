@@ -35,6 +35,7 @@ pub struct Inputs<'a> {
 struct Found {
     field: String,
     value: Option<ObjectId>,
+    lock: Option<Dictionary>,
 }
 
 /// Validates every signature in the PDF.
@@ -50,6 +51,7 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
             found.push(Found {
                 field: f.name.to_string(),
                 value: v.as_reference().ok(),
+                lock: f.dict.get(b"Lock").ok().and_then(|l| doc.resolve_dict(l)),
             });
         }
     });
@@ -198,6 +200,21 @@ fn one(
         .and_then(|m| m.as_str().ok())
         .map(|m| String::from_utf8_lossy(m).into_owned());
 
+    // FieldMDP: the signature's own /Reference transforms and its field's /Lock.
+    let mut locks: Vec<diff::Lock> = sig
+        .get(b"Reference")
+        .ok()
+        .and_then(|r| doc.resolve_array(r))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| doc.resolve_dict(r))
+        .filter(|r| r.get(b"TransformMethod").ok().and_then(|m| m.as_name().ok()) == Some(b"FieldMDP"))
+        .filter_map(|r| r.get(b"TransformParams").ok().and_then(|t| doc.resolve_dict(t)))
+        .filter_map(|t| diff::Lock::from_dict(&t))
+        .collect();
+    if let Some(l) = f.lock.as_ref().and_then(diff::Lock::from_dict) {
+        locks.push(l);
+    }
     let covered = coverage::check(&doc.reader, sig_id, revs);
     let mut r = match &covered {
         Ok(c) if !is_timestamp && matches!(sub_filter.as_str(), "ETSI.CAdES.detached" | "adbe.pkcs7.detached") => {
@@ -285,7 +302,12 @@ fn one(
         }
         coverage::Coverage::EntireRevision => {
             info.coverage = "entire revision".into();
-            diff::analyse(&doc.reader, revs[c.revision].section, certification.map(|c| c.1))
+            diff::analyse(
+                &doc.reader,
+                revs[c.revision].section,
+                certification.map(|c| c.1),
+                &locks,
+            )
         }
     };
     if let Some(n) = trailing {
