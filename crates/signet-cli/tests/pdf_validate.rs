@@ -347,6 +347,10 @@ fn replace_once(pdf: &[u8], from: &[u8], to: &[u8], after: usize) -> Vec<u8> {
     out
 }
 
+fn lopdf_hex() -> signet_pdf::lopdf::StringFormat {
+    signet_pdf::lopdf::StringFormat::Hexadecimal
+}
+
 fn stream_obj(content: &[u8]) -> Object {
     Object::Stream(Stream::new(Dictionary::new(), content.to_vec()))
 }
@@ -554,6 +558,77 @@ fn attacks(signed: &[u8]) -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> 
             Some("OTHER"),
         );
     }
+    // 22: the page's font redefined (replace: the same codes now draw other glyphs).
+    let doc = doc_of(signed);
+    let font = doc
+        .inherited(p.page.0, b"Resources")
+        .and_then(|r| doc.resolve_dict(&r))
+        .and_then(|r| r.get(b"Font").ok().and_then(|f| doc.resolve_dict(f)))
+        .and_then(|f| f.iter().find_map(|(_, v)| v.as_reference().ok()));
+    if let Some(font) = font {
+        let mut evil = Dictionary::new();
+        evil.set("Type", Object::Name(b"Font".to_vec()));
+        evil.set("Subtype", Object::Name(b"Type1".to_vec()));
+        evil.set("BaseFont", Object::Name(b"Courier".to_vec()));
+        add(
+            "22 font redefined",
+            update(signed, vec![(font, Object::Dictionary(evil))]),
+            Some("OTHER"),
+        );
+    }
+    // 31: an XMP update with a DTD and entities.
+    let meta = fresh(signed, 0);
+    let xml = b"<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;\">]><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">&b;</x:xmpmeta>";
+    let mut md = Dictionary::new();
+    md.set("Type", Object::Name(b"Metadata".to_vec()));
+    md.set("Subtype", Object::Name(b"XML".to_vec()));
+    add(
+        "31 XMP with a DTD",
+        update(
+            signed,
+            vec![
+                (meta, Object::Stream(Stream::new(md, xml.to_vec()))),
+                (p.catalog.0, with(&p.catalog.1, "Metadata", Object::Reference(meta))),
+            ],
+        ),
+        Some("OTHER"),
+    );
+    // 32: what an LTV update adds — a DSS and an invisible document timestamp field.
+    let (cert, dss_id, ts_field, ts_value) = (fresh(signed, 0), fresh(signed, 1), fresh(signed, 2), fresh(signed, 3));
+    let mut dss = Dictionary::new();
+    dss.set("Certs", Object::Array(vec![Object::Reference(cert)]));
+    let mut cat = p.catalog.1.clone();
+    cat.set("DSS", Object::Reference(dss_id));
+    let mut tsv = Dictionary::new();
+    tsv.set("Type", Object::Name(b"DocTimeStamp".to_vec()));
+    tsv.set("Filter", Object::Name(b"Adobe.PPKLite".to_vec()));
+    tsv.set("SubFilter", Object::Name(b"ETSI.RFC3161".to_vec()));
+    tsv.set("ByteRange", Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]));
+    tsv.set("Contents", Object::String(vec![0; 16], lopdf_hex()));
+    let mut tsf = Dictionary::new();
+    tsf.set("FT", Object::Name(b"Sig".to_vec()));
+    tsf.set("T", Object::string_literal("Added"));
+    tsf.set("V", Object::Reference(ts_value));
+    tsf.set("Rect", Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]));
+    let form_id0 = p.catalog.1.get(b"AcroForm").unwrap().as_reference().unwrap();
+    let form0 = doc.dictionary(form_id0).unwrap();
+    let mut fl = doc.resolve_array(form0.get(b"Fields").unwrap()).unwrap();
+    fl.push(Object::Reference(ts_field));
+    add(
+        "32 DSS and a document timestamp",
+        update(
+            signed,
+            vec![
+                (cert, Object::Stream(Stream::new(Dictionary::new(), vec![0x30, 0x00]))),
+                (dss_id, Object::Dictionary(dss.clone())),
+                (p.catalog.0, Object::Dictionary(cat)),
+                (ts_value, Object::Dictionary(tsv)),
+                (ts_field, Object::Dictionary(tsf)),
+                (form_id0, with(&form0, "Fields", Object::Array(fl))),
+            ],
+        ),
+        Some("LTA_UPDATES"),
+    );
     // 43: the signed field now points at a copy of the signature dictionary.
     let copy = fresh(signed, 0);
     add(
@@ -671,6 +746,96 @@ fn assert_refused(env: &Env, producer: &str, name: &str, file: &[u8], level: Opt
     }
 }
 
+/// Attacks prepared before signing and completed after (security.md 26, 27, 33): an object the
+/// signed document already uses in two roles, changed under the harmless one.
+fn prepared_attacks(env: &Env, base: &str) -> Vec<(&'static str, Vec<u8>, Option<&'static str>)> {
+    let orig = std::fs::read(env.path(base)).unwrap();
+    let p0 = {
+        // parts() needs a signature; find the page and content directly.
+        let doc = doc_of(&orig);
+        let page = doc.pages().unwrap()[0];
+        let pd = doc.dictionary(page).unwrap();
+        let content = match pd.get(b"Contents").unwrap() {
+            Object::Reference(r) => *r,
+            Object::Array(a) => a[0].as_reference().unwrap(),
+            _ => panic!(),
+        };
+        (doc.root_ref().unwrap(), doc.catalog().unwrap(), content)
+    };
+    let (root, catalog, content) = p0;
+    let mut out = Vec::new();
+    let stem = base.trim_end_matches(".pdf");
+    let sign_bytes = |name: &str, pdf: &[u8]| -> Vec<u8> {
+        env.write(&format!("{stem}-{name}.pdf"), pdf);
+        sign(
+            env,
+            &format!("{stem}-{name}.pdf"),
+            &format!("{stem}-{name}-signed.pdf"),
+            &[],
+        );
+        std::fs::read(env.path(&format!("{stem}-{name}-signed.pdf"))).unwrap()
+    };
+    let evil = stream_obj(b"BT /F1 24 Tf 72 600 Td (PAY 1,000,000 EUR) Tj ET");
+    // 26: the DSS lists the page content stream; an "LTV update" then rewrites it.
+    let dss_id = fresh(&orig, 0);
+    let mut dss = Dictionary::new();
+    dss.set("Certs", Object::Array(vec![Object::Reference(content)]));
+    let prepared = update(
+        &orig,
+        vec![
+            (dss_id, Object::Dictionary(dss)),
+            (root, with(&catalog, "DSS", Object::Reference(dss_id))),
+        ],
+    );
+    let signed = sign_bytes("dss-alias", &prepared);
+    out.push((
+        "26 DSS aliases page content",
+        update(&signed, vec![(content, evil.clone())]),
+        Some("OTHER"),
+    ));
+    // 33: the DSS then loses its /Certs.
+    let doc = doc_of(&signed);
+    let dss_now = doc.dictionary(dss_id).unwrap();
+    let mut stripped = dss_now.clone();
+    stripped.remove(b"Certs");
+    stripped.set("OCSPs", Object::Array(vec![]));
+    out.push((
+        "33 DSS structure removed",
+        update(&signed, vec![(dss_id, Object::Dictionary(stripped))]),
+        Some("OTHER"),
+    ));
+    // 27: a text field whose appearance stream is the page content; "form filling" redraws it.
+    let (field, form) = (fresh(&orig, 0), fresh(&orig, 1));
+    let mut fd = Dictionary::new();
+    fd.set("FT", Object::Name(b"Tx".to_vec()));
+    fd.set("T", Object::string_literal("amount"));
+    fd.set("Type", Object::Name(b"Annot".to_vec()));
+    fd.set("Subtype", Object::Name(b"Widget".to_vec()));
+    fd.set("Rect", Object::Array(vec![0.into(), 0.into(), 10.into(), 10.into()]));
+    let mut ap = Dictionary::new();
+    ap.set("N", Object::Reference(content));
+    fd.set("AP", Object::Dictionary(ap));
+    let mut af = Dictionary::new();
+    af.set("Fields", Object::Array(vec![Object::Reference(field)]));
+    let prepared = update(
+        &orig,
+        vec![
+            (field, Object::Dictionary(fd)),
+            (form, Object::Dictionary(af)),
+            (root, with(&catalog, "AcroForm", Object::Reference(form))),
+        ],
+    );
+    if doc_of(&orig).acroform().is_none() {
+        let signed = sign_bytes("ap-alias", &prepared);
+        out.push((
+            "27 appearance stream aliases page content",
+            update(&signed, vec![(content, evil)]),
+            Some("OTHER"),
+        ));
+    }
+    out
+}
+
 #[test]
 fn attacks_from_the_catalogue_never_pass_on_any_producer() {
     let env = Env::new();
@@ -717,7 +882,7 @@ fn attacks_from_the_catalogue_never_pass_on_any_producer() {
         let signed = std::fs::read(env.path(&out)).unwrap();
         // The clean file passes; otherwise the attacks prove nothing.
         assert_eq!(ours(&env, &out)[0].indication, "TOTAL-PASSED", "{base}");
-        for (name, file, level) in attacks(&signed) {
+        for (name, file, level) in attacks(&signed).into_iter().chain(prepared_attacks(&env, base)) {
             assert_refused(&env, stem, name, &file, level);
             count += 1;
         }
@@ -732,4 +897,92 @@ fn attacks_from_the_catalogue_never_pass_on_any_producer() {
         }
     }
     assert!(count >= 150, "{count} attack files");
+}
+
+/// PDF101-style hostile files: loops, circular /Prev, a deflate bomb, deep nesting. Each gets an
+/// answer (exit 1 with a verdict, or exit 2 with an error) quickly and without a panic.
+#[test]
+fn hostile_pdfs_get_a_clear_answer_in_bounded_time() {
+    use std::io::Write;
+    let env = Env::new();
+    setup(&env);
+    // A signed file whose later revision adds self-referencing arrays and dictionaries.
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    sign(&env, "clean.pdf", "clean-signed.pdf", &[]);
+    let signed = std::fs::read(env.path("clean-signed.pdf")).unwrap();
+    let (root, catalog) = {
+        let d = doc_of(&signed);
+        (d.root_ref().unwrap(), d.catalog().unwrap())
+    };
+    let (a, b) = (fresh(&signed, 0), fresh(&signed, 1));
+    let looped = update(
+        &signed,
+        vec![
+            (a, Object::Array(vec![Object::Reference(a), Object::Reference(b)])),
+            (
+                b,
+                Object::Dictionary({
+                    let mut d = Dictionary::new();
+                    d.set("Self", Object::Reference(b));
+                    d.set("Other", Object::Reference(a));
+                    d
+                }),
+            ),
+            (root, with(&catalog, "Loop", Object::Reference(a))),
+        ],
+    );
+    env.write("loops.pdf", &looped);
+    // A page tree that loops back on itself.
+    env.write(
+        "pageloop.pdf",
+        &raw_pdf(
+            &[CATALOG, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", PAGE],
+            b"",
+        ),
+    );
+    // Circular /Prev.
+    let x = signet_pdf::xref::last_startxref(&signed).unwrap();
+    let circ = String::from_utf8_lossy(&signed).replacen("/Root 1 0 R", &format!("/Root 1 0 R /Prev {x}"), 1);
+    env.write("prevloop.pdf", circ.as_bytes());
+    // 10^5 nested arrays in the catalog.
+    let mut deep = b"<< /Type /Catalog /Pages 2 0 R /Deep ".to_vec();
+    deep.extend(std::iter::repeat_n(b'[', 100_000));
+    deep.extend(std::iter::repeat_n(b']', 100_000));
+    deep.extend_from_slice(b" >>");
+    env.write("deep.pdf", &raw_pdf(&[&deep, PAGES, PAGE], b""));
+    // A deflate bomb: an object stream that inflates to 200 MiB.
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..200 {
+        z.write_all(&zeros).unwrap();
+    }
+    let bomb = z.finish().unwrap();
+    let mut f = b"%PDF-1.5\n".to_vec();
+    let o1 = f.len();
+    f.extend_from_slice(
+        format!(
+            "1 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n",
+            bomb.len()
+        )
+        .as_bytes(),
+    );
+    f.extend_from_slice(&bomb);
+    f.extend_from_slice(b"\nendstream\nendobj\n");
+    let x2 = f.len();
+    f.extend_from_slice(format!("xref\n0 3\n0000000000 65535 f \n{o1:010} 00000 n \n0000000000 00001 f \ntrailer\n<< /Size 3 /Root 2 0 R >>\nstartxref\n{x2}\n%%EOF\n").as_bytes());
+    env.write("bomb.pdf", &f);
+    for name in ["loops.pdf", "pageloop.pdf", "prevloop.pdf", "deep.pdf", "bomb.pdf"] {
+        let t = std::time::Instant::now();
+        let o = env.signet(&["verify", name, "--trust", "ca/root.crt"]);
+        assert!(matches!(code(&o), 1 | 2), "{name}: exit {} {}", code(&o), stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{name}: {}", stderr(&o));
+        assert!(t.elapsed() < std::time::Duration::from_secs(60), "{name} took too long");
+    }
+    // The looped update is judged, not crashed on: the catalog gained a key.
+    let u = ours(&env, "loops.pdf");
+    assert_eq!(
+        (u[0].indication.as_str(), u[0].level.as_str()),
+        ("TOTAL-FAILED", "OTHER"),
+        "{u:?}"
+    );
 }

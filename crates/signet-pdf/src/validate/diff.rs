@@ -686,11 +686,13 @@ fn changed_object(
                             }
                             j.acroform(of.as_ref(), nf.as_ref());
                         }
-                        b"DSS" => j.raise(
-                            ModificationLevel::LtaUpdates,
-                            "document security store (DSS) updated".into(),
-                        ),
-                        b"Extensions" | b"Metadata" | b"MarkInfo" | b"Version" => j.raise(
+                        b"DSS" => {
+                            let o = od.get(b"DSS").ok().and_then(|d| j.old.dict(d)).unwrap_or_default();
+                            let n = nd.get(b"DSS").ok().and_then(|d| j.new.dict(d)).unwrap_or_default();
+                            dss(j, &o, &n)
+                        }
+                        b"Metadata" => xmp(j, nd.get(b"Metadata").unwrap_or(&Object::Null)),
+                        b"Extensions" | b"MarkInfo" | b"Version" => j.raise(
                             ModificationLevel::LtaUpdates,
                             format!("catalog /{} updated", String::from_utf8_lossy(k)),
                         ),
@@ -762,27 +764,8 @@ fn changed_object(
                 }
             }
             Role::Info => j.raise(ModificationLevel::LtaUpdates, "document information updated".into()),
-            Role::Metadata => {
-                // XMP must be plain XML: a DTD or entities are an attack on whoever parses it.
-                let xmp = j
-                    .new
-                    .decoded_stream((num, j.new.generation(num).unwrap_or(0)), 4 << 20)
-                    .unwrap_or_default();
-                if memchr::memmem::find(&xmp, b"<!DOCTYPE").is_some()
-                    || memchr::memmem::find(&xmp, b"<!ENTITY").is_some()
-                {
-                    j.raise(
-                        ModificationLevel::Other,
-                        "the XMP metadata update carries a DTD or entities".into(),
-                    );
-                } else {
-                    j.raise(ModificationLevel::LtaUpdates, "XMP metadata updated".into());
-                }
-            }
-            Role::Dss => j.raise(
-                ModificationLevel::LtaUpdates,
-                "document security store (DSS) updated".into(),
-            ),
+            Role::Metadata => xmp(j, &Object::Reference((num, j.new.generation(num).unwrap_or(0)))),
+            Role::Dss => dss(j, od, nd),
             Role::SigValue => j.raise(
                 ModificationLevel::Other,
                 format!("signature dictionary {num} was changed after signing"),
@@ -794,6 +777,60 @@ fn changed_object(
             _ => j.raise(ModificationLevel::Other, format!("object {num} was changed")),
         }
     }
+}
+
+/// An XMP metadata stream must be plain XML: a DTD or entities attack whoever parses it.
+fn xmp(j: &mut Judge<'_, '_>, o: &Object) {
+    let data = match o {
+        Object::Reference(id) => j.new.decoded_stream(*id, 4 << 20).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if memchr::memmem::find(&data, b"<!DOCTYPE").is_some() || memchr::memmem::find(&data, b"<!ENTITY").is_some() {
+        j.raise(
+            ModificationLevel::Other,
+            "the XMP metadata update carries a DTD or entities".into(),
+        );
+    } else {
+        j.raise(ModificationLevel::LtaUpdates, "XMP metadata updated".into());
+    }
+}
+
+/// A document security store may grow, not lose its structure: /Certs /OCSPs /CRLs stay
+/// arrays and /VRI a dictionary once present (pyHanko's DSSCompareRule).
+fn dss(j: &mut Judge<'_, '_>, old: &Dictionary, new: &Dictionary) {
+    for key in [&b"Certs"[..], b"OCSPs", b"CRLs", b"VRI"] {
+        let want_dict = key == b"VRI";
+        let shape_ok = |r: &Reader<'_>, d: &Dictionary| match d.get(key) {
+            Err(_) => None,
+            Ok(v) => Some(if want_dict {
+                r.dict(v).is_some()
+            } else {
+                r.array(v).is_some()
+            }),
+        };
+        match (shape_ok(j.old, old), shape_ok(j.new, new)) {
+            (Some(_), None) => {
+                return j.raise(
+                    ModificationLevel::Other,
+                    format!("the document security store lost its /{}", String::from_utf8_lossy(key)),
+                );
+            }
+            (_, Some(false)) => {
+                return j.raise(
+                    ModificationLevel::Other,
+                    format!(
+                        "the document security store's /{} has the wrong type",
+                        String::from_utf8_lossy(key)
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+    j.raise(
+        ModificationLevel::LtaUpdates,
+        "document security store (DSS) updated".into(),
+    );
 }
 
 /// Signature fields the judge has accepted so far (their widgets may join page /Annots).
