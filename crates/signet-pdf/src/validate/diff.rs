@@ -716,14 +716,14 @@ fn changed_object(
             Role::Annotation if roles.contains(&Role::Field) => {} // a widget: the field rule judges it
             Role::Field => {
                 let fqn = j.names.get(&num).cloned();
-                if let Some(n) = fqn.filter(|n| j.locks.iter().any(|l| l.covers(n))) {
-                    if !changed_keys(od, nd, j.old, j.new).is_empty() {
-                        j.raise(
-                            ModificationLevel::Other,
-                            format!("the field {n:?} is locked (FieldMDP) and was changed"),
-                        );
-                        continue;
-                    }
+                if let Some(n) = fqn.filter(|n| j.locks.iter().any(|l| l.covers(n)))
+                    && !changed_keys(od, nd, j.old, j.new).is_empty()
+                {
+                    j.raise(
+                        ModificationLevel::Other,
+                        format!("the field {n:?} is locked (FieldMDP) and was changed"),
+                    );
+                    continue;
                 }
                 field(j, od, nd)
             }
