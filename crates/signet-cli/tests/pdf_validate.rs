@@ -180,6 +180,14 @@ fn pyhanko_signed_and_modified_pdfs_get_pyhankos_verdict() {
             "{u:?}"
         );
         assert_eq!(pyhanko_says(&env, &f("annot-c3"))[0]["modification_level"], "OTHER");
+        let o = env.signet(&["verify", &f("annot-c3"), "--trust", "ca/root.crt", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let warned = v["signatures"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "annotations" && c["status"] == "warning");
+        assert!(warned, "item 44: an annotation added after signing is warned about");
         // The certification level we report is the one pyHanko wrote.
         for p in 1..=3 {
             let o = env.signet(&[
@@ -897,6 +905,63 @@ fn attacks_from_the_catalogue_never_pass_on_any_producer() {
         }
     }
     assert!(count >= 150, "{count} attack files");
+
+    // 23: a hybrid file whose update hides a re-pointed object in its /XRefStm stream (the
+    // classic table of the update is empty).
+    sign(&env, "hybrid.pdf", "hybrid-signed.pdf", &[]);
+    let signed = std::fs::read(env.path("hybrid-signed.pdf")).unwrap();
+    let prev = signet_pdf::xref::last_startxref(&signed).unwrap();
+    let k = fresh(&signed, 0).0;
+    let mut f = signed.clone();
+    let o4 = f.len();
+    let evil = b"BT /F1 18 Tf 72 720 Td (PAY 1,000,000) Tj ET";
+    f.extend_from_slice(format!("4 0 obj\n<< /Length {} >>\nstream\n", evil.len()).as_bytes());
+    f.extend_from_slice(evil);
+    f.extend_from_slice(b"\nendstream\nendobj\n");
+    let ok = f.len();
+    let mut rows = vec![1u8];
+    rows.extend_from_slice(&(o4 as u32).to_be_bytes());
+    rows.extend_from_slice(&[0, 1]);
+    rows.extend_from_slice(&(ok as u32).to_be_bytes());
+    rows.push(0);
+    f.extend_from_slice(
+        format!(
+            "{k} 0 obj\n<< /Type /XRef /Size {} /Index [4 1 {k} 1] /W [1 4 1] /Length {} >>\nstream\n",
+            k + 1,
+            rows.len()
+        )
+        .as_bytes(),
+    );
+    f.extend_from_slice(&rows);
+    f.extend_from_slice(b"\nendstream\nendobj\n");
+    let x = f.len();
+    f.extend_from_slice(
+        format!(
+            "xref\ntrailer\n<< /Size {} /Root 1 0 R /Prev {prev} /XRefStm {ok} >>\nstartxref\n{x}\n%%EOF\n",
+            k + 1
+        )
+        .as_bytes(),
+    );
+    assert_refused(&env, "hybrid", "23 XRefStm re-points an object", &f, Some("OTHER"));
+
+    // 12: the second signature's /ByteRange is made to claim the first signature's revision.
+    sign(&env, "handmade-signed.pdf", "handmade-two.pdf", &[]);
+    let two = std::fs::read(env.path("handmade-two.pdf")).unwrap();
+    let first = std::fs::read(env.path("handmade-signed.pdf")).unwrap();
+    let (_, _, [_, b1, c1, d1]) = byte_range(&first);
+    let collided = set_byte_range(&two, &format!("[0 {b1} {c1} {d1}]"));
+    env.write("collision.pdf", &collided);
+    let u = ours(&env, "collision.pdf");
+    let (s1, s2) = (&u[0], &u[1]);
+    assert_eq!(
+        s1.indication, "TOTAL-PASSED",
+        "the first signature is judged on its own: {u:?}"
+    );
+    assert_eq!(
+        (s2.indication.as_str(), s2.sub.as_deref()),
+        ("TOTAL-FAILED", Some("FORMAT_FAILURE")),
+        "{u:?}"
+    );
 }
 
 /// PDF101-style hostile files: loops, circular /Prev, a deflate bomb, deep nesting. Each gets an
@@ -985,4 +1050,158 @@ fn hostile_pdfs_get_a_clear_answer_in_bounded_time() {
         ("TOTAL-FAILED", "OTHER"),
         "{u:?}"
     );
+}
+
+/// An update made of a classic cross-reference section only, re-pointing or freeing entries.
+fn xref_only(signed: &[u8], entries: &[(u32, String)], extra_body: &[u8], root: u32) -> Vec<u8> {
+    let prev = signet_pdf::xref::last_startxref(&signed.to_vec()).unwrap();
+    let mut out = signed.to_vec();
+    out.extend_from_slice(extra_body);
+    let x = out.len();
+    let mut t = String::from("xref\n");
+    for (n, e) in entries {
+        t.push_str(&format!("{n} 1\n{e}"));
+    }
+    t.push_str(&format!(
+        "trailer\n<< /Size 40 /Root {root} 0 R /Prev {prev} >>\nstartxref\n{x}\n%%EOF\n"
+    ));
+    out.extend_from_slice(t.as_bytes());
+    out
+}
+
+/// The shadow attacks of security.md §1.2, each rebuilt from scratch: the attacker writes the
+/// document (overlay, dormant page tree, second definitions, embedded font), the victim signs
+/// it, one appended update activates the shadow content. Our signer refuses such documents
+/// unless overridden; our validator never passes the result.
+#[test]
+fn shadow_attacks_rebuilt_from_scratch_never_pass() {
+    let env = Env::new();
+    setup(&env);
+    let overlay = signet_pdf::build::stream(
+        "/Type /XObject /Subtype /Form /BBox [0 0 300 40] /Resources << /Font << /F1 5 0 R >> >>",
+        b"1 1 1 rg 0 0 300 40 re f 0 0 0 rg BT /F1 18 Tf 10 12 Td (Pay 10 EUR) Tj ET",
+    );
+    let objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> /XObject << /Ov 6 0 R >> >> >>".to_vec(),
+        signet_pdf::build::stream("", b"BT /F1 18 Tf 72 712 Td (Pay 1,000,000 EUR) Tj ET q 1 0 0 1 62 700 cm /Ov Do Q"),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        overlay,
+        b"<< /Type /Pages /Kids [8 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 7 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_vec(),
+    ];
+    // Second definitions hidden in the signed body.
+    let dormant_pages = b"2 0 obj\n<< /Type /Pages /Kids [8 0 R] /Count 1 >>\nendobj\n";
+    let alt_content =
+        b"4 0 obj\n<< /Length 47 >>\nstream\nBT /F1 18 Tf 72 712 Td (Pay 1,000,000 EUR) Tj ET\nendstream\nendobj\n";
+    let body = [&dormant_pages[..], &alt_content[..]].concat();
+    let shadow = signet_pdf::build::classic_pdf("1.4", &objects, &body);
+    let at = |needle: &[u8]| shadow.windows(needle.len()).rposition(|w| w == needle).unwrap();
+    let (dormant_at, alt_at) = (at(dormant_pages), at(alt_content));
+    env.write("shadow.pdf", &shadow);
+    // The signer refuses it by default (items 48-49) ...
+    let o = env.signet(&[
+        "sign",
+        "shadow.pdf",
+        "-o",
+        "x.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    // ... the victim overrides, and the attacker appends one update per variant.
+    sign(
+        &env,
+        "shadow.pdf",
+        "shadow-signed.pdf",
+        &["--allow-suspicious-structure"],
+    );
+    let signed = std::fs::read(env.path("shadow-signed.pdf")).unwrap();
+    assert_eq!(ours(&env, "shadow-signed.pdf")[0].indication, "TOTAL-PASSED");
+    let entry = |off: usize| format!("{off:010} 00000 n \n");
+    let mut variants: Vec<(&str, Vec<u8>)> = Vec::new();
+    // Hide v1: a new metadata object, and the overlay's entry pointed at it too.
+    let m = fresh(&signed, 0).0;
+    let meta = format!("{m} 0 obj\n<< /Type /Metadata /Subtype /XML /Length 0 >>\nstream\n\nendstream\nendobj\n");
+    let meta_at = signed.len();
+    variants.push((
+        "hide v1",
+        xref_only(&signed, &[(6, entry(meta_at)), (m, entry(meta_at))], meta.as_bytes(), 1),
+    ));
+    // Hide v2: the overlay redefined as an empty dictionary.
+    variants.push((
+        "hide v2",
+        update(&signed, vec![((6, 0), Object::Dictionary(Dictionary::new()))]),
+    ));
+    // Replace v1: a new text field whose widget sits over the page text.
+    let doc = doc_of(&signed);
+    let form_id = doc.catalog().unwrap().get(b"AcroForm").unwrap().as_reference().unwrap();
+    let form = doc.dictionary(form_id).unwrap();
+    let mut fields = doc.resolve_array(form.get(b"Fields").unwrap()).unwrap();
+    let page = doc.dictionary((3, 0)).unwrap();
+    let mut annots = doc.resolve_array(page.get(b"Annots").unwrap()).unwrap();
+    let w = fresh(&signed, 0);
+    let mut widget = Dictionary::new();
+    widget.set("FT", Object::Name(b"Tx".to_vec()));
+    widget.set("T", Object::string_literal("Added"));
+    widget.set("V", Object::string_literal("Pay 10 EUR"));
+    widget.set("Type", Object::Name(b"Annot".to_vec()));
+    widget.set("Subtype", Object::Name(b"Widget".to_vec()));
+    widget.set(
+        "Rect",
+        Object::Array(vec![62.into(), 700.into(), 362.into(), 740.into()]),
+    );
+    fields.push(Object::Reference(w));
+    annots.push(Object::Reference(w));
+    variants.push((
+        "replace v1",
+        update(
+            &signed,
+            vec![
+                (w, Object::Dictionary(widget)),
+                (form_id, with(&form, "Fields", Object::Array(fields))),
+                ((3, 0), with(&page, "Annots", Object::Array(annots))),
+            ],
+        ),
+    ));
+    // Replace v2: the font overridden.
+    let mut font = Dictionary::new();
+    font.set("Type", Object::Name(b"Font".to_vec()));
+    font.set("Subtype", Object::Name(b"Type1".to_vec()));
+    font.set("BaseFont", Object::Name(b"Symbol".to_vec()));
+    variants.push(("replace v2", update(&signed, vec![((5, 0), Object::Dictionary(font))])));
+    // Hide-and-replace v1: the page tree re-pointed to the dormant definition, xref only.
+    variants.push((
+        "hide-and-replace v1",
+        xref_only(&signed, &[(2, entry(dormant_at))], b"", 1),
+    ));
+    // Hide-and-replace v2: the overlay freed and the content re-pointed, xref only.
+    variants.push((
+        "hide-and-replace v2",
+        xref_only(
+            &signed,
+            &[(4, entry(alt_at)), (6, "0000000000 00001 f \n".into())],
+            b"",
+            1,
+        ),
+    ));
+    for (name, file) in variants {
+        let fname = format!("shadow-{}.pdf", name.replace(' ', "-"));
+        env.write(&fname, &file);
+        let o = env.signet(&["verify", &fname, "--trust", "ca/root.crt", "--format", "json"]);
+        if code(&o) == 2 {
+            continue; // unreadable after the update: an error, never a pass
+        }
+        let u = ours(&env, &fname);
+        let sig = u.iter().find(|s| s.field != "Added").unwrap();
+        assert_eq!(
+            (sig.indication.as_str(), sig.level.as_str()),
+            ("TOTAL-FAILED", "OTHER"),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
 }
