@@ -96,6 +96,9 @@ pub fn window(src: &dyn Source, offset: u64, max: usize) -> io::Result<Vec<u8>> 
         return Err(io::ErrorKind::UnexpectedEof.into());
     }
     let n = (src.len() - offset).min(max as u64) as usize;
+    if let Some(all) = src.as_slice() {
+        return Ok(all[offset as usize..offset as usize + n].to_vec());
+    }
     let mut buf = vec![0u8; n];
     src.read_at(offset, &mut buf)?;
     Ok(buf)

@@ -537,24 +537,36 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Hex digit values; 0xFF marks a non-digit.
+const HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Decodes an even run of hex digits (either case).
 pub fn decode_hex(digits: &[u8]) -> Option<Vec<u8>> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
     if !digits.len().is_multiple_of(2) {
         return None;
     }
     let mut out = Vec::with_capacity(digits.len() / 2);
+    let mut bad = 0u8;
     for pair in digits.chunks_exact(2) {
-        out.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+        let (h, l) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        bad |= (h | l) & 0xF0;
+        out.push(h << 4 | (l & 0x0F));
     }
-    Some(out)
+    (bad == 0).then_some(out)
 }
 
 /// A decimal integer with an optional sign (no allocation; `None` on overflow or junk).
@@ -627,6 +639,17 @@ mod tests {
         assert_eq!(h, b"Hellop");
         assert!(parse(b"(unbalanced").is_err());
         assert!(parse(b"<12G4>").is_err());
+    }
+
+    #[test]
+    fn hex_runs_decode_by_table() {
+        assert_eq!(decode_hex(b"00ff7A").unwrap(), vec![0, 255, 122]);
+        assert!(decode_hex(b"0g").is_none());
+        assert!(decode_hex(b"abc").is_none());
+        let Object::String(s, StringFormat::Hexadecimal) = parse(b"<DEADbeef>").unwrap() else {
+            panic!()
+        };
+        assert_eq!(s, vec![0xde, 0xad, 0xbe, 0xef]);
     }
 
     #[test]
