@@ -16,6 +16,36 @@ pub fn pdf_date(unix: i64) -> String {
     )
 }
 
+/// Parses a PDF date (ISO 32000-1 §7.9.4, `D:YYYYMMDDHHmmSSOHH'mm'`, trailing parts optional)
+/// to a Unix time.
+pub fn parse_pdf_date(s: &str) -> Option<i64> {
+    let s = s.strip_prefix("D:").unwrap_or(s);
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let part = |from: usize, len: usize, default: u32| -> Option<u32> {
+        match digits.get(from..from + len) {
+            Some(d) => d.parse().ok(),
+            None => Some(default),
+        }
+    };
+    let year = part(0, 4, 0)? as i32;
+    let month = time::Month::try_from(part(4, 2, 1)? as u8).ok()?;
+    let date = time::Date::from_calendar_date(year, month, part(6, 2, 1)? as u8).ok()?;
+    let t = time::Time::from_hms(part(8, 2, 0)? as u8, part(10, 2, 0)? as u8, part(12, 2, 0)? as u8).ok()?;
+    let mut unix = time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp();
+    let rest = &s[digits.len()..];
+    if let Some(sign) = rest.chars().next().filter(|c| *c == '+' || *c == '-') {
+        let off: String = rest[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+        let h: i64 = off.get(0..2).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let m: i64 = off.get(2..4).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let secs = h * 3600 + m * 60;
+        unix += if sign == '+' { -secs } else { secs };
+    }
+    Some(unix)
+}
+
 /// A text string object: literal ASCII when printable ASCII, else UTF-16BE with a BOM (hex).
 pub fn text_string(s: &str) -> Object {
     if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -48,6 +78,15 @@ pub fn decode_text(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pdf_dates_parse_with_offsets() {
+        assert_eq!(parse_pdf_date(&pdf_date(1_800_000_000)), Some(1_800_000_000));
+        assert_eq!(parse_pdf_date("D:20260101120000+02'00'"), Some(1_767_261_600));
+        assert_eq!(parse_pdf_date("D:2026"), Some(1_767_225_600));
+        assert_eq!(parse_pdf_date("D:20261399"), None);
+        assert_eq!(parse_pdf_date("junk"), None);
+    }
 
     #[test]
     fn dates_are_utc_pdf_dates() {

@@ -194,11 +194,13 @@ fn one(
     if let Ok(Object::Array(a)) = sig.get(b"ByteRange") {
         info.byte_range = a.iter().filter_map(|v| v.as_i64().ok()).collect();
     }
-    let claimed = sig
-        .get(b"M")
-        .ok()
-        .and_then(|m| m.as_str().ok())
-        .map(|m| String::from_utf8_lossy(m).into_owned());
+    let claimed = sig.get(b"M").ok().and_then(|m| m.as_str().ok()).map(|m| {
+        let raw = String::from_utf8_lossy(m).into_owned();
+        match crate::text::parse_pdf_date(&raw) {
+            Some(t) => signet_pki::time::format(t),
+            None => raw,
+        }
+    });
 
     // FieldMDP: the signature's own /Reference transforms and its field's /Lock.
     let mut locks: Vec<diff::Lock> = sig
