@@ -22,6 +22,7 @@ const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/pyhanko
 /// Our verdict per signature: (field, indication, sub-indication, modification level).
 #[derive(Debug, Clone)]
 struct Ours {
+    format: String,
     field: String,
     indication: String,
     sub: Option<String>,
@@ -43,6 +44,7 @@ fn ours(env: &Env, file: &str) -> Vec<Ours> {
         .unwrap()
         .iter()
         .map(|s| Ours {
+            format: s["format"].as_str().unwrap_or_default().into(),
             field: s["embedded"]["field"].as_str().unwrap_or_default().into(),
             indication: s["indication"].as_str().unwrap().into(),
             sub: s["sub_indication"].as_str().map(String::from),
@@ -98,6 +100,11 @@ fn export_keys(env: &Env) {
 /// OTHER for an added annotation is our ANNOTATIONS, judged by DocMDP; see docs/validation.md).
 fn agree(env: &Env, file: &str) {
     let (ph, us) = (pyhanko_says(env, file), ours(env, file));
+    let ph: Vec<&serde_json::Value> = ph.iter().filter(|p| p["doc_timestamp"] != true).collect();
+    let us: Vec<Ours> = us
+        .into_iter()
+        .filter(|u| u.format != "PAdES document timestamp")
+        .collect();
     assert_eq!(ph.len(), us.len(), "{file}: {ph:?} vs {us:?}");
     for p in &ph {
         let field = p["field"].as_str().unwrap();
@@ -1203,5 +1210,130 @@ fn shadow_attacks_rebuilt_from_scratch_never_pass() {
             "{name}: {}",
             String::from_utf8_lossy(&o.stdout)
         );
+    }
+}
+
+/// A TSA we did not write (`openssl ts -reply` on loopback), killed when dropped.
+struct Tsa {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_tsa(env: &Env) -> Tsa {
+    use std::io::BufRead;
+    env.ok(&[
+        "key",
+        "generate",
+        "--alg",
+        "ecdsa-p256",
+        "-o",
+        "tsa.key",
+        "--passphrase-file",
+        "pw.txt",
+    ]);
+    env.ok(&[
+        "cert",
+        "issue",
+        "--ca",
+        "ca",
+        "--key",
+        "tsa.key",
+        "--cn",
+        "Test TSA",
+        "--profile",
+        "tsa",
+        "-o",
+        "tsa.crt",
+    ]);
+    ok_cmd(
+        env,
+        "openssl",
+        &[
+            "pkey",
+            "-in",
+            "tsa.key",
+            "-passin",
+            &format!("pass:{PASS}"),
+            "-out",
+            "tsa.pem",
+        ],
+    );
+    let mut child = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/openssl_tsa.py"))
+        .arg(env.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Tsa {
+        child,
+        url: line.trim().to_string(),
+    }
+}
+
+/// pyHanko PAdES B-T signatures (signature time-stamp from an OpenSSL TSA) and document
+/// timestamps: same verdict as pyHanko, level B-T, the time-stamp's time reported.
+#[test]
+fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
+    let env = Env::new();
+    setup(&env);
+    export_keys(&env);
+    let tsa = start_tsa(&env);
+    env.write(
+        "clean.pdf",
+        &signet_pdf::build::classic_pdf(
+            "1.7",
+            &[
+                b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+                b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_vec(),
+            ],
+            b"",
+        ),
+    );
+    py(
+        &env,
+        &[
+            "sign",
+            "clean.pdf",
+            "bt.pdf",
+            "bob.pem",
+            "bob.crt",
+            "Sig1",
+            "approval",
+            "",
+            &tsa.url,
+        ],
+    );
+    agree(&env, "bt.pdf");
+    let o = env.signet(&["verify", "bt.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = &v["signatures"][0];
+    assert_eq!(s["level"], "PAdES-B-T", "{s}");
+    assert!(s["timestamp_time"].is_string(), "{s}");
+    // A document timestamp on top: valid, and the signature's later revision is LTA_UPDATES.
+    py(&env, &["doctimestamp", "bt.pdf", "bt-dts.pdf", &tsa.url]);
+    let o = env.signet(&["verify", "bt-dts.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 0, "{v}");
+    let sigs = v["signatures"].as_array().unwrap();
+    let ts = sigs.iter().find(|s| s["format"] == "PAdES document timestamp").unwrap();
+    assert_eq!(ts["indication"], "TOTAL-PASSED", "{ts}");
+    let sig = sigs.iter().find(|s| s["format"] == "PAdES").unwrap();
+    assert_eq!(sig["embedded"]["modification_level"], "LTA_UPDATES", "{sig}");
+    for p in pyhanko_says(&env, "bt-dts.pdf") {
+        let ok = p["bottom_line"].as_bool().or(p["valid"].as_bool()).unwrap_or(false);
+        assert!(ok, "pyHanko: {p}");
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod attributes;
 pub mod sign;
+pub mod timestamp;
 pub mod verify;
 
 pub use sign::{SignOptions, sign_detached_reader, sign_digest};

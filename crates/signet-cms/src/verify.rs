@@ -473,6 +473,7 @@ fn verify_signer(
     if si.signed_attrs.is_some() && has_ess {
         r.level = Some("CAdES-B-B".into());
     }
+    signature_timestamps(si, pool, crls, anchors, opts, r);
 
     // Certificate path.
     if anchors.is_empty() {
@@ -533,6 +534,69 @@ fn verify_signer(
 
 /// Whether `needle` occurs in `hay` (the received file). memmem is linear in the input, so a
 /// 256 MiB attached content cannot turn this search quadratic.
+/// Signature time-stamps (RFC 3161 appendix A, CAdES-T): each token must be valid for the
+/// time-stamping purpose and stamp this SignerInfo's signature value. A valid one proves the
+/// signature existed at its time and lifts the level to B-T; a broken one is reported and
+/// proves nothing.
+fn signature_timestamps(
+    si: &SignerInfo,
+    pool: &[Certificate],
+    crls: &[Crl],
+    anchors: &[Certificate],
+    opts: &VerifyOptions,
+    r: &mut SignatureReport,
+) {
+    let tokens = si
+        .unsigned_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .filter(|a| a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN)
+        .flat_map(|a| a.values.iter());
+    for value in tokens {
+        let Ok(token) = value.to_der() else { continue };
+        let v = crate::timestamp::verify_token(
+            VerifyInput {
+                cms: &token,
+                detached: None,
+                trust_anchors: anchors,
+                extra_certs: pool,
+                crls,
+            },
+            opts,
+        );
+        let Some(info) = v.info else {
+            r.warn(
+                "signature-timestamp",
+                format!("unreadable time-stamp token: {}", v.report.summary),
+            );
+            continue;
+        };
+        let expected = signet_crypto::digest::hash(info.hash, si.signature.as_bytes());
+        let tsa = v.report.signer.as_ref().map(|s| s.subject.clone()).unwrap_or_default();
+        if expected != info.imprint {
+            r.warn(
+                "signature-timestamp",
+                "a time-stamp token stamps something other than this signature value",
+            );
+        } else if !v.report.passed() {
+            r.warn(
+                "signature-timestamp",
+                format!("the time-stamp by {tsa} does not validate: {}", v.report.summary),
+            );
+        } else {
+            let at = signet_pki::time::format(info.gen_time);
+            r.pass(
+                "signature-timestamp",
+                format!("the signature existed at {at} (time-stamped by {tsa})"),
+            );
+            r.timestamp_time = Some(at);
+            if r.level.as_deref() == Some("CAdES-B-B") {
+                r.level = Some("CAdES-B-T".into());
+            }
+        }
+    }
+}
+
 fn contains_from_end(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::rfind(hay, needle).is_some()
 }

@@ -159,6 +159,9 @@ pub struct SignatureReport {
     pub chain: Vec<CertificateInfo>,
     /// The signing time the signer claims (not proven without a timestamp).
     pub claimed_signing_time: Option<String>,
+    /// The time a valid time-stamp proves the signature existed at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_time: Option<String>,
     /// The time the validation was performed for.
     pub validation_time: String,
     /// Signature algorithm.
@@ -222,6 +225,7 @@ impl SignatureReport {
             signer: None,
             chain: Vec::new(),
             claimed_signing_time: None,
+            timestamp_time: None,
             validation_time: time::format(validation_time),
             signature_algorithm: None,
             digest_algorithm: None,
@@ -297,6 +301,9 @@ impl SignatureReport {
             s.push_str(&format!(
                 "  claimed signing time: {t} (not proven without a timestamp)\n"
             ));
+        }
+        if let Some(t) = &self.timestamp_time {
+            s.push_str(&format!("  time-stamped at:      {t}\n"));
         }
         s.push_str(&format!("  validated as of:      {}\n", self.validation_time));
         if let Some(a) = &self.signature_algorithm {
@@ -449,6 +456,9 @@ th{width:14em;font-weight:600}.s-passed{color:#145a1e}.s-failed{color:#8a1712;fo
             }
             if let Some(t) = &s.claimed_signing_time {
                 row("Claimed signing time", t);
+            }
+            if let Some(t) = &s.timestamp_time {
+                row("Time-stamped at", t);
             }
             row("Validated as of", &s.validation_time);
             if let Some(a) = &s.signature_algorithm {

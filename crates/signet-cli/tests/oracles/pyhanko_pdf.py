@@ -11,6 +11,9 @@
       incremental update adding a FreeText annotation to page 1
   editpage IN OUT
       incremental update replacing page 1's content stream
+  doctimestamp IN OUT TSA_URL
+      add a document timestamp (ETSI.RFC3161) from the TSA at TSA_URL
+  (sign takes an optional 8th argument TSA_URL for a signature timestamp, PAdES B-T)
 """
 import json
 import sys
@@ -20,12 +23,12 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 
 
-def sign(inp, out, key, cert, field, mode="approval", visible=""):
+def sign(inp, out, key, cert, field, mode="approval", visible="", tsa=""):
     # CERT may be a bundle (signer first, then its issuers).
     certs = list(load_certs_from_pemder([cert]))
     signer = signers.SimpleSigner(
@@ -48,7 +51,8 @@ def sign(inp, out, key, cert, field, mode="approval", visible=""):
     with open(inp, "rb") as f:
         w = IncrementalPdfFileWriter(f, strict=False)
         with open(out, "wb") as o:
-            signers.sign_pdf(w, meta, signer=signer, new_field_spec=spec, output=o)
+            stamper = timestamps.HTTPTimeStamper(tsa) if tsa else None
+            signers.sign_pdf(w, meta, signer=signer, new_field_spec=spec, timestamper=stamper, output=o)
 
 
 def validate(path, root):
@@ -56,6 +60,14 @@ def validate(path, root):
     with open(path, "rb") as f:
         r = PdfFileReader(f, strict=False)
         for sig in r.embedded_signatures:
+            if sig.sig_object_type == "/DocTimeStamp":
+                try:
+                    st = validate_pdf_timestamp(sig, validation_context=vc)
+                    print(json.dumps({"field": sig.field_name, "doc_timestamp": True, "intact": st.intact,
+                                      "valid": st.valid, "trusted": st.trusted}))
+                except Exception as e:
+                    print(json.dumps({"field": sig.field_name, "doc_timestamp": True, "error": str(e)}))
+                continue
             try:
                 st = validate_pdf_signature(sig, vc)
                 out = {
@@ -115,6 +127,13 @@ def annotate(inp, out):
             w.write(o)
 
 
+def doctimestamp(inp, out, tsa):
+    with open(inp, "rb") as f:
+        w = IncrementalPdfFileWriter(f, strict=False)
+        with open(out, "wb") as o:
+            signers.PdfTimeStamper(timestamps.HTTPTimeStamper(tsa)).timestamp_pdf(w, "sha256", output=o)
+
+
 def editpage(inp, out):
     with open(inp, "rb") as f:
         w = IncrementalPdfFileWriter(f, strict=False)
@@ -129,4 +148,4 @@ def editpage(inp, out):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate, "editpage": editpage}[cmd](*args)
+    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate, "editpage": editpage, "doctimestamp": doctimestamp}[cmd](*args)

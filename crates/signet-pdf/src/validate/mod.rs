@@ -76,7 +76,46 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
             );
         }
     }
+    levels(&doc, &mut reports);
     Ok(ValidationReport::new(reports))
+}
+
+/// PAdES B-LT when the document security store holds the signer's certificate and revocation
+/// data; B-LTA when a valid document timestamp in a later revision covers that too.
+fn levels(doc: &PdfDocument<'_>, reports: &mut [SignatureReport]) {
+    let Some(dss) = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"DSS").ok().and_then(|d| doc.resolve_dict(d)))
+    else {
+        return;
+    };
+    let list = |key: &[u8]| dss.get(key).ok().and_then(|v| doc.resolve_array(v)).unwrap_or_default();
+    let certs: Vec<String> = list(b"Certs")
+        .iter()
+        .filter_map(|c| c.as_reference().ok())
+        .filter_map(|id| doc.reader.decoded_stream(id, 1 << 20).ok())
+        .filter_map(|der| signet_pki::Certificate::from_der(&der).ok())
+        .map(|c| c.fingerprint())
+        .collect();
+    let has_revinfo = !list(b"OCSPs").is_empty() || !list(b"CRLs").is_empty();
+    let stamped: Vec<usize> = reports
+        .iter()
+        .filter(|r| r.passed() && r.format == "PAdES document timestamp")
+        .filter_map(|r| r.embedded.as_ref().and_then(|e| e.revision))
+        .collect();
+    for r in reports.iter_mut() {
+        let in_dss = r.signer.as_ref().is_some_and(|s| certs.contains(&s.sha256));
+        if r.level.as_deref() != Some("PAdES-B-T") || !in_dss || !has_revinfo {
+            continue;
+        }
+        let rev = r.embedded.as_ref().and_then(|e| e.revision).unwrap_or(0);
+        r.level = Some(if stamped.iter().any(|t| *t > rev) {
+            "PAdES-B-LTA".into()
+        } else {
+            "PAdES-B-LT".into()
+        });
+    }
 }
 
 /// Bytes after the end of the newest revision that are not whitespace (an update without a
@@ -253,14 +292,38 @@ fn one(
                 r
             }
         }
-        Ok(_) if is_timestamp => {
-            let mut r = fresh(info.clone());
-            r.format = "PAdES document timestamp".into();
-            r.fail(
-                "timestamp",
-                SubIndication::SIGNED_DATA_NOT_FOUND,
-                "document timestamps are not validated by this version of Signet",
+        Ok(c) if is_timestamp => {
+            let v = signet_cms::timestamp::verify_token(
+                VerifyInput {
+                    cms: &c.cms,
+                    detached: None,
+                    trust_anchors: inputs.trust_anchors,
+                    extra_certs: inputs.extra_certs,
+                    crls: inputs.crls,
+                },
+                opts,
             );
+            let mut r = v.report;
+            r.format = "PAdES document timestamp".into();
+            if let Some(info) = v.info {
+                let reader = RangesReader::new(doc.reader.source(), c.ranges.clone());
+                match signet_crypto::digest::hash_reader(info.hash, reader) {
+                    Ok((h, _)) if h == info.imprint => {
+                        r.pass(
+                            "message-imprint",
+                            "the time-stamp's message imprint is the hash of the signed bytes",
+                        );
+                        r.timestamp_time = Some(signet_pki::time::format(info.gen_time));
+                        r.level = Some("PAdES document timestamp".into());
+                    }
+                    Ok(_) => r.fail(
+                        "message-imprint",
+                        SubIndication::HASH_FAILURE,
+                        "the time-stamp's message imprint is not the hash of the signed bytes",
+                    ),
+                    Err(e) => r.fail("message-imprint", SubIndication::FORMAT_FAILURE, e.to_string()),
+                }
+            }
             r
         }
         Ok(_) => {

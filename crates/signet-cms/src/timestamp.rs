@@ -1,0 +1,173 @@
+//! RFC 3161 time-stamp tokens: a CMS SignedData whose encapsulated content is a TSTInfo. The
+//! token is verified like any CMS signature (attributes, signature, path) with the
+//! time-stamping purpose (a critical timeStamping EKU), then its TSTInfo is read so the caller
+//! can compare the message imprint with what it expects to be stamped.
+
+use cms::content_info::ContentInfo;
+use cms::signed_data::SignedData;
+use const_oid::ObjectIdentifier;
+use der::asn1::{GeneralizedTime, Int, OctetString};
+use der::{Decode, Sequence};
+use signet_crypto::HashAlgorithm;
+use signet_pki::path::Purpose;
+use signet_pki::time::UnixTime;
+use signet_pki::{SignatureReport, SubIndication};
+use spki::AlgorithmIdentifierOwned;
+
+use crate::attributes::ID_SIGNED_DATA;
+use crate::verify::{VerifyInput, VerifyOptions, verify};
+
+/// id-ct-TSTInfo.
+pub const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+
+/// MessageImprint (RFC 3161 §2.4.1).
+#[derive(Clone, Debug, Sequence)]
+pub struct MessageImprint {
+    /// Hash algorithm.
+    pub hash_algorithm: AlgorithmIdentifierOwned,
+    /// The hash of the stamped data.
+    pub hashed_message: OctetString,
+}
+
+/// Accuracy (RFC 3161 §2.4.2).
+#[derive(Clone, Debug, Sequence)]
+pub struct Accuracy {
+    /// Seconds.
+    pub seconds: Option<Int>,
+    /// Milliseconds.
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    pub millis: Option<Int>,
+    /// Microseconds.
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    pub micros: Option<Int>,
+}
+
+/// TSTInfo (RFC 3161 §2.4.2).
+#[derive(Clone, Debug, Sequence)]
+pub struct TstInfoAsn {
+    /// Version (1).
+    pub version: Int,
+    /// TSA policy.
+    pub policy: ObjectIdentifier,
+    /// What was stamped.
+    pub message_imprint: MessageImprint,
+    /// Serial number, unique per TSA.
+    pub serial_number: Int,
+    /// The time.
+    pub gen_time: GeneralizedTime,
+    /// Accuracy.
+    pub accuracy: Option<Accuracy>,
+    /// Ordering.
+    #[asn1(default = "Default::default")]
+    pub ordering: bool,
+    /// The requester's nonce.
+    pub nonce: Option<Int>,
+    /// The TSA's name.
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    pub tsa: Option<der::Any>,
+    /// Extensions.
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    pub extensions: Option<x509_cert::ext::Extensions>,
+}
+
+/// What a token says, once its signature is checked.
+#[derive(Clone, Debug)]
+pub struct TstInfo {
+    /// The time the TSA vouches for.
+    pub gen_time: UnixTime,
+    /// The imprint's hash algorithm.
+    pub hash: HashAlgorithm,
+    /// The imprint.
+    pub imprint: Vec<u8>,
+    /// Serial number (hex).
+    pub serial: String,
+    /// Policy OID.
+    pub policy: String,
+    /// Nonce bytes, if any.
+    pub nonce: Option<Vec<u8>>,
+}
+
+/// Reads the TSTInfo out of a token without checking anything.
+pub fn tst_info(token: &[u8]) -> Result<TstInfo, String> {
+    let ci = ContentInfo::from_der(token).map_err(|e| format!("not a time-stamp token: {e}"))?;
+    if ci.content_type != ID_SIGNED_DATA {
+        return Err("the time-stamp token is not a SignedData".into());
+    }
+    let sd: SignedData = ci
+        .content
+        .decode_as()
+        .map_err(|e| format!("malformed time-stamp SignedData: {e}"))?;
+    if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
+        return Err(format!(
+            "the token's content is {}, not a TSTInfo",
+            sd.encap_content_info.econtent_type
+        ));
+    }
+    let content = sd
+        .encap_content_info
+        .econtent
+        .ok_or("the time-stamp token has no TSTInfo")?;
+    let os: OctetString = content.decode_as().map_err(|e| format!("malformed eContent: {e}"))?;
+    let t = TstInfoAsn::from_der(os.as_bytes()).map_err(|e| format!("malformed TSTInfo: {e}"))?;
+    let hash = HashAlgorithm::from_oid(&t.message_imprint.hash_algorithm.oid)
+        .ok_or_else(|| format!("unsupported imprint hash {}", t.message_imprint.hash_algorithm.oid))?;
+    let gen_time = t.gen_time.to_unix_duration().as_secs() as UnixTime;
+    Ok(TstInfo {
+        gen_time,
+        hash,
+        imprint: t.message_imprint.hashed_message.as_bytes().to_vec(),
+        serial: hex::encode(t.serial_number.as_bytes()),
+        policy: t.policy.to_string(),
+        nonce: t.nonce.map(|n| n.as_bytes().to_vec()),
+    })
+}
+
+/// A verified (or not) token.
+pub struct Verified {
+    /// The TSA signature's report (time-stamping purpose, path to the anchors).
+    pub report: SignatureReport,
+    /// The TSTInfo when the token could be read.
+    pub info: Option<TstInfo>,
+}
+
+/// Verifies a token's CMS signature and path as of `opts.time` for the time-stamping purpose,
+/// and reads its TSTInfo. The caller compares [`TstInfo::imprint`] with its own hash.
+pub fn verify_token(input: VerifyInput<'_>, opts: &VerifyOptions) -> Verified {
+    let token = input.cms;
+    let ts_opts = VerifyOptions {
+        purpose: Purpose::TimeStamping,
+        ..opts.clone()
+    };
+    let mut report = verify(input, &ts_opts);
+    let mut r = if report.signatures.len() == 1 {
+        report.signatures.remove(0)
+    } else {
+        let mut r = SignatureReport::new("RFC 3161 time-stamp token", opts.time);
+        r.fail(
+            "signer-infos",
+            SubIndication::FORMAT_FAILURE,
+            format!("the token has {} signer infos, not one", report.signatures.len()),
+        );
+        r
+    };
+    r.format = "RFC 3161 time-stamp token".into();
+    let info = match tst_info(token) {
+        Ok(i) => Some(i),
+        Err(e) => {
+            r.fail("tst-info", SubIndication::FORMAT_FAILURE, e);
+            None
+        }
+    };
+    Verified { report: r, info }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(tst_info(b"").is_err());
+        assert!(tst_info(&[0x30, 0x03, 0x06, 0x01, 0x00]).is_err());
+    }
+}
