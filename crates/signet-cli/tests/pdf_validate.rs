@@ -258,6 +258,12 @@ fn pyhanko_signed_and_modified_pdfs_get_pyhankos_verdict() {
         "{u:?}"
     );
     assert!(u[0].changes.iter().any(|c| c.contains("locked")), "{u:?}");
+    let o = env.signet(&["verify", "rf-locked.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["signatures"][0]["embedded"]["field_locks"], "all fields locked",
+        "{v}"
+    );
     // HTML: self-contained and names the signer.
     let o = env.signet(&["verify", "rf-ours.pdf", "--trust", "ca/root.crt", "--format", "html"]);
     let html = String::from_utf8_lossy(&o.stdout);
@@ -1336,4 +1342,58 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
         let ok = p["bottom_line"].as_bool().or(p["valid"].as_bool()).unwrap_or(false);
         assert!(ok, "pyHanko: {p}");
     }
+    // B-LT: a DSS with the signer's certificate and a CRL; B-LTA: a document timestamp after it.
+    env.ok(&[
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "-o",
+        "crl.pem",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    let crl = signet_crypto::pem::parse_blocks(&std::fs::read(env.path("crl.pem")).unwrap()).unwrap()[0]
+        .der
+        .clone();
+    let bob = signet_crypto::pem::parse_blocks(&std::fs::read(env.path("bob.crt")).unwrap()).unwrap()[0]
+        .der
+        .clone();
+    let bt = std::fs::read(env.path("bt.pdf")).unwrap();
+    let (root, catalog) = {
+        let d = doc_of(&bt);
+        (d.root_ref().unwrap(), d.catalog().unwrap())
+    };
+    let (c, r, d) = (fresh(&bt, 0), fresh(&bt, 1), fresh(&bt, 2));
+    let mut dss = Dictionary::new();
+    dss.set("Certs", Object::Array(vec![Object::Reference(c)]));
+    dss.set("CRLs", Object::Array(vec![Object::Reference(r)]));
+    let lt = update(
+        &bt,
+        vec![
+            (c, Object::Stream(Stream::new(Dictionary::new(), bob))),
+            (r, Object::Stream(Stream::new(Dictionary::new(), crl))),
+            (d, Object::Dictionary(dss)),
+            (root, with(&catalog, "DSS", Object::Reference(d))),
+        ],
+    );
+    env.write("blt.pdf", &lt);
+    let level = |f: &str| {
+        let o = env.signet(&["verify", f, "--trust", "ca/root.crt", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let s = v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["format"] == "PAdES")
+            .unwrap()
+            .clone();
+        (
+            s["indication"].as_str().unwrap().to_string(),
+            s["level"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert_eq!(level("blt.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LT".into()));
+    py(&env, &["doctimestamp", "blt.pdf", "blta.pdf", &tsa.url]);
+    assert_eq!(level("blta.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LTA".into()));
 }

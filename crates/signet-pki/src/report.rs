@@ -199,6 +199,9 @@ pub struct EmbeddedInfo {
     /// /Name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// FieldMDP locks this signature sets, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_locks: Option<String>,
     /// /ByteRange as written.
     pub byte_range: Vec<i64>,
     /// "entire file", "entire revision" or what is wrong with the coverage.

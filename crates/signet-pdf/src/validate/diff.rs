@@ -268,6 +268,15 @@ impl Lock {
         }
     }
 
+    /// In words, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Lock::All => "all fields locked".into(),
+            Lock::Include(n) => format!("locked: {}", n.join(", ")),
+            Lock::Exclude(n) => format!("all fields locked except: {}", n.join(", ")),
+        }
+    }
+
     fn covers(&self, field: &str) -> bool {
         match self {
             Lock::All => true,

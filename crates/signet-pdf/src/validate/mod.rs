@@ -256,6 +256,9 @@ fn one(
     if let Some(l) = f.lock.as_ref().and_then(diff::Lock::from_dict) {
         locks.push(l);
     }
+    if !locks.is_empty() {
+        info.field_locks = Some(locks.iter().map(diff::Lock::describe).collect::<Vec<_>>().join("; "));
+    }
     let covered = coverage::check(&doc.reader, sig_id, revs);
     let mut r = match &covered {
         Ok(c) if !is_timestamp && matches!(sub_filter.as_str(), "ETSI.CAdES.detached" | "adbe.pkcs7.detached") => {
