@@ -253,7 +253,9 @@ fn one(
         .filter_map(|r| r.get(b"TransformParams").ok().and_then(|t| doc.resolve_dict(t)))
         .filter_map(|t| diff::Lock::from_dict(&t))
         .collect();
-    if let Some(l) = f.lock.as_ref().and_then(diff::Lock::from_dict) {
+    if let Some(l) = f.lock.as_ref().and_then(diff::Lock::from_dict)
+        && !locks.contains(&l)
+    {
         locks.push(l);
     }
     if !locks.is_empty() {
