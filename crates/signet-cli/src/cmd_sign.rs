@@ -88,6 +88,10 @@ pub struct Args {
     /// definitions, dormant page trees, optional content).
     #[arg(long)]
     pub allow_suspicious_structure: bool,
+    /// Time-stamp the signature at this RFC 3161 TSA (http://…): CAdES-T / PAdES B-T. If the TSA
+    /// fails, nothing is written.
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
     /// Overwrite the output.
     #[arg(long)]
     pub force: bool,
@@ -230,43 +234,46 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
                 eprintln!("signet: warning: {}: {} (check what you sign)", file.display(), w.0);
             }
             // Streamed: the original is hashed and copied in chunks into a temporary file.
+            let hash = signer_hash(signer);
             inputs::write_atomic_with(&out, false, &mut |w| {
-                signet_pdf::sign_to(&f, w, signer, &opts)
+                let mut stamp = |sig: &[u8]| crate::tsa_client::stamp(a.tsa.as_deref().unwrap_or_default(), hash, sig);
+                let stamper: Option<signet_cms::Stamper<'_>> = if a.tsa.is_some() { Some(&mut stamp) } else { None };
+                signet_pdf::sign_to_stamped(&f, w, signer, &opts, stamper)
                     .map(|_| ())
                     .map_err(|e| match e {
                         signet_pdf::PdfError::Cms(c) => CliError::from(c),
                         other => CliError::input(format!("{}: {other}", file.display())),
                     })
             })?;
+            let level = if a.tsa.is_some() { "B-T" } else { "B-B" };
             let kind = match a.certify {
-                Some(p) => format!("PAdES B-B certification signature, DocMDP P={p}"),
-                None => "PAdES B-B approval signature".into(),
+                Some(p) => format!("PAdES {level} certification signature, DocMDP P={p}"),
+                None => format!("PAdES {level} approval signature"),
             };
             return Ok((out, kind));
         }
-        Job::Detached => {
+        Job::Detached | Job::Attached => {
             let opts = SignOptions {
                 signing_time: a.signing_time.then(signet_pki::time::now),
                 ..Default::default()
             };
-            let f = std::fs::File::open(file)
-                .map_err(|e| CliError::input(format!("cannot open {}: {e}", file.display())))?;
-            (
-                signet_cms::sign_detached_reader(std::io::BufReader::new(f), signer, &opts)?,
-                "CAdES B-B detached".into(),
-            )
-        }
-        Job::Attached => {
-            let opts = SignOptions {
-                signing_time: a.signing_time.then(signet_pki::time::now),
-                ..Default::default()
+            let hash = signer_hash(signer);
+            let (digest, content) = if job == Job::Attached {
+                let content = inputs::read(file, "file to sign")?;
+                (signet_crypto::digest::hash(hash, &content), Some(content))
+            } else {
+                let f = std::fs::File::open(file)
+                    .map_err(|e| CliError::input(format!("cannot open {}: {e}", file.display())))?;
+                let (d, _) = signet_crypto::digest::hash_reader(hash, std::io::BufReader::new(f))
+                    .map_err(|e| CliError::input(format!("cannot read {}: {e}", file.display())))?;
+                (d, None)
             };
-            let content = inputs::read(file, "file to sign")?;
-            let d = signet_crypto::digest::hash(signer_hash(signer), &content);
-            (
-                signet_cms::sign_digest(&d, Some(&content), signer, &opts)?,
-                "CAdES B-B attached".into(),
-            )
+            let mut stamp = |sig: &[u8]| crate::tsa_client::stamp(a.tsa.as_deref().unwrap_or_default(), hash, sig);
+            let stamper: Option<signet_cms::Stamper<'_>> = if a.tsa.is_some() { Some(&mut stamp) } else { None };
+            let cms = signet_cms::sign_digest_stamped(&digest, content.as_deref(), signer, &opts, stamper)?;
+            let level = if a.tsa.is_some() { "B-T" } else { "B-B" };
+            let how = if job == Job::Attached { "attached" } else { "detached" };
+            (cms, format!("CAdES {level} {how}"))
         }
     };
     inputs::write_atomic(&out, &bytes, false)?;

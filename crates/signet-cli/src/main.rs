@@ -15,6 +15,7 @@ mod exit;
 mod inputs;
 mod passphrase;
 mod quickstart;
+mod tsa_client;
 
 use clap::{Parser, Subcommand};
 

@@ -1233,7 +1233,13 @@ impl Drop for Tsa {
 }
 
 fn start_tsa(env: &Env) -> Tsa {
-    use std::io::BufRead;
+    start_tsa_mode(env, "ok")
+}
+
+fn start_tsa_mode(env: &Env, mode: &str) -> Tsa {
+    if env.path("tsa.pem").exists() {
+        return spawn_tsa(env, mode);
+    }
     env.ok(&[
         "key",
         "generate",
@@ -1271,9 +1277,15 @@ fn start_tsa(env: &Env) -> Tsa {
             "tsa.pem",
         ],
     );
+    spawn_tsa(env, mode)
+}
+
+fn spawn_tsa(env: &Env, mode: &str) -> Tsa {
+    use std::io::BufRead;
     let mut child = std::process::Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/openssl_tsa.py"))
         .arg(env.dir.path())
+        .arg(mode)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -1396,4 +1408,107 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
     assert_eq!(level("blt.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LT".into()));
     py(&env, &["doctimestamp", "blt.pdf", "blta.pdf", &tsa.url]);
     assert_eq!(level("blta.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LTA".into()));
+}
+
+/// `signet sign --tsa URL` against a TSA we did not write: PAdES B-T and CAdES B-T that our
+/// validator, pyHanko and `openssl cms` accept; an unreachable or garbage-answering TSA is a
+/// clear error and nothing is written.
+#[test]
+fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
+    let env = Env::new();
+    setup(&env);
+    let tsa = start_tsa(&env);
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "bt.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--tsa",
+        &tsa.url,
+    ]);
+    let o = env.signet(&["verify", "bt.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 0, "{v}");
+    assert_eq!(v["signatures"][0]["level"], "PAdES-B-T", "{v}");
+    assert!(v["signatures"][0]["timestamp_time"].is_string());
+    agree(&env, "bt.pdf");
+    // CAdES B-T, detached: ours says B-T; OpenSSL verifies the signature.
+    env.write("memo.txt", b"purchase request 42\n");
+    env.ok(&[
+        "sign",
+        "--detached",
+        "memo.txt",
+        "--key",
+        "bob.key",
+        "--cert",
+        "bob.crt",
+        "--tsa",
+        &tsa.url,
+    ]);
+    let o = env.signet(&[
+        "verify",
+        "memo.txt",
+        "--signature",
+        "memo.txt.p7s",
+        "--trust",
+        "ca/root.crt",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 0, "{v}");
+    assert_eq!(v["signatures"][0]["level"], "CAdES-B-T", "{v}");
+    ok_cmd(
+        &env,
+        "openssl",
+        &[
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "memo.txt.p7s",
+            "-content",
+            "memo.txt",
+            "-CAfile",
+            "ca/root.crt",
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+    );
+    drop(tsa);
+    // Unreachable (the port was just closed) and garbage-answering TSAs.
+    let dead = format!("http://127.0.0.1:{}/", {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    });
+    let junk = start_tsa_mode(&env, "garbage");
+    for (url, what) in [(dead.as_str(), "connect"), (junk.url.as_str(), "TimeStampResp")] {
+        let o = env.signet(&[
+            "sign",
+            "clean.pdf",
+            "-o",
+            "never.pdf",
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--tsa",
+            url,
+        ]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        assert!(stderr(&o).contains(what), "{}", stderr(&o));
+        assert!(
+            !env.path("never.pdf").exists(),
+            "nothing may be written when the TSA fails"
+        );
+    }
 }

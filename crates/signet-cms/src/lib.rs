@@ -16,7 +16,7 @@ pub mod sign;
 pub mod timestamp;
 pub mod verify;
 
-pub use sign::{SignOptions, sign_detached_reader, sign_digest};
+pub use sign::{SignOptions, Stamper, sign_detached_reader, sign_digest, sign_digest_stamped};
 pub use verify::{VerifyInput, VerifyOptions, verify};
 
 /// Errors when building a signature.

@@ -60,6 +60,21 @@ pub fn sign_digest(
     signer: &dyn Signer,
     opts: &SignOptions,
 ) -> Result<Vec<u8>, CmsError> {
+    sign_digest_stamped(digest, attached, signer, opts, None)
+}
+
+/// Obtains a signature time-stamp token for a signature value (e.g. from an RFC 3161 TSA).
+pub type Stamper<'a> = &'a mut dyn FnMut(&[u8]) -> Result<Vec<u8>, String>;
+
+/// Like [`sign_digest`]; with `stamper`, the signature value is time-stamped and the token
+/// added as the unsigned signature-time-stamp attribute (CAdES-T / PAdES B-T).
+pub fn sign_digest_stamped(
+    digest: &[u8],
+    attached: Option<&[u8]>,
+    signer: &dyn Signer,
+    opts: &SignOptions,
+    stamper: Option<Stamper<'_>>,
+) -> Result<Vec<u8>, CmsError> {
     let chain = signer.certificate_chain();
     let leaf_der = chain
         .first()
@@ -117,6 +132,16 @@ pub fn sign_digest(
     // RFC 5652 §5.4: the signature covers the DER of the SET OF (tag 0x31).
     let to_sign = signed_attrs.to_der()?;
     let signature = signer.sign(&to_sign)?;
+    let unsigned_attrs = match stamper {
+        Some(stamp) => {
+            let token = stamp(&signature).map_err(CmsError::Invalid)?;
+            Some(SetOfVec::try_from(vec![attr(
+                ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+                Any::from_der(&token)?,
+            )?])?)
+        }
+        None => None,
+    };
 
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
@@ -128,7 +153,7 @@ pub fn sign_digest(
         signed_attrs: Some(signed_attrs),
         signature_algorithm: sig_alg_id,
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
+        unsigned_attrs,
     };
     let certs: Vec<&Vec<u8>> = if opts.include_chain {
         chain.iter().collect()

@@ -70,6 +70,136 @@ pub struct TstInfoAsn {
     pub extensions: Option<x509_cert::ext::Extensions>,
 }
 
+/// TimeStampReq (RFC 3161 §2.4.1).
+#[derive(Clone, Debug, Sequence)]
+pub struct TimeStampReq {
+    /// Version (1).
+    pub version: u8,
+    /// What to stamp.
+    pub message_imprint: MessageImprint,
+    /// Requested policy.
+    pub req_policy: Option<ObjectIdentifier>,
+    /// Nonce.
+    pub nonce: Option<Int>,
+    /// Ask for the TSA's certificate in the token.
+    #[asn1(default = "Default::default")]
+    pub cert_req: bool,
+}
+
+/// PKIStatusInfo (RFC 3161 §2.4.2, from RFC 4210).
+#[derive(Clone, Debug, Sequence)]
+pub struct PkiStatusInfo {
+    /// 0 granted, 1 granted with modifications, 2 rejection, 3 waiting, 4/5 revocation.
+    pub status: Int,
+    /// Free text.
+    pub status_string: Option<Vec<String>>,
+    /// Failure bits.
+    pub fail_info: Option<der::asn1::BitString>,
+}
+
+/// TimeStampResp (RFC 3161 §2.4.2).
+#[derive(Clone, Debug, Sequence)]
+pub struct TimeStampResp {
+    /// Status.
+    pub status: PkiStatusInfo,
+    /// The token, when granted.
+    pub time_stamp_token: Option<ContentInfo>,
+}
+
+/// A DER TimeStampReq for `imprint` (a `hash` digest) with `nonce`, asking for the TSA's
+/// certificate.
+pub fn request(hash: HashAlgorithm, imprint: &[u8], nonce: &[u8]) -> Result<Vec<u8>, crate::CmsError> {
+    let req = TimeStampReq {
+        version: 1,
+        message_imprint: MessageImprint {
+            hash_algorithm: hash.algorithm_identifier(),
+            hashed_message: OctetString::new(imprint)?,
+        },
+        req_policy: None,
+        nonce: Some(Int::new(nonce)?),
+        cert_req: true,
+    };
+    Ok(der::Encode::to_der(&req)?)
+}
+
+/// Checks a TSA's reply to [`request`]: granted status, a token whose TSTInfo stamps `imprint`
+/// with `hash` and echoes `nonce`, signed (signature and attributes valid) by a certificate with
+/// a critical extKeyUsage of timeStamping only. Returns the token (ContentInfo DER). The TSA's
+/// trust is judged later, by whoever validates the signature.
+pub fn token_from_response(
+    response: &[u8],
+    hash: HashAlgorithm,
+    imprint: &[u8],
+    nonce: &[u8],
+    time: UnixTime,
+) -> Result<Vec<u8>, String> {
+    let resp =
+        TimeStampResp::from_der(response).map_err(|e| format!("the TSA's answer is not a TimeStampResp: {e}"))?;
+    let status = resp.status.status.as_bytes().first().copied().unwrap_or(0);
+    if resp.status.status.as_bytes().len() > 1 || status > 1 {
+        let text: Vec<String> = resp.status.status_string.iter().flatten().cloned().collect();
+        return Err(format!(
+            "the TSA refused the request (status {status}{})",
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", text.join("; "))
+            }
+        ));
+    }
+    let ci = resp
+        .time_stamp_token
+        .ok_or("the TSA granted the request but sent no token")?;
+    let token = der::Encode::to_der(&ci).map_err(|e| e.to_string())?;
+    let info = tst_info(&token)?;
+    if info.hash != hash || info.imprint != imprint {
+        return Err("the TSA's token stamps something other than what was sent".into());
+    }
+    let sent = Int::new(nonce).map_err(|e| e.to_string())?;
+    if info.nonce.as_deref() != Some(sent.as_bytes()) {
+        return Err("the TSA's token does not echo our nonce (a replayed or foreign answer)".into());
+    }
+    // The signature and attributes must hold; the path is left to validation (no anchors here).
+    let v = verify_token(
+        VerifyInput {
+            cms: &token,
+            detached: None,
+            trust_anchors: &[],
+            extra_certs: &[],
+            crls: &[],
+        },
+        &VerifyOptions::new(time),
+    );
+    if let Some(bad) = v
+        .report
+        .checks
+        .iter()
+        .find(|c| c.status == signet_pki::CheckStatus::Failed && c.id != "certificate-path")
+    {
+        return Err(format!("the TSA's token does not verify: {}", bad.detail));
+    }
+    let signer_fp = v.report.signer.as_ref().map(|s| s.sha256.clone()).unwrap_or_default();
+    let ci = ContentInfo::from_der(&token).map_err(|e| e.to_string())?;
+    let sd: SignedData = ci.content.decode_as().map_err(|e: der::Error| e.to_string())?;
+    let tsa_cert = sd
+        .certificates
+        .iter()
+        .flat_map(|s| s.0.iter())
+        .filter_map(|c| match c {
+            cms::cert::CertificateChoices::Certificate(c) => der::Encode::to_der(c).ok(),
+            _ => None,
+        })
+        .filter_map(|d: Vec<u8>| signet_pki::Certificate::from_der(&d).ok())
+        .find(|c| c.fingerprint() == signer_fp)
+        .ok_or("the TSA's token does not carry the TSA certificate (certReq was set)")?;
+    let eku = tsa_cert.extended_key_usage().map_err(|e| e.to_string())?;
+    let ts = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+    if eku.as_deref() != Some(&[ts][..]) || !tsa_cert.extended_key_usage_critical() {
+        return Err("the TSA certificate lacks a critical extKeyUsage of timeStamping only (RFC 3161 §2.3)".into());
+    }
+    Ok(token)
+}
+
 /// What a token says, once its signature is checked.
 #[derive(Clone, Debug)]
 pub struct TstInfo {

@@ -39,5 +39,5 @@ pub mod xref;
 pub use error::PdfError;
 /// The object model (lopdf's types) that the reader returns and updates are built from.
 pub use lopdf;
-pub use sign::{PadesOptions, sign_pdf, sign_to};
+pub use sign::{PadesOptions, sign_pdf, sign_to, sign_to_stamped};
 pub use source::{FileSource, Source};

@@ -90,17 +90,33 @@ pub fn sign_to(
     signer: &dyn Signer,
     opts: &PadesOptions,
 ) -> Result<u64, PdfError> {
+    sign_to_stamped(src, out, signer, opts, None)
+}
+
+/// Like [`sign_to`]; with `stamper`, the signature value is time-stamped (PAdES B-T) before
+/// anything is written, so a TSA failure leaves `out` empty.
+pub fn sign_to_stamped(
+    src: &dyn Source,
+    out: &mut dyn Write,
+    signer: &dyn Signer,
+    opts: &PadesOptions,
+    stamper: Option<signet_cms::Stamper<'_>>,
+) -> Result<u64, PdfError> {
     let doc = PdfDocument::parse(src, &Limits::default())?;
-    let (update, contents_rel, reserve) = prepare(&doc, signer, opts)?;
+    let stamped = stamper.is_some();
+    let (update, contents_rel, reserve) = prepare(&doc, signer, opts, stamped)?;
     let mut appended = update;
     let alg = signer.signature_algorithm().hash();
     let mut h = Hasher::new(alg);
-    // One pass over the original: hash and copy.
-    hash_and_copy(src, &mut h, Some(out)).map_err(|e| PdfError::Write(e.to_string()))?;
+    // With a TSA the digest comes first (one read) and the copy after, so nothing is written if
+    // the TSA fails; without one, a single pass hashes and copies.
+    let copy_now = !stamped;
+    hash_and_copy(src, &mut h, if copy_now { Some(&mut *out) } else { None })
+        .map_err(|e| PdfError::Write(e.to_string()))?;
     h.update(&appended[..contents_rel]);
     h.update(&appended[contents_rel + 2 * reserve + 2..]);
     let digest = h.finish();
-    let cms = signet_cms::sign_digest(
+    let cms = signet_cms::sign_digest_stamped(
         &digest,
         None,
         signer,
@@ -109,6 +125,7 @@ pub fn sign_to(
             include_chain: true,
             algorithm_protection: true,
         },
+        stamper,
     )?;
     if cms.len() > reserve {
         return Err(PdfError::Write(format!(
@@ -118,6 +135,10 @@ pub fn sign_to(
     }
     let hexed = hex::encode_upper(&cms);
     appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
+    if !copy_now {
+        let mut sink = Hasher::new(alg);
+        hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
+    }
     out.write_all(&appended).map_err(|e| PdfError::Write(e.to_string()))?;
     out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
     Ok(src.len() + appended.len() as u64)
@@ -125,7 +146,12 @@ pub fn sign_to(
 
 /// Builds the incremental update with its /ByteRange patched and /Contents left as zeros;
 /// returns it, the offset of the `<` of /Contents inside it, and the bytes reserved for the CMS.
-fn prepare(doc: &PdfDocument, signer: &dyn Signer, opts: &PadesOptions) -> Result<(Vec<u8>, usize, usize), PdfError> {
+fn prepare(
+    doc: &PdfDocument,
+    signer: &dyn Signer,
+    opts: &PadesOptions,
+    stamped: bool,
+) -> Result<(Vec<u8>, usize, usize), PdfError> {
     check_permissions(doc, opts)?;
     if !opts.allow_suspicious {
         let found = crate::preflight::inspect(doc);
@@ -275,7 +301,8 @@ fn prepare(doc: &PdfDocument, signer: &dyn Signer, opts: &PadesOptions) -> Resul
     )?;
 
     // The signature dictionary with fixed-width placeholders, /Contents last.
-    let reserve = contents_reserve(signer);
+    // A time-stamp token (with the TSA's chain) needs room too.
+    let reserve = contents_reserve(signer) + if stamped { 16 * 1024 } else { 0 };
     let mut body = b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M".to_vec();
     body.extend(serialize(&text_string(&pdf_date(opts.signing_time)))?);
     for (key, value) in [

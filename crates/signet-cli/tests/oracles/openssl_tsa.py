@@ -1,6 +1,6 @@
 """A TSA we did not write: `openssl ts -reply` behind a loopback HTTP server.
 
-  openssl_tsa.py DIR   (DIR holds tsa.crt — the TSA certificate first, then its issuers —
+  openssl_tsa.py DIR [garbage]   (DIR holds tsa.crt — the TSA certificate first, then its issuers —
                         and tsa.pem, its unencrypted key)
 Prints the URL on the first line of stdout, then serves application/timestamp-query POSTs
 until killed.
@@ -12,6 +12,7 @@ import sys
 import tempfile
 
 DIR = os.path.abspath(sys.argv[1])
+MODE = sys.argv[2] if len(sys.argv) > 2 else "ok"  # "garbage": answer 200 with junk
 CONFIG = os.path.join(DIR, "tsa.cnf")
 with open(CONFIG, "w") as f:
     f.write(f"""[ tsa ]
@@ -39,6 +40,13 @@ with open(os.path.join(DIR, "tsaserial"), "w") as f:
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if MODE == "garbage":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", "12")
+            self.end_headers()
+            self.wfile.write(b"not a reply!")
+            return
         with tempfile.TemporaryDirectory() as t:
             q, r = os.path.join(t, "q.tsq"), os.path.join(t, "r.tsr")
             open(q, "wb").write(body)
