@@ -75,6 +75,21 @@ pub fn sign_digest_stamped(
     opts: &SignOptions,
     stamper: Option<Stamper<'_>>,
 ) -> Result<Vec<u8>, CmsError> {
+    build(digest, attached, ID_DATA, signer, opts, stamper, true)
+}
+
+/// The SignedData builder behind the public functions: `econtent_type` is id-data for
+/// documents and id-ct-TSTInfo for time-stamp tokens; `with_certs` false leaves the
+/// certificate set out (RFC 3161 certReq false).
+pub(crate) fn build(
+    digest: &[u8],
+    attached: Option<&[u8]>,
+    econtent_type: der::asn1::ObjectIdentifier,
+    signer: &dyn Signer,
+    opts: &SignOptions,
+    stamper: Option<Stamper<'_>>,
+    with_certs: bool,
+) -> Result<Vec<u8>, CmsError> {
     let chain = signer.certificate_chain();
     let leaf_der = chain
         .first()
@@ -110,7 +125,7 @@ pub fn sign_digest_stamped(
         policies: None,
     };
     let mut attrs = vec![
-        attr(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?,
+        attr(ID_CONTENT_TYPE, Any::encode_from(&econtent_type)?)?,
         attr(ID_MESSAGE_DIGEST, Any::encode_from(&OctetString::new(digest)?)?)?,
         attr(ID_AA_SIGNING_CERTIFICATE_V2, Any::encode_from(&ess)?)?,
     ];
@@ -168,13 +183,17 @@ pub fn sign_digest_stamped(
         version: CmsVersion::V1,
         digest_algorithms: SetOfVec::try_from(vec![digest_alg])?,
         encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
+            econtent_type,
             econtent: match attached {
                 Some(c) => Some(Any::encode_from(&OctetString::new(c)?)?),
                 None => None,
             },
         },
-        certificates: Some(CertificateSet(SetOfVec::try_from(choices)?)),
+        certificates: if with_certs {
+            Some(CertificateSet(SetOfVec::try_from(choices)?))
+        } else {
+            None
+        },
         crls: None,
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
     };

@@ -200,6 +200,104 @@ pub fn token_from_response(
     Ok(token)
 }
 
+/// How a TSA answers.
+#[derive(Clone, Debug)]
+pub struct TsaPolicy {
+    /// The TSA policy OID written into every token.
+    pub policy: ObjectIdentifier,
+    /// Accuracy in seconds.
+    pub accuracy_secs: u8,
+}
+
+/// PKIFailureInfo bits (RFC 3161 §2.4.2).
+const BAD_ALG: usize = 0;
+const BAD_REQUEST: usize = 2;
+const BAD_DATA_FORMAT: usize = 5;
+
+fn rejection(bit: usize, text: &str) -> Result<Vec<u8>, crate::CmsError> {
+    // A BIT STRING with only `bit` set, as few bytes as needed.
+    let mut bytes = vec![0u8; bit / 8 + 1];
+    bytes[bit / 8] = 0x80 >> (bit % 8);
+    let unused = 7 - (bit % 8) as u8;
+    let resp = TimeStampResp {
+        status: PkiStatusInfo {
+            status: Int::new(&[2])?,
+            status_string: Some(vec![text.to_string()]),
+            fail_info: Some(der::asn1::BitString::new(unused, bytes)?),
+        },
+        time_stamp_token: None,
+    };
+    Ok(der::Encode::to_der(&resp)?)
+}
+
+/// Answers a DER TimeStampReq as a TSA: a granted TimeStampResp with a token signed by `tsa`
+/// (which must hold a timeStamping certificate), or a rejection (bad request, unsupported hash,
+/// wrong imprint length). `serial` must never repeat for this TSA; `time` is genTime.
+pub fn respond(
+    request_der: &[u8],
+    tsa: &dyn signet_crypto::Signer,
+    policy: &TsaPolicy,
+    serial: &[u8],
+    time: UnixTime,
+) -> Result<Vec<u8>, crate::CmsError> {
+    let Ok(req) = TimeStampReq::from_der(request_der) else {
+        return rejection(BAD_DATA_FORMAT, "not a DER TimeStampReq");
+    };
+    if req.version != 1 {
+        return rejection(BAD_REQUEST, "only version 1 requests are supported");
+    }
+    let Some(hash) = HashAlgorithm::from_oid(&req.message_imprint.hash_algorithm.oid) else {
+        return rejection(BAD_ALG, "unsupported hash algorithm");
+    };
+    if req.message_imprint.hashed_message.as_bytes().len() != hash.output_len() {
+        return rejection(BAD_DATA_FORMAT, "the message imprint has the wrong length");
+    }
+    if req.req_policy.as_ref().is_some_and(|p| *p != policy.policy) {
+        return rejection(15, "unaccepted policy"); // unacceptedPolicy
+    }
+    let gen_time = GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(time.max(0) as u64))?;
+    let info = TstInfoAsn {
+        version: Int::new(&[1])?,
+        policy: policy.policy,
+        message_imprint: req.message_imprint.clone(),
+        serial_number: Int::new(serial)?,
+        gen_time,
+        accuracy: Some(Accuracy {
+            seconds: Some(Int::new(&[policy.accuracy_secs])?),
+            millis: None,
+            micros: None,
+        }),
+        ordering: false,
+        nonce: req.nonce.clone(),
+        tsa: None,
+        extensions: None,
+    };
+    let tst = der::Encode::to_der(&info)?;
+    let digest = signet_crypto::digest::hash(tsa.signature_algorithm().hash(), &tst);
+    let token = crate::sign::build(
+        &digest,
+        Some(&tst),
+        ID_CT_TST_INFO,
+        tsa,
+        &crate::SignOptions {
+            signing_time: None,
+            include_chain: true,
+            algorithm_protection: true,
+        },
+        None,
+        req.cert_req,
+    )?;
+    let resp = TimeStampResp {
+        status: PkiStatusInfo {
+            status: Int::new(&[0])?,
+            status_string: None,
+            fail_info: None,
+        },
+        time_stamp_token: Some(ContentInfo::from_der(&token)?),
+    };
+    Ok(der::Encode::to_der(&resp)?)
+}
+
 /// What a token says, once its signature is checked.
 #[derive(Clone, Debug)]
 pub struct TstInfo {
