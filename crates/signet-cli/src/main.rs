@@ -10,6 +10,7 @@ mod castore;
 mod cmd_ca;
 mod cmd_key;
 mod cmd_sign;
+mod cmd_tsa;
 mod cmd_verify;
 mod exit;
 mod inputs;
@@ -47,6 +48,9 @@ enum Command {
     Sign(cmd_sign::Args),
     /// Verify a signature and print a report.
     Verify(cmd_verify::Args),
+    /// Time-stamping authority (RFC 3161).
+    #[command(subcommand)]
+    Tsa(cmd_tsa::TsaCommand),
     /// Measure Signet against OpenSSL on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -61,6 +65,7 @@ fn main() {
     let result: Result<Exit, CliError> = match cli.command {
         Command::Quickstart(a) => quickstart::run(a),
         Command::Key(c) => cmd_key::run(c),
+        Command::Tsa(c) => cmd_tsa::run(c),
         Command::Ca(c) => cmd_ca::run_ca(c),
         Command::Cert(c) => cmd_ca::run_cert(c),
         Command::Sign(a) => cmd_sign::run(a),

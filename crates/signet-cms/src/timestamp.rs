@@ -192,9 +192,7 @@ pub fn token_from_response(
         .filter_map(|d: Vec<u8>| signet_pki::Certificate::from_der(&d).ok())
         .find(|c| c.fingerprint() == signer_fp)
         .ok_or("the TSA's token does not carry the TSA certificate (certReq was set)")?;
-    let eku = tsa_cert.extended_key_usage().map_err(|e| e.to_string())?;
-    let ts = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-    if eku.as_deref() != Some(&[ts][..]) || !tsa_cert.extended_key_usage_critical() {
+    if !tsa_cert.is_time_stamping() {
         return Err("the TSA certificate lacks a critical extKeyUsage of timeStamping only (RFC 3161 §2.3)".into());
     }
     Ok(token)
@@ -207,6 +205,16 @@ pub struct TsaPolicy {
     pub policy: ObjectIdentifier,
     /// Accuracy in seconds.
     pub accuracy_secs: u8,
+}
+
+impl TsaPolicy {
+    /// A policy from its dotted OID, with one second of accuracy.
+    pub fn new(oid: &str) -> Result<Self, String> {
+        Ok(TsaPolicy {
+            policy: oid.parse().map_err(|_| format!("{oid:?} is not an OID"))?,
+            accuracy_secs: 1,
+        })
+    }
 }
 
 /// PKIFailureInfo bits (RFC 3161 §2.4.2).

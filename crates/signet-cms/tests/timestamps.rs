@@ -32,11 +32,21 @@ fn fixture() -> (signet_pki::Certificate, SoftwareSigner, SoftwareSigner) {
     let root = issue::issue(&t, None, &root_key).unwrap();
     let mk = |profile: Profile, cn: &str| {
         let key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
-        let t = Template::new(name(cn), key.public_key_der().unwrap(), profile, now() - 3600, now() + 86_400);
+        let t = Template::new(
+            name(cn),
+            key.public_key_der().unwrap(),
+            profile,
+            now() - 3600,
+            now() + 86_400,
+        );
         let cert = issue::issue(&t, Some(&root), &root_key).unwrap();
         key.with_chain(vec![cert.der().to_vec(), root.der().to_vec()])
     };
-    (root.clone(), mk(Profile::TimeStamping, "TSA"), mk(Profile::Signer, "Not a TSA"))
+    (
+        root.clone(),
+        mk(Profile::TimeStamping, "TSA"),
+        mk(Profile::Signer, "Not a TSA"),
+    )
 }
 
 fn policy() -> TsaPolicy {

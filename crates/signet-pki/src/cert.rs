@@ -199,6 +199,13 @@ impl Certificate {
     pub fn extended_key_usage(&self) -> Result<Option<Vec<ObjectIdentifier>>, PkiError> {
         Ok(self.extension::<ExtendedKeyUsage>()?.map(|(_, e)| e.0))
     }
+    /// Whether this is a TSA certificate: extKeyUsage critical and timeStamping only
+    /// (RFC 3161 §2.3).
+    pub fn is_time_stamping(&self) -> bool {
+        let ts = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+        matches!(self.extended_key_usage(), Ok(Some(e)) if e == [ts]) && self.extended_key_usage_critical()
+    }
+
     /// Whether extKeyUsage is present and marked critical.
     pub fn extended_key_usage_critical(&self) -> bool {
         self.extensions()
