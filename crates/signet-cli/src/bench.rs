@@ -26,6 +26,15 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Time-stamp tokens per second from our TSA against `openssl ts -reply`.
+    Tsa {
+        /// Seconds for our measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// Number of `openssl ts -reply` runs.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// PDF signature validation of a signed ~250 KiB PDF against pyHanko; then a large signed
     /// PDF's validation with peak memory.
     Verify {
@@ -273,6 +282,7 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             large_mib,
             dir,
         } => return bench_pades(seconds, large_mib, dir),
+        BenchCommand::Tsa { seconds, runs } => return crate::bench_tsa::run(seconds, runs),
         BenchCommand::Verify {
             seconds,
             large_mib,

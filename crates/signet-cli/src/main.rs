@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_tsa;
 mod bench_verify;
 mod castore;
 mod cmd_ca;
