@@ -23,10 +23,22 @@ fn tsa() -> CliResult<(SoftwareSigner, SoftwareSigner, signet_pki::Certificate)>
         .to_name()
     };
     let root_key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256)?);
-    let t = Template::new(name("Bench Root")?, root_key.public_key_der()?, Profile::RootCa { path_len: None }, now - 60, now + 86_400);
+    let t = Template::new(
+        name("Bench Root")?,
+        root_key.public_key_der()?,
+        Profile::RootCa { path_len: None },
+        now - 60,
+        now + 86_400,
+    );
     let root = issue::issue(&t, None, &root_key)?;
     let key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256)?);
-    let t = Template::new(name("Bench TSA")?, key.public_key_der()?, Profile::TimeStamping, now - 60, now + 86_400);
+    let t = Template::new(
+        name("Bench TSA")?,
+        key.public_key_der()?,
+        Profile::TimeStamping,
+        now - 60,
+        now + 86_400,
+    );
     let cert = issue::issue(&t, Some(&root), &root_key)?;
     Ok((key.with_chain(vec![cert.der().to_vec()]), root_key, cert))
 }
@@ -78,7 +90,12 @@ pub fn run(seconds: u64, runs: usize) -> CliResult<Exit> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    let start = || Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success());
+    let start = || {
+        Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     let measured = (mean_secs(runs, reply), mean_secs(runs, start));
     let _ = std::fs::remove_dir_all(&dir);
     match measured {

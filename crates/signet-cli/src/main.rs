@@ -10,6 +10,7 @@ mod bench_verify;
 mod castore;
 mod cmd_ca;
 mod cmd_key;
+mod cmd_ltv;
 mod cmd_sign;
 mod cmd_tsa;
 mod cmd_verify;
@@ -49,6 +50,9 @@ enum Command {
     Sign(cmd_sign::Args),
     /// Verify a signature and print a report.
     Verify(cmd_verify::Args),
+    /// Long-term validation: add validation data and document timestamps to signed PDFs.
+    #[command(subcommand)]
+    Ltv(cmd_ltv::LtvCommand),
     /// Time-stamping authority (RFC 3161).
     #[command(subcommand)]
     Tsa(cmd_tsa::TsaCommand),
@@ -67,6 +71,7 @@ fn main() {
         Command::Quickstart(a) => quickstart::run(a),
         Command::Key(c) => cmd_key::run(c),
         Command::Tsa(c) => cmd_tsa::run(c),
+        Command::Ltv(c) => cmd_ltv::run(c),
         Command::Ca(c) => cmd_ca::run_ca(c),
         Command::Cert(c) => cmd_ca::run_cert(c),
         Command::Sign(a) => cmd_sign::run(a),

@@ -14,7 +14,12 @@ const MAX_REPLY: u64 = 1024 * 1024;
 
 /// Gets a time-stamp token for `data` (a signature value) from the TSA at `url`.
 pub fn stamp(url: &str, hash: HashAlgorithm, data: &[u8]) -> Result<Vec<u8>, String> {
-    let imprint = signet_crypto::digest::hash(hash, data);
+    stamp_digest(url, hash, &signet_crypto::digest::hash(hash, data))
+}
+
+/// Gets a time-stamp token for an already computed `hash` digest (a document timestamp).
+pub fn stamp_digest(url: &str, hash: HashAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, String> {
+    let imprint = imprint.to_vec();
     let mut nonce = [0u8; 8];
     signet_crypto::random_bytes(&mut nonce).map_err(|e| e.to_string())?;
     nonce[0] = (nonce[0] & 0x7f) | 0x01; // a positive INTEGER without a leading zero

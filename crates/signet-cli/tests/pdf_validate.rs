@@ -1437,6 +1437,36 @@ fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
     assert_eq!(v["signatures"][0]["level"], "PAdES-B-T", "{v}");
     assert!(v["signatures"][0]["timestamp_time"].is_string());
     agree(&env, "bt.pdf");
+    // signet ltv add: DSS (B-LT), then a document timestamp over it (B-LTA).
+    env.ok(&[
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "-o",
+        "crl.pem",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    env.ok(&["ltv", "add", "bt.pdf", "-o", "blt.pdf", "--crl", "crl.pem"]);
+    env.ok(&[
+        "ltv", "add", "bt.pdf", "-o", "blta.pdf", "--crl", "crl.pem", "--tsa", &tsa.url,
+    ]);
+    for (f, want) in [("blt.pdf", "PAdES-B-LT"), ("blta.pdf", "PAdES-B-LTA")] {
+        let o = env.signet(&["verify", f, "--trust", "ca/root.crt", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(code(&o), 0, "{f}: {v}");
+        let sig = v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["format"] == "PAdES")
+            .unwrap();
+        assert_eq!(sig["level"], want, "{f}: {sig}");
+        assert_eq!(sig["embedded"]["modification_level"], "LTA_UPDATES", "{f}: {sig}");
+        agree(&env, f);
+    }
+    qpdf_clean(&env, "blta.pdf");
     // CAdES B-T, detached: ours says B-T; OpenSSL verifies the signature.
     env.write("memo.txt", b"purchase request 42\n");
     env.ok(&[

@@ -75,6 +75,40 @@ fn format_failure(time: UnixTime, msg: impl Into<String>) -> ValidationReport {
     ValidationReport::new(vec![r])
 }
 
+/// Every certificate a SignedData carries, including those inside its signature time-stamp
+/// tokens (DER, duplicates removed) — what a long-term validation update should store.
+pub fn certificates_of(cms_der: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut stack = vec![cms_der.to_vec()];
+    let mut depth = 0;
+    while let Some(der) = stack.pop() {
+        depth += 1;
+        if depth > 16 {
+            break;
+        }
+        let Ok(ci) = ContentInfo::from_der(&der) else { continue };
+        let Ok(sd) = ci.content.decode_as::<SignedData>() else {
+            continue;
+        };
+        for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
+            if let CertificateChoices::Certificate(c) = c
+                && let Ok(d) = c.to_der()
+                && !out.contains(&d)
+            {
+                out.push(d);
+            }
+        }
+        for si in sd.signer_infos.0.iter() {
+            for a in si.unsigned_attrs.iter().flat_map(|a| a.iter()) {
+                if a.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN {
+                    stack.extend(a.values.iter().filter_map(|v| v.to_der().ok()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Verifies every signature in a CMS SignedData.
 pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport {
     let original = input.cms;

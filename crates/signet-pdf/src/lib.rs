@@ -27,6 +27,7 @@ pub mod filter;
 pub mod font;
 pub mod image;
 pub mod incremental;
+pub mod ltv;
 pub mod preflight;
 pub mod reader;
 pub mod sign;
@@ -39,5 +40,5 @@ pub mod xref;
 pub use error::PdfError;
 /// The object model (lopdf's types) that the reader returns and updates are built from.
 pub use lopdf;
-pub use sign::{PadesOptions, sign_pdf, sign_to, sign_to_stamped};
+pub use sign::{PadesOptions, sign_pdf, sign_to, sign_to_stamped, timestamp_to};
 pub use source::{FileSource, Source};

@@ -43,6 +43,9 @@ pub struct PadesOptions {
     pub allow_suspicious: bool,
     /// A visible stamp; `None` makes an invisible signature.
     pub stamp: Option<crate::appearance::Stamp>,
+    /// Make a document timestamp (`/Type /DocTimeStamp`, `/SubFilter /ETSI.RFC3161`, PAdES
+    /// B-LTA) instead of a signature; see [`timestamp_to`].
+    pub document_timestamp: bool,
 }
 
 impl PadesOptions {
@@ -59,6 +62,7 @@ impl PadesOptions {
             page: 1,
             allow_suspicious: false,
             stamp: None,
+            document_timestamp: false,
         }
     }
 }
@@ -144,6 +148,42 @@ pub fn sign_to_stamped(
     Ok(src.len() + appended.len() as u64)
 }
 
+/// Adds a document timestamp (PAdES B-LTA) as an invisible field: the RFC 3161 token that
+/// `stamp` obtains for the SHA-256 digest of the signed bytes becomes /Contents. Nothing is
+/// written if `stamp` fails. Allowed on P=1 certified documents (an LTV update).
+pub fn timestamp_to(
+    src: &dyn Source,
+    out: &mut dyn Write,
+    field_name: Option<String>,
+    stamp: &mut dyn FnMut(&[u8]) -> Result<Vec<u8>, String>,
+) -> Result<u64, PdfError> {
+    let doc = PdfDocument::parse(src, &Limits::default())?;
+    let mut opts = PadesOptions::new(0);
+    opts.document_timestamp = true;
+    opts.field_name = field_name;
+    opts.allow_suspicious = true; // the document was signed as it is; an LTV update adds nothing to judge
+    let (mut appended, contents_rel, reserve) = prepare_with(&doc, None, &opts, true)?;
+    let alg = signet_crypto::HashAlgorithm::Sha256;
+    let mut h = Hasher::new(alg);
+    hash_and_copy(src, &mut h, None).map_err(|e| PdfError::Write(e.to_string()))?;
+    h.update(&appended[..contents_rel]);
+    h.update(&appended[contents_rel + 2 * reserve + 2..]);
+    let token = stamp(&h.finish()).map_err(PdfError::Write)?;
+    if token.len() > reserve {
+        return Err(PdfError::Write(format!(
+            "the time-stamp token ({} bytes) does not fit the reserved {reserve} bytes",
+            token.len()
+        )));
+    }
+    let hexed = hex::encode_upper(&token);
+    appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
+    let mut sink = Hasher::new(alg);
+    hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
+    out.write_all(&appended).map_err(|e| PdfError::Write(e.to_string()))?;
+    out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
+    Ok(src.len() + appended.len() as u64)
+}
+
 /// Builds the incremental update with its /ByteRange patched and /Contents left as zeros;
 /// returns it, the offset of the `<` of /Contents inside it, and the bytes reserved for the CMS.
 fn prepare(
@@ -152,7 +192,19 @@ fn prepare(
     opts: &PadesOptions,
     stamped: bool,
 ) -> Result<(Vec<u8>, usize, usize), PdfError> {
-    check_permissions(doc, opts)?;
+    prepare_with(doc, Some(signer), opts, stamped)
+}
+
+/// [`prepare`] for a signer, or (`signer` None) for a document timestamp.
+fn prepare_with(
+    doc: &PdfDocument,
+    signer: Option<&dyn Signer>,
+    opts: &PadesOptions,
+    stamped: bool,
+) -> Result<(Vec<u8>, usize, usize), PdfError> {
+    if !opts.document_timestamp {
+        check_permissions(doc, opts)?;
+    }
     if !opts.allow_suspicious {
         let found = crate::preflight::inspect(doc);
         if let Some(first) = found.first() {
@@ -210,7 +262,13 @@ fn prepare(
         }
         Some(n) => n.clone(),
         None => (1..)
-            .map(|i| format!("Signature{i}"))
+            .map(|i| {
+                if opts.document_timestamp {
+                    format!("Timestamp{i}")
+                } else {
+                    format!("Signature{i}")
+                }
+            })
             .find(|n| !existing_names.contains(n))
             .unwrap_or_default(),
     };
@@ -252,6 +310,7 @@ fn prepare(
             let rect = fill_rect.map(|r| r.to_vec()).unwrap_or_else(|| placed.rect.to_vec());
             (rect, 4, placed.appearance, placed.rotate)
         }
+        None if opts.document_timestamp => (vec![0.0; 4], 132, (0, 0), 0),
         None => {
             let ap_id = up.allocate();
             let mut ap_dict = Dictionary::new();
@@ -273,9 +332,13 @@ fn prepare(
     field.set("F", int(flags));
     field.set("Rect", Object::Array(rect.into_iter().map(Object::Real).collect()));
     field.set("P", Object::Reference(page_id));
-    let mut ap = Dictionary::new();
-    ap.set("N", Object::Reference(ap_ref));
-    field.set("AP", Object::Dictionary(ap));
+    // A document timestamp has no appearance at all (it is an LTV update, not a form change);
+    // signatures keep one, empty when invisible, for viewers and PDF/A.
+    if !opts.document_timestamp {
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference(ap_ref));
+        field.set("AP", Object::Dictionary(ap));
+    }
     if rotate != 0 {
         let mut mk = Dictionary::new();
         mk.set("R", int(rotate));
@@ -302,9 +365,14 @@ fn prepare(
 
     // The signature dictionary with fixed-width placeholders, /Contents last.
     // A time-stamp token (with the TSA's chain) needs room too.
-    let reserve = contents_reserve(signer) + if stamped { 16 * 1024 } else { 0 };
-    let mut body = b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M".to_vec();
-    body.extend(serialize(&text_string(&pdf_date(opts.signing_time)))?);
+    let reserve = signer.map(contents_reserve).unwrap_or(0) + if stamped { 16 * 1024 } else { 0 };
+    let mut body = if opts.document_timestamp {
+        b"<</Type/DocTimeStamp/Filter/Adobe.PPKLite/SubFilter/ETSI.RFC3161".to_vec()
+    } else {
+        let mut b = b"<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M".to_vec();
+        b.extend(serialize(&text_string(&pdf_date(opts.signing_time)))?);
+        b
+    };
     for (key, value) in [
         ("Reason", &opts.reason),
         ("Location", &opts.location),

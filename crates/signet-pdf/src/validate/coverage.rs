@@ -149,7 +149,7 @@ pub fn check(reader: &Reader<'_>, sig_id: ObjectId, revisions: &[Revision]) -> R
 }
 
 /// The DER SignedData at the start of /Contents, without the zero padding after it.
-fn trim_padding(contents: &[u8]) -> Result<Vec<u8>, CoverageError> {
+pub fn trim_padding(contents: &[u8]) -> Result<Vec<u8>, CoverageError> {
     let total =
         der_length(contents).ok_or_else(|| CoverageError("/Contents does not start with a DER structure".into()))?;
     if total > contents.len() {

@@ -118,6 +118,22 @@ fn levels(doc: &PdfDocument<'_>, reports: &mut [SignatureReport]) {
     }
 }
 
+/// The CMS (DER, padding removed) of every signature and document timestamp in the document,
+/// in form order — for long-term validation updates.
+pub fn signature_contents(doc: &PdfDocument<'_>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    doc.visit_fields(&mut |f| {
+        if f.field_type == Some(b"Sig")
+            && let Some(v) = f.dict.get(b"V").ok().and_then(|v| doc.resolve_dict(v))
+            && let Ok(Object::String(c, _)) = v.get(b"Contents")
+            && let Ok(der) = coverage::trim_padding(c)
+        {
+            out.push(der);
+        }
+    });
+    out
+}
+
 /// Bytes after the end of the newest revision that are not whitespace (an update without a
 /// cross-reference section, or a trailer pointing back at an old one).
 fn trailing_bytes(src: &dyn Source, revs: &[revisions::Revision]) -> Option<u64> {

@@ -1,0 +1,69 @@
+//! Long-term validation data (ETSI EN 319 142-1 §5.4, PAdES B-LT): a document security store
+//! (`/DSS` in the catalog) with the certificates and revocation data a validator needs later,
+//! added in an incremental update. A document timestamp over it ([`crate::timestamp_to`])
+//! makes B-LTA.
+
+use std::io::Write;
+
+use lopdf::{Dictionary, Object, Stream};
+
+use crate::PdfError;
+use crate::document::{Limits, PdfDocument};
+use crate::incremental::IncrementalUpdate;
+use crate::source::{Source, hash_and_copy};
+
+/// Validation data to store.
+#[derive(Clone, Debug, Default)]
+pub struct ValidationData {
+    /// DER certificates.
+    pub certs: Vec<Vec<u8>>,
+    /// DER CRLs.
+    pub crls: Vec<Vec<u8>>,
+    /// DER OCSP responses.
+    pub ocsps: Vec<Vec<u8>>,
+}
+
+/// Appends an update that adds `data` to the document security store (creating it, or keeping
+/// everything already in it). Returns the bytes written.
+pub fn add_dss(src: &dyn Source, out: &mut dyn Write, data: &ValidationData) -> Result<u64, PdfError> {
+    let doc = PdfDocument::parse(src, &Limits::default())?;
+    let mut up = IncrementalUpdate::new(&doc);
+    let root = doc.root_ref()?;
+    let mut catalog = doc.catalog()?;
+    let existing = catalog.get(b"DSS").ok().cloned();
+    let mut dss = existing.as_ref().and_then(|d| doc.resolve_dict(d)).unwrap_or_default();
+    for (key, items) in [("Certs", &data.certs), ("CRLs", &data.crls), ("OCSPs", &data.ocsps)] {
+        let mut list = dss
+            .get(key.as_bytes())
+            .ok()
+            .and_then(|a| doc.resolve_array(a))
+            .unwrap_or_default();
+        for der in items {
+            let id = up.allocate();
+            up.set_object(id, &Object::Stream(Stream::new(Dictionary::new(), der.clone())))?;
+            list.push(Object::Reference(id));
+        }
+        if !list.is_empty() {
+            dss.set(key, Object::Array(list));
+        }
+    }
+    match existing {
+        Some(Object::Reference(r)) => up.set_object(r, &Object::Dictionary(dss))?,
+        _ => {
+            let id = up.allocate();
+            up.set_object(id, &Object::Dictionary(dss))?;
+            catalog.set("DSS", Object::Reference(id));
+            up.set_object(root, &Object::Dictionary(catalog))?;
+        }
+    }
+    let mut last = [0u8; 1];
+    src.read_at(src.len().saturating_sub(1), &mut last)
+        .map_err(|e| PdfError::Read(e.to_string()))?;
+    let rendered = up.render(src.len() as usize, matches!(last[0], b'\n' | b'\r'))?;
+    let mut sink = signet_crypto::digest::Hasher::new(signet_crypto::HashAlgorithm::Sha256);
+    hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
+    out.write_all(&rendered.bytes)
+        .map_err(|e| PdfError::Write(e.to_string()))?;
+    out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
+    Ok(src.len() + rendered.bytes.len() as u64)
+}
