@@ -155,7 +155,7 @@ pub fn timestamp_to(
     src: &dyn Source,
     out: &mut dyn Write,
     field_name: Option<String>,
-    stamp: &mut dyn FnMut(&[u8]) -> Result<Vec<u8>, String>,
+    stamp: signet_cms::Stamper<'_>,
 ) -> Result<u64, PdfError> {
     let doc = PdfDocument::parse(src, &Limits::default())?;
     let mut opts = PadesOptions::new(0);
