@@ -1542,3 +1542,113 @@ fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
         );
     }
 }
+
+/// Time travel (issue 5, bounded POE): a signature time-stamp proves the signature existed at
+/// its time, so validating after the signer's certificate expired, or after it was revoked,
+/// still passes for B-T and not for B-B; a certificate revoked before the time-stamp fails.
+#[test]
+fn time_stamps_prove_existence_after_expiry_and_later_revocation() {
+    let env = Env::new();
+    setup(&env);
+    let tsa = start_tsa(&env);
+    for who in ["short", "early"] {
+        env.ok(&[
+            "key",
+            "generate",
+            "--alg",
+            "ecdsa-p256",
+            "-o",
+            &format!("{who}.key"),
+            "--passphrase-file",
+            "pw.txt",
+        ]);
+        env.ok(&[
+            "cert",
+            "issue",
+            "--ca",
+            "ca",
+            "--key",
+            &format!("{who}.key"),
+            "--cn",
+            who,
+            "--days",
+            "1",
+            "-o",
+            &format!("{who}.crt"),
+        ]);
+    }
+    env.write("memo.txt", b"leave application\n");
+    let sign = |who: &str, out: &str, tsa_url: Option<&str>| {
+        let key = format!("{who}.key");
+        let crt = format!("{who}.crt");
+        let mut a = vec![
+            "sign",
+            "--detached",
+            "memo.txt",
+            "-o",
+            out,
+            "--key",
+            &key,
+            "--cert",
+            &crt,
+        ];
+        if let Some(u) = tsa_url {
+            a.extend(["--tsa", u]);
+        }
+        env.ok(&a);
+    };
+    // "early" is revoked an hour before it signs; "short" after it signed.
+    let hour_ago = signet_pki::time::format(signet_pki::time::now() - 3600);
+    env.ok(&["cert", "revoke", "--ca", "ca", "early.crt", "--at", &hour_ago]);
+    sign("short", "bt.p7s", Some(&tsa.url));
+    sign("short", "bb.p7s", None);
+    sign("early", "early-bt.p7s", Some(&tsa.url));
+    let verdict = |sig: &str, extra: &[&str]| {
+        let mut a = vec![
+            "verify",
+            "memo.txt",
+            "--signature",
+            sig,
+            "--trust",
+            "ca/root.crt",
+            "--format",
+            "json",
+        ];
+        a.extend_from_slice(extra);
+        let o = env.signet(&a);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let s = v["signatures"][0].clone();
+        (
+            s["indication"].as_str().unwrap().to_string(),
+            s["sub_indication"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    // Ten days on, the signer's one-day certificate has expired.
+    let later = signet_pki::time::format(signet_pki::time::now() + 10 * 86_400);
+    assert_eq!(
+        verdict("bt.p7s", &["--at", &later]),
+        ("TOTAL-PASSED".into(), String::new())
+    );
+    assert_eq!(
+        verdict("bb.p7s", &["--at", &later]),
+        ("INDETERMINATE".into(), "OUT_OF_BOUNDS_NO_POE".into())
+    );
+    // Revoked after signing (time-stamps and revocation times have one-second precision):
+    // B-T still passes, B-B does not.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    env.ok(&["cert", "revoke", "--ca", "ca", "short.crt"]);
+    env.ok(&[
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "-o",
+        "crl.pem",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    assert_eq!(verdict("bt.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
+    assert_ne!(verdict("bb.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
+    // Revoked before the time-stamp: fails even with it.
+    assert_ne!(verdict("early-bt.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
+}

@@ -507,7 +507,10 @@ fn verify_signer(
     if si.signed_attrs.is_some() && has_ess {
         r.level = Some("CAdES-B-B".into());
     }
-    signature_timestamps(si, pool, crls, anchors, opts, r);
+    // A valid signature time-stamp is proof that the signature existed at its time: the
+    // signer's path is then validated at that time (a certificate that expired or was revoked
+    // later does not invalidate it; one revoked earlier does).
+    let poe = signature_timestamps(si, pool, crls, anchors, opts, r);
 
     // Certificate path.
     if anchors.is_empty() {
@@ -518,13 +521,15 @@ fn verify_signer(
         );
         return;
     }
+    let at = poe.unwrap_or(opts.time);
     let popts = PathOptions {
-        time: opts.time,
+        time: at,
         algorithm_policy: opts.algorithm_policy,
         revocation: RevocationMode::RequireWhereSupplied,
         purpose: opts.purpose,
         max_intermediates: 8,
         policy: Default::default(),
+        past_time: poe.is_some(),
     };
     match Validator::new(anchors, pool, crls, &popts).validate(signer) {
         Ok(path) => {
@@ -533,9 +538,14 @@ fn verify_signer(
             r.pass(
                 "certificate-path",
                 format!(
-                    "chain of {} certificate(s) to trust anchor {anchor}, valid at {}",
+                    "chain of {} certificate(s) to trust anchor {anchor}, valid at {}{}",
                     path.certificates.len(),
-                    signet_pki::time::format(opts.time)
+                    signet_pki::time::format(at),
+                    if poe.is_some() {
+                        " (the signature time-stamp's time: proof of existence)"
+                    } else {
+                        ""
+                    }
                 ),
             );
             for (i, st) in path.revocation.iter().enumerate() {
@@ -579,7 +589,8 @@ fn signature_timestamps(
     anchors: &[Certificate],
     opts: &VerifyOptions,
     r: &mut SignatureReport,
-) {
+) -> Option<UnixTime> {
+    let mut earliest: Option<UnixTime> = None;
     let tokens = si
         .unsigned_attrs
         .iter()
@@ -627,8 +638,10 @@ fn signature_timestamps(
             if r.level.as_deref() == Some("CAdES-B-B") {
                 r.level = Some("CAdES-B-T".into());
             }
+            earliest = Some(earliest.map_or(info.gen_time, |e| e.min(info.gen_time)));
         }
     }
+    earliest
 }
 
 fn contains_from_end(hay: &[u8], needle: &[u8]) -> bool {

@@ -79,6 +79,9 @@ pub struct PathOptions {
     pub max_intermediates: usize,
     /// Certificate policy inputs (anyPolicy, nothing required, by default).
     pub policy: PolicyParams,
+    /// `time` is a proven past time (a time-stamp's): CRLs issued after it count as evidence
+    /// of the status at that time (a revocation dated after `time` does not invalidate).
+    pub past_time: bool,
 }
 
 impl PathOptions {
@@ -92,6 +95,7 @@ impl PathOptions {
             purpose: Purpose::DocumentSigning,
             max_intermediates: 8,
             policy: PolicyParams::default(),
+            past_time: false,
         }
     }
 }
@@ -591,7 +595,7 @@ impl<'a> Validator<'a> {
                     continue;
                 }
             }
-            if c.this_update() > t {
+            if c.this_update() > t && !self.opts.past_time {
                 why = format!(
                     "the CRL was issued after the validation time ({})",
                     format(c.this_update())

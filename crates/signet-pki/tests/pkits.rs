@@ -190,6 +190,7 @@ fn nist_pkits() {
             purpose: Purpose::Any,
             max_intermediates: 10,
             policy,
+            past_time: false,
         };
         let anchors = vec![anchor.clone()];
         let result = Validator::new(&anchors, &pool, &crls, &opts).validate(&leaf);
