@@ -31,6 +31,27 @@ pub enum LtvCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Add a fresh document timestamp (and the validation data of the last one) when the last
+    /// document timestamp's TSA certificate expires within the given number of days.
+    Renew {
+        /// The PDF (with at least one document timestamp).
+        file: PathBuf,
+        /// Where to write the renewed PDF (nothing is written if no renewal is due).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// The RFC 3161 TSA for the new document timestamp (http://…).
+        #[arg(long, value_name = "URL")]
+        tsa: String,
+        /// Renew when the last TSA certificate expires within this many days.
+        #[arg(long, default_value_t = 90)]
+        within_days: i64,
+        /// CRLs for the last time-stamp's certificates; repeatable.
+        #[arg(long)]
+        crl: Vec<PathBuf>,
+        /// Overwrite the output.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn open(path: &std::path::Path) -> CliResult<signet_pdf::FileSource> {
@@ -40,14 +61,124 @@ fn open(path: &std::path::Path) -> CliResult<signet_pdf::FileSource> {
 }
 
 pub fn run(c: LtvCommand) -> CliResult<Exit> {
-    let LtvCommand::Add {
-        file,
-        out,
-        crl,
-        cert,
-        tsa,
-        force,
-    } = c;
+    match c {
+        LtvCommand::Add {
+            file,
+            out,
+            crl,
+            cert,
+            tsa,
+            force,
+        } => add(file, out, crl, cert, tsa, force),
+        LtvCommand::Renew {
+            file,
+            out,
+            tsa,
+            within_days,
+            crl,
+            force,
+        } => renew(file, out, tsa, within_days, crl, force),
+    }
+}
+
+/// The last document timestamp (by its time) and its TSA certificate's end of validity.
+fn last_timestamp(doc: &signet_pdf::document::PdfDocument<'_>) -> Option<(Vec<u8>, i64)> {
+    signet_pdf::validate::signature_contents(doc)
+        .into_iter()
+        .filter_map(|der| {
+            let info = signet_cms::timestamp::tst_info(&der).ok()?;
+            let tsa = signet_cms::certificates_of(&der)
+                .iter()
+                .filter_map(|c| signet_pki::Certificate::from_der(c).ok())
+                .find(|c| c.is_time_stamping())?;
+            Some((info.gen_time, der, tsa.not_after()))
+        })
+        .max_by_key(|t| t.0)
+        .map(|(_, der, not_after)| (der, not_after))
+}
+
+fn renew(
+    file: PathBuf,
+    out: PathBuf,
+    tsa: String,
+    within_days: i64,
+    crl: Vec<PathBuf>,
+    force: bool,
+) -> CliResult<Exit> {
+    inputs::check_new(&out, force)?;
+    let src = open(&file)?;
+    let doc = signet_pdf::document::PdfDocument::parse(&src, &Default::default())
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let Some((token, not_after)) = last_timestamp(&doc) else {
+        return Err(CliError::input(format!(
+            "{} has no document timestamp to renew (add one with `signet ltv add --tsa`)",
+            file.display()
+        )));
+    };
+    drop(doc);
+    let due = not_after - signet_pki::time::now() <= within_days * 86_400;
+    if !due {
+        println!(
+            "{}: the last document timestamp's TSA certificate is valid until {}; no renewal due within {within_days} days",
+            file.display(),
+            signet_pki::time::format(not_after)
+        );
+        return Ok(Exit::Ok);
+    }
+    let data = signet_pdf::ltv::ValidationData {
+        certs: signet_cms::certificates_of(&token),
+        crls: inputs::crls_from(&crl)?.iter().map(|c| c.der().to_vec()).collect(),
+        ocsps: Vec::new(),
+    };
+    dss_then_timestamp(&file, &src, &out, &data, &tsa)?;
+    println!(
+        "{} -> {} (renewed: the last TSA certificate expires {})",
+        file.display(),
+        out.display(),
+        signet_pki::time::format(not_after)
+    );
+    Ok(Exit::Ok)
+}
+
+/// A DSS update with `data`, then a document timestamp over it, written atomically to `out`.
+fn dss_then_timestamp(
+    file: &std::path::Path,
+    src: &signet_pdf::FileSource,
+    out: &std::path::Path,
+    data: &signet_pdf::ltv::ValidationData,
+    url: &str,
+) -> CliResult<()> {
+    let pdf_err = |e: signet_pdf::PdfError| CliError::input(format!("{}: {e}", file.display()));
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mid = dir.join(format!(".signet-ltv-{}.pdf", std::process::id()));
+    let result = (|| {
+        inputs::write_atomic_with(&mid, false, &mut |w| {
+            signet_pdf::ltv::add_dss(src, w, data).map(|_| ()).map_err(pdf_err)
+        })?;
+        let with_dss = open(&mid)?;
+        inputs::write_atomic_with(out, false, &mut |w| {
+            let mut stamp =
+                |digest: &[u8]| crate::tsa_client::stamp_digest(url, signet_crypto::HashAlgorithm::Sha256, digest);
+            signet_pdf::timestamp_to(&with_dss, w, None, &mut stamp)
+                .map(|_| ())
+                .map_err(pdf_err)
+        })
+    })();
+    let _ = std::fs::remove_file(&mid);
+    result
+}
+
+fn add(
+    file: PathBuf,
+    out: PathBuf,
+    crl: Vec<PathBuf>,
+    cert: Vec<PathBuf>,
+    tsa: Option<String>,
+    force: bool,
+) -> CliResult<Exit> {
     inputs::check_new(&out, force)?;
     let src = open(&file)?;
     let mut data = signet_pdf::ltv::ValidationData::default();
@@ -80,30 +211,7 @@ pub fn run(c: LtvCommand) -> CliResult<Exit> {
         None => inputs::write_atomic_with(&out, false, &mut |w| {
             signet_pdf::ltv::add_dss(&src, w, &data).map(|_| ()).map_err(pdf_err)
         })?,
-        Some(url) => {
-            // The DSS update first (beside the output), then the timestamp over it.
-            let dir = out
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let mid = dir.join(format!(".signet-ltv-{}.pdf", std::process::id()));
-            let result = (|| {
-                inputs::write_atomic_with(&mid, false, &mut |w| {
-                    signet_pdf::ltv::add_dss(&src, w, &data).map(|_| ()).map_err(pdf_err)
-                })?;
-                let with_dss = open(&mid)?;
-                inputs::write_atomic_with(&out, false, &mut |w| {
-                    let mut stamp = |digest: &[u8]| {
-                        crate::tsa_client::stamp_digest(url, signet_crypto::HashAlgorithm::Sha256, digest)
-                    };
-                    signet_pdf::timestamp_to(&with_dss, w, None, &mut stamp)
-                        .map(|_| ())
-                        .map_err(pdf_err)
-                })
-            })();
-            let _ = std::fs::remove_file(&mid);
-            result?;
-        }
+        Some(url) => dss_then_timestamp(&file, &src, &out, &data, url)?,
     }
     println!(
         "{} -> {} (DSS: {} certificate(s), {} CRL(s){})",

@@ -1467,6 +1467,46 @@ fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
         agree(&env, f);
     }
     qpdf_clean(&env, "blta.pdf");
+    // signet ltv renew: nothing due while the TSA certificate has years left; due within 1000
+    // days, a second document timestamp (with the first one's validation data) is added.
+    env.ok(&[
+        "ltv",
+        "renew",
+        "blta.pdf",
+        "-o",
+        "renewed.pdf",
+        "--tsa",
+        &tsa.url,
+        "--within-days",
+        "1",
+    ]);
+    assert!(!env.path("renewed.pdf").exists());
+    env.ok(&[
+        "ltv",
+        "renew",
+        "blta.pdf",
+        "-o",
+        "renewed.pdf",
+        "--tsa",
+        &tsa.url,
+        "--within-days",
+        "1000",
+        "--crl",
+        "crl.pem",
+    ]);
+    let o = env.signet(&["verify", "renewed.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 0, "{v}");
+    let stamps = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["format"] == "PAdES document timestamp" && s["indication"] == "TOTAL-PASSED")
+        .count();
+    assert_eq!(stamps, 2, "{v}");
+    agree(&env, "renewed.pdf");
+    let o = env.signet(&["ltv", "renew", "bt.pdf", "-o", "x.pdf", "--tsa", &tsa.url]);
+    assert_eq!(code(&o), 2, "a PDF without a document timestamp has nothing to renew");
     // CAdES B-T, detached: ours says B-T; OpenSSL verifies the signature.
     env.write("memo.txt", b"purchase request 42\n");
     env.ok(&[
