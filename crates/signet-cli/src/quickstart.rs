@@ -131,13 +131,29 @@ pub fn run(a: Args) -> CliResult<Exit> {
     let pdf_path = a.dir.join("sample-purchase-request-signed.pdf");
     inputs::write_atomic(&a.dir.join("sample-purchase-request.pdf"), &pdf, false)?;
     inputs::write_atomic(&pdf_path, &signed, false)?;
+    // The signed PDF goes through the PDF validator (bytes, CMS, chain, revisions) too.
+    let pdf_report = signet_pdf::validate::validate(
+        &signed,
+        &signet_pdf::validate::Inputs {
+            trust_anchors: &anchors,
+            extra_certs: &[],
+            crls: &[],
+        },
+        &signet_cms::VerifyOptions::new(signet_pki::time::now()),
+    )
+    .map_err(CliError::internal)?;
     println!();
     print!("{}", report.render_text());
-    println!("Signed PDF (PAdES B-B, visible stamp): {}\n", pdf_path.display());
+    println!(
+        "Signed PDF (PAdES B-B, visible stamp): {} — verified: {}\n",
+        pdf_path.display(),
+        pdf_report.indication.as_str()
+    );
     println!("Keys are encrypted with this passphrase, shown once. Keep it in a password manager:\n");
     println!("    {}\n", pass.as_str());
     print_next_steps(&a.dir);
-    Ok(if report.indication == signet_pki::Indication::TotalPassed {
+    let passed = signet_pki::Indication::TotalPassed;
+    Ok(if report.indication == passed && pdf_report.indication == passed {
         Exit::Ok
     } else {
         Exit::Internal
@@ -167,6 +183,7 @@ fn print_next_steps(dir: &std::path::Path) {
     println!("Next steps (set SIGNET_PASSPHRASE and SIGNET_CA_PASSPHRASE to that passphrase, or you will be asked):");
     println!("  signet sign FILE.pdf --visible --key {d}/organisation.key --cert {d}/organisation.crt");
     println!("  signet sign --detached FILE --key {d}/organisation.key --cert {d}/organisation.crt");
+    println!("  signet verify FILE-signed.pdf --trust {d}/ca/root.crt [--format html > report.html]");
     println!("  signet verify FILE --signature FILE.p7s --trust {d}/ca/root.crt");
     println!("  signet key generate --alg ecdsa-p256 -o alice.key");
     println!(
