@@ -6,33 +6,6 @@ mod common;
 use common::pdf::*;
 use common::*;
 
-fn tsa_cert(env: &Env) {
-    env.ok(&[
-        "key",
-        "generate",
-        "--alg",
-        "ecdsa-p256",
-        "-o",
-        "tsa.key",
-        "--passphrase-file",
-        "pw.txt",
-    ]);
-    env.ok(&[
-        "cert",
-        "issue",
-        "--ca",
-        "ca",
-        "--key",
-        "tsa.key",
-        "--cn",
-        "Signet Test TSA",
-        "--profile",
-        "tsa",
-        "-o",
-        "tsa.crt",
-    ]);
-}
-
 fn serial_of(text: &str) -> String {
     text.lines()
         .find(|l| l.trim_start().starts_with("Serial number:"))

@@ -357,20 +357,37 @@ impl<'s> PdfDocument<'s> {
             .ok()
             .and_then(|p| self.resolve_dict(p))?;
         let sig = perms.get(b"DocMDP").ok().and_then(|s| self.resolve_dict(s))?;
-        let refs = sig.get(b"Reference").ok().and_then(|r| self.resolve_array(r));
-        for r in refs.into_iter().flatten() {
+        Some(self.docmdp_of(&sig).unwrap_or(2))
+    }
+
+    /// The DocMDP P (1–3) a signature dictionary's /Reference declares, if any (P defaults to 2).
+    pub fn docmdp_of(&self, sig: &Dictionary) -> Option<u8> {
+        let refs = sig.get(b"Reference").ok().and_then(|r| self.resolve_array(r))?;
+        for r in refs {
             let Some(rd) = self.resolve_dict(&r) else { continue };
             if rd.get(b"TransformMethod").ok().and_then(|m| m.as_name().ok()) == Some(b"DocMDP") {
                 let p = rd
                     .get(b"TransformParams")
                     .ok()
                     .and_then(|t| self.resolve_dict(t))
-                    .and_then(|t| t.get(b"P").ok().cloned())
-                    .and_then(|p| p.as_i64().ok())
+                    .and_then(|t| t.get(b"P").ok().and_then(|p| p.as_i64().ok()))
                     .unwrap_or(2);
                 return Some(p.clamp(1, 3) as u8);
             }
         }
-        Some(2)
+        None
     }
+}
+
+/// An annotation's or field's /Rect, normalised (x0 ≤ x1, y0 ≤ y1), if it has four numbers.
+pub fn rect_of(d: &Dictionary) -> Option<[f32; 4]> {
+    let v: Vec<f32> = d
+        .get(b"Rect")
+        .ok()?
+        .as_array()
+        .ok()?
+        .iter()
+        .filter_map(|x| x.as_float().ok())
+        .collect();
+    (v.len() == 4).then(|| [v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
 }

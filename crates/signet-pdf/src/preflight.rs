@@ -310,13 +310,8 @@ fn covering_annotations(doc: &PdfDocument, page: ObjectId, page_area: f32) -> Ve
             continue;
         }
         let hidden = d.get(b"F").ok().and_then(|f| f.as_i64().ok()).unwrap_or(0) & 2 != 0;
-        let r: Vec<f32> = d
-            .get(b"Rect")
-            .ok()
-            .and_then(|r| r.as_array().ok())
-            .map(|a| a.iter().filter_map(|v| v.as_float().ok()).collect())
-            .unwrap_or_default();
-        if !hidden && r.len() == 4 && ((r[2] - r[0]) * (r[3] - r[1])).abs() >= 0.5 * page_area {
+        let covers = crate::document::rect_of(&d).is_some_and(|r| (r[2] - r[0]) * (r[3] - r[1]) >= 0.5 * page_area);
+        if !hidden && covers {
             out.push(String::from_utf8_lossy(sub).into_owned());
         }
     }

@@ -109,7 +109,7 @@ pub fn sign_to_stamped(
     let doc = PdfDocument::parse(src, &Limits::default())?;
     let stamped = stamper.is_some();
     let (update, contents_rel, reserve) = prepare(&doc, signer, opts, stamped)?;
-    let mut appended = update;
+    let appended = update;
     let alg = signer.signature_algorithm().hash();
     let mut h = Hasher::new(alg);
     // With a TSA the digest comes first (one read) and the copy after, so nothing is written if
@@ -131,20 +131,35 @@ pub fn sign_to_stamped(
         },
         stamper,
     )?;
-    if cms.len() > reserve {
+    finish(src, out, appended, contents_rel, reserve, &cms, !copy_now)
+}
+
+/// Writes `value` (a CMS or a time-stamp token) into the reserved /Contents, copies the
+/// original first when it was not copied while hashing, then appends the update.
+fn finish(
+    src: &dyn Source,
+    out: &mut dyn Write,
+    mut appended: Vec<u8>,
+    contents_rel: usize,
+    reserve: usize,
+    value: &[u8],
+    copy_original: bool,
+) -> Result<u64, PdfError> {
+    if value.len() > reserve {
         return Err(PdfError::Write(format!(
-            "the signature ({} bytes) does not fit the reserved {reserve} bytes",
-            cms.len()
+            "the signature value ({} bytes) does not fit the reserved {reserve} bytes",
+            value.len()
         )));
     }
-    let hexed = hex::encode_upper(&cms);
+    let hexed = hex::encode_upper(value);
     appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
-    if !copy_now {
-        let mut sink = Hasher::new(alg);
-        hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
+    let io = |e: std::io::Error| PdfError::Write(e.to_string());
+    if copy_original {
+        let mut sink = Hasher::new(signet_crypto::HashAlgorithm::Sha256);
+        hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(io)?;
     }
-    out.write_all(&appended).map_err(|e| PdfError::Write(e.to_string()))?;
-    out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
+    out.write_all(&appended).map_err(io)?;
+    out.flush().map_err(io)?;
     Ok(src.len() + appended.len() as u64)
 }
 
@@ -162,26 +177,14 @@ pub fn timestamp_to(
     opts.document_timestamp = true;
     opts.field_name = field_name;
     opts.allow_suspicious = true; // the document was signed as it is; an LTV update adds nothing to judge
-    let (mut appended, contents_rel, reserve) = prepare_with(&doc, None, &opts, true)?;
+    let (appended, contents_rel, reserve) = prepare_with(&doc, None, &opts, true)?;
     let alg = signet_crypto::HashAlgorithm::Sha256;
     let mut h = Hasher::new(alg);
     hash_and_copy(src, &mut h, None).map_err(|e| PdfError::Write(e.to_string()))?;
     h.update(&appended[..contents_rel]);
     h.update(&appended[contents_rel + 2 * reserve + 2..]);
     let token = stamp(&h.finish()).map_err(PdfError::Write)?;
-    if token.len() > reserve {
-        return Err(PdfError::Write(format!(
-            "the time-stamp token ({} bytes) does not fit the reserved {reserve} bytes",
-            token.len()
-        )));
-    }
-    let hexed = hex::encode_upper(&token);
-    appended[contents_rel + 1..contents_rel + 1 + hexed.len()].copy_from_slice(hexed.as_bytes());
-    let mut sink = Hasher::new(alg);
-    hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
-    out.write_all(&appended).map_err(|e| PdfError::Write(e.to_string()))?;
-    out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
-    Ok(src.len() + appended.len() as u64)
+    finish(src, out, appended, contents_rel, reserve, &token, true)
 }
 
 /// Builds the incremental update with its /ByteRange patched and /Contents left as zeros;
@@ -290,11 +293,7 @@ fn prepare_with(
         None => up.allocate(),
     };
     // A filled field keeps its own rectangle; a stamp is drawn into it.
-    let fill_rect: Option<[f32; 4]> = fill.as_ref().and_then(|(_, d)| {
-        let r = d.get(b"Rect").ok()?.as_array().ok()?;
-        let v: Vec<f32> = r.iter().filter_map(|x| x.as_float().ok()).collect();
-        (v.len() == 4).then(|| [v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
-    });
+    let fill_rect: Option<[f32; 4]> = fill.as_ref().and_then(|(_, d)| crate::document::rect_of(d));
     // The widget's appearance: a stamp, or an empty form for an invisible signature.
     let stamp = match (&opts.stamp, fill_rect) {
         (Some(s), Some(r)) if r[2] - r[0] >= 10.0 && r[3] - r[1] >= 10.0 => {

@@ -202,8 +202,8 @@ impl Certificate {
     /// Whether this is a TSA certificate: extKeyUsage critical and timeStamping only
     /// (RFC 3161 §2.3).
     pub fn is_time_stamping(&self) -> bool {
-        let ts = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-        matches!(self.extended_key_usage(), Ok(Some(e)) if e == [ts]) && self.extended_key_usage_critical()
+        matches!(self.extended_key_usage(), Ok(Some(e)) if e == [crate::oids::KP_TIME_STAMPING])
+            && self.extended_key_usage_critical()
     }
 
     /// Whether extKeyUsage is present and marked critical.

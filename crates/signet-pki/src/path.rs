@@ -30,7 +30,6 @@ use crate::name::names_match;
 use crate::name_constraints;
 use crate::oids::{
     ANY_EXTENDED_KEY_USAGE, KP_ADOBE_PDF_SIGNING, KP_DOCUMENT_SIGNING, KP_EMAIL_PROTECTION, KP_MS_DOCUMENT_SIGNING,
-    KP_TIME_STAMPING,
 };
 use crate::report::SubIndication;
 use crate::time::{UnixTime, format};
@@ -543,7 +542,7 @@ impl<'a> Validator<'a> {
                 Ok(())
             }
             Purpose::TimeStamping => match eku {
-                Some(e) if e == [KP_TIME_STAMPING] && leaf.extended_key_usage_critical() => Ok(()),
+                Some(_) if leaf.is_time_stamping() => Ok(()),
                 _ => Err(PathError::new(
                     EndEntityUsage,
                     0,

@@ -249,32 +249,8 @@ pub fn setup(env: &Env) {
         "--passphrase-file",
         "capw.txt",
     ]);
-    for (who, alg) in [("alice", "rsa-2048"), ("bob", "ecdsa-p256")] {
-        let key = format!("{who}.key");
-        let crt = format!("{who}.crt");
-        env.ok(&[
-            "key",
-            "generate",
-            "--alg",
-            alg,
-            "-o",
-            &key,
-            "--passphrase-file",
-            "pw.txt",
-        ]);
-        env.ok(&[
-            "cert",
-            "issue",
-            "--ca",
-            "ca",
-            "--key",
-            &key,
-            "--cn",
-            &format!("{who} example"),
-            "-o",
-            &crt,
-        ]);
-    }
+    new_signer(env, "alice", "rsa-2048", "alice example", &[]);
+    new_signer(env, "bob", "ecdsa-p256", "bob example", &[]);
 }
 
 /// A one-revision PDF from raw object bodies (object i+1 = objs[i]); `extra` is appended to
@@ -286,3 +262,27 @@ pub fn raw_pdf(objs: &[&[u8]], extra: &[u8]) -> Vec<u8> {
 pub const CATALOG: &[u8] = b"<< /Type /Catalog /Pages 2 0 R >>";
 pub const PAGES: &[u8] = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>";
 pub const PAGE: &[u8] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>";
+
+/// A key `who.key` (passphrase from pw.txt) and a certificate `who.crt` from the test CA, with
+/// extra `cert issue` arguments (`--profile tsa`, `--days 1`, …).
+pub fn new_signer(env: &Env, who: &str, alg: &str, cn: &str, extra: &[&str]) {
+    let (key, crt) = (format!("{who}.key"), format!("{who}.crt"));
+    env.ok(&[
+        "key",
+        "generate",
+        "--alg",
+        alg,
+        "-o",
+        &key,
+        "--passphrase-file",
+        "pw.txt",
+    ]);
+    let mut a = vec!["cert", "issue", "--ca", "ca", "--key", &key, "--cn", cn, "-o", &crt];
+    a.extend_from_slice(extra);
+    env.ok(&a);
+}
+
+/// A TSA key and certificate (critical timeStamping EKU) from the test CA: tsa.key, tsa.crt.
+pub fn tsa_cert(env: &Env) {
+    new_signer(env, "tsa", "ecdsa-p256", "Test TSA", &["--profile", "tsa"]);
+}

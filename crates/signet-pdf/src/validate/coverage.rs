@@ -150,8 +150,9 @@ pub fn check(reader: &Reader<'_>, sig_id: ObjectId, revisions: &[Revision]) -> R
 
 /// The DER SignedData at the start of /Contents, without the zero padding after it.
 pub fn trim_padding(contents: &[u8]) -> Result<Vec<u8>, CoverageError> {
-    let total =
-        der_length(contents).ok_or_else(|| CoverageError("/Contents does not start with a DER structure".into()))?;
+    let total = signet_pki::raw::header(contents, 0)
+        .and_then(|(h, l)| h.checked_add(l))
+        .ok_or_else(|| CoverageError("/Contents does not start with a DER structure".into()))?;
     if total > contents.len() {
         return fail("/Contents holds a truncated DER structure");
     }
@@ -159,23 +160,6 @@ pub fn trim_padding(contents: &[u8]) -> Result<Vec<u8>, CoverageError> {
         return fail("/Contents has data after the signature structure");
     }
     Ok(contents[..total].to_vec())
-}
-
-/// Total length (header + content) of the DER TLV at the start of `d`.
-fn der_length(d: &[u8]) -> Option<usize> {
-    let first = *d.get(1)?;
-    if first < 0x80 {
-        return Some(2 + first as usize);
-    }
-    let n = (first & 0x7f) as usize;
-    if n == 0 || n > 4 {
-        return None;
-    }
-    let mut len = 0usize;
-    for i in 0..n {
-        len = (len << 8) | *d.get(2 + i)? as usize;
-    }
-    Some(2 + n + len)
 }
 
 #[cfg(test)]

@@ -330,13 +330,7 @@ impl Judge<'_, '_> {
         if flags & (2 | 32) != 0 {
             return false;
         }
-        let r: Vec<f32> = d
-            .get(b"Rect")
-            .ok()
-            .and_then(|r| r.as_array().ok())
-            .map(|a| a.iter().filter_map(|v| v.as_float().ok()).collect())
-            .unwrap_or_default();
-        r.len() == 4 && (r[2] - r[0]).abs() > 0.0 && (r[3] - r[1]).abs() > 0.0
+        crate::document::rect_of(d).is_some_and(|r| r[2] > r[0] && r[3] > r[1])
     }
 
     /// A field added to the form's /Fields (or a widget added to a page that is also a field).

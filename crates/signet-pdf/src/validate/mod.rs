@@ -169,23 +169,6 @@ fn text(d: &Dictionary, key: &[u8]) -> Option<String> {
         .map(crate::text::decode_text)
 }
 
-fn docmdp_of(doc: &PdfDocument<'_>, sig: &Dictionary) -> Option<u8> {
-    let refs = sig.get(b"Reference").ok().and_then(|r| doc.resolve_array(r))?;
-    for r in refs {
-        let Some(rd) = doc.resolve_dict(&r) else { continue };
-        if rd.get(b"TransformMethod").ok().and_then(|m| m.as_name().ok()) == Some(b"DocMDP") {
-            let p = rd
-                .get(b"TransformParams")
-                .ok()
-                .and_then(|t| doc.resolve_dict(t))
-                .and_then(|t| t.get(b"P").ok().and_then(|p| p.as_i64().ok()))
-                .unwrap_or(2);
-            return Some(p.clamp(1, 3) as u8);
-        }
-    }
-    None
-}
-
 fn one(
     doc: &PdfDocument<'_>,
     f: &Found,
@@ -234,7 +217,7 @@ fn one(
         .unwrap_or_default();
     let is_timestamp =
         sig.get(b"Type").ok().and_then(|t| t.as_name().ok()) == Some(b"DocTimeStamp") || sub_filter == "ETSI.RFC3161";
-    info.docmdp = docmdp_of(doc, &sig);
+    info.docmdp = doc.docmdp_of(&sig);
     info.kind = if is_timestamp {
         "document timestamp".into()
     } else if info.docmdp.is_some() {
