@@ -2,7 +2,7 @@
 # Signet's whole test suite, on a fresh machine or an old one.
 #
 # Installs what the tests need when it is missing (idempotent): OpenSSL, Python, poppler-utils
-# (pdfsig), qpdf and Ghostscript from Debian, pyHanko and its CLI from PyPI, cargo-fuzz from
+# (pdfsig), qpdf, Ghostscript and PostgreSQL (started on loopback) from Debian, pyHanko and its CLI from PyPI, cargo-fuzz from
 # crates.io. Then: formatting, clippy with warnings
 # as errors, every unit and integration test (NIST PKITS is fetched from PyPI by its test), and
 # a short fuzz run of every fuzz target (a dev build without ASan, which compiles in minutes: our
@@ -41,6 +41,11 @@ openssl version
 echo "$(qpdf --version 2>&1 | sed -n 1p)"
 echo "$(pdfsig -v 2>&1 | sed -n 1p)"
 echo "pyHanko $(python3 -m pip show pyhanko 2>/dev/null | sed -n 's/^Version: //p')"
+
+# PostgreSQL for the server tests: every API test runs on SQLite and on PostgreSQL.
+SIGNET_TEST_POSTGRES_URL=$(scripts/postgres.sh)
+export SIGNET_TEST_POSTGRES_URL SIGNET_TEST_REQUIRE_POSTGRES=1
+echo "PostgreSQL at $SIGNET_TEST_POSTGRES_URL"
 
 log "format"
 cargo fmt --all -- --check

@@ -11,6 +11,7 @@ mod castore;
 mod cmd_ca;
 mod cmd_key;
 mod cmd_ltv;
+mod cmd_serve;
 mod cmd_sign;
 mod cmd_tsa;
 mod cmd_verify;
@@ -56,6 +57,11 @@ enum Command {
     /// Time-stamping authority (RFC 3161).
     #[command(subcommand)]
     Tsa(cmd_tsa::TsaCommand),
+    /// Run the signing server (zero configuration: SQLite and keys in ./signet-data).
+    Serve(cmd_serve::ServeArgs),
+    /// The server's audit log.
+    #[command(subcommand)]
+    Audit(cmd_serve::AuditCommand),
     /// Measure Signet against OpenSSL on this machine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -76,6 +82,8 @@ fn main() {
         Command::Cert(c) => cmd_ca::run_cert(c),
         Command::Sign(a) => cmd_sign::run(a),
         Command::Verify(a) => cmd_verify::run(a),
+        Command::Serve(a) => cmd_serve::run_serve(a),
+        Command::Audit(c) => cmd_serve::run_audit(c),
         Command::Bench(c) => bench::run(c),
     };
     match result {

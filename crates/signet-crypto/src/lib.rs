@@ -9,7 +9,9 @@
 //!   `openssl pkey` reads, plus import of plain PEM keys;
 //! - [`pkcs12`]: import of PKCS#12 bundles as `openssl pkcs12 -export` writes them;
 //! - [`verify`]: signature verification over a SubjectPublicKeyInfo with an algorithm policy;
-//! - [`digest`]: streaming hashes.
+//! - [`digest`]: streaming hashes;
+//! - [`otp`]: HOTP/TOTP (RFC 4226/6238) and base32;
+//! - [`envelope`]: AES-256-GCM sealing of secrets at rest under a key-encryption key.
 //!
 //! It is not for X.509 or CMS structure: those live in `signet-pki` and `signet-cms`.
 #![forbid(unsafe_code)]
@@ -17,9 +19,11 @@
 pub mod algorithm;
 pub mod ber;
 pub mod digest;
+pub mod envelope;
 mod error;
 pub mod key;
 pub mod keyfile;
+pub mod otp;
 pub mod pem;
 pub mod pkcs12;
 pub mod signer;

@@ -1,0 +1,171 @@
+//! `signet serve`: the signing server, on embedded defaults (SQLite in `./signet-data`) or a
+//! TOML file, `SIGNET_*` variables and flags; and `signet audit verify`.
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Subcommand};
+use signet_server::Config;
+
+use crate::exit::{CliError, CliResult, Exit};
+
+/// Where the server's configuration comes from (shared by `serve` and `audit`).
+#[derive(ClapArgs, Clone, Debug)]
+pub struct ConfigArgs {
+    /// TOML configuration file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, blobs, key-encryption key).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://FILE` or `postgres://USER@HOST/DB`.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Blob directory (shared storage for several nodes).
+    #[arg(long)]
+    pub blob_dir: Option<PathBuf>,
+}
+
+/// `signet serve`.
+#[derive(ClapArgs, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+    /// The URL users reach the server at.
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+/// `signet audit …`.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain and seals; report the first tampered, deleted or
+    /// reordered entry.
+    Verify(ConfigArgs),
+}
+
+fn config(a: &ConfigArgs) -> CliResult<Config> {
+    let mut c = Config::load(a.config.as_deref(), std::env::vars()).map_err(CliError::input)?;
+    if let Some(d) = &a.data_dir {
+        c.data_dir = d.clone();
+    }
+    if let Some(u) = &a.database_url {
+        c.database_url = Some(u.clone());
+    }
+    if let Some(b) = &a.blob_dir {
+        c.blob_dir = Some(b.clone());
+    }
+    Ok(c)
+}
+
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::internal)
+}
+
+fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
+    let mut c = config(&a.config)?;
+    if let Some(l) = &a.listen {
+        c.listen = l.clone();
+    }
+    if let Some(u) = &a.public_url {
+        c.public_url = Some(u.clone());
+    }
+    init_logs();
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&c.listen)
+            .await
+            .map_err(|e| CliError::input(format!("cannot listen on {}: {e}", c.listen)))?;
+        let local = listener.local_addr().map_err(CliError::internal)?;
+        let data_dir = c.data_dir.clone();
+        let db_url = c.database_url();
+        let public = c.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+        let prepared = signet_server::prepare(c).await.map_err(CliError::input)?;
+        println!("Signet is running at {public}");
+        println!("  API: {public}/api/v1  (OpenAPI: {public}/api/v1/openapi.json)");
+        println!("  data directory: {}", data_dir.display());
+        println!(
+            "  database: {}",
+            if db_url.starts_with("sqlite:") {
+                "SQLite (embedded)"
+            } else {
+                "PostgreSQL"
+            }
+        );
+        if let Some(b) = &prepared.bootstrap {
+            println!();
+            println!("First start: the organisation CA, the organisation key and an administrator were created.");
+            println!("  username:          {}", b.username);
+            println!("  one-time password: {}", b.password.as_str());
+            println!("  (shown only now; change it at first login: POST /api/v1/me/password)");
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        signet_server::serve(listener, prepared.state, shutdown_signal())
+            .await
+            .map_err(CliError::internal)?;
+        Ok(Exit::Ok)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// `signet audit verify`: exit 0 when intact, 1 with the first problem otherwise.
+pub fn run_audit(c: AuditCommand) -> CliResult<Exit> {
+    let AuditCommand::Verify(a) = c;
+    let c = config(&a)?;
+    runtime()?.block_on(async move {
+        let db = signet_server::db::Db::connect(&c.database_url())
+            .await
+            .map_err(CliError::input)?;
+        let v = signet_server::verify_audit_log(&db)
+            .await
+            .map_err(|e| CliError::input(e.detail))?;
+        println!(
+            "entries: {}, seals: {}, sealed through entry {}",
+            v.entries, v.seals, v.last_sealed
+        );
+        match v.first_problem {
+            None => {
+                println!("audit log intact");
+                Ok(Exit::Ok)
+            }
+            Some((seq, what)) => {
+                println!("TAMPERED at entry {seq}: {what}");
+                Ok(Exit::Invalid)
+            }
+        }
+    })
+}

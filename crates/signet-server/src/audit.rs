@@ -1,0 +1,335 @@
+//! The tamper-evident audit log.
+//!
+//! Entries are numbered without gaps (`seq`) and hash-chained: each entry's hash covers its
+//! content and the previous entry's hash. Every `audit_seal_every` entries the server signs
+//! (seq, hash) with its seal key, so rewriting the chain from some point on is caught at the
+//! next seal. Callers append *before* the action takes effect; if the append fails, the action
+//! does not happen.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::db::{Backend, Db};
+use crate::error::{ApiError, ApiResult};
+
+/// Hash of "nothing before the first entry".
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What is being recorded.
+#[derive(Clone, Debug)]
+pub struct Event<'a> {
+    /// Who: a user id, `-` for anonymous, `system` for the server.
+    pub actor: &'a str,
+    /// What, as `noun.verb` (e.g. `signature.create`, `login.failure`).
+    pub action: &'a str,
+    /// On what (document, key or user id; may be empty).
+    pub target: &'a str,
+    /// `ok`, `denied`, `failed` or `started`.
+    pub outcome: &'a str,
+    /// Facts (JSON object).
+    pub details: serde_json::Value,
+}
+
+/// A stored entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    /// Position in the log (1, 2, …).
+    pub seq: i64,
+    /// Unix time.
+    pub at: i64,
+    /// Actor.
+    pub actor: String,
+    /// Action.
+    pub action: String,
+    /// Target.
+    pub target: String,
+    /// Outcome.
+    pub outcome: String,
+    /// Details (JSON text).
+    pub details: String,
+    /// Previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+/// The chain hash of an entry (its `hash` field is ignored): SHA-256 over a length-prefixed
+/// encoding of every field and the previous hash, so no field can bleed into the next.
+pub fn entry_hash(e: &Entry) -> String {
+    let mut h = signet_crypto::digest::Hasher::new(signet_crypto::HashAlgorithm::Sha256);
+    h.update(b"signet-audit-v1");
+    for field in [
+        e.seq.to_string().as_str(),
+        e.at.to_string().as_str(),
+        &e.actor,
+        &e.action,
+        &e.target,
+        &e.outcome,
+        &e.details,
+        &e.prev_hash,
+    ] {
+        h.update(&(field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    hex::encode(h.finish())
+}
+
+/// The message an audit seal signs.
+pub fn seal_message(seq: i64, hash: &str) -> Vec<u8> {
+    format!("signet-audit-seal-v1\n{seq}\n{hash}\n").into_bytes()
+}
+
+/// Appends an event in its own committed transaction and returns its sequence number.
+/// An error means the entry is not in the log: the caller must not go on.
+pub async fn append(db: &Db, ev: &Event<'_>) -> ApiResult<i64> {
+    let details = ev.details.to_string();
+    for _attempt in 0..20 {
+        let r = try_append(db, ev, &details).await;
+        match r {
+            Ok(seq) => return Ok(seq),
+            // Two nodes raced for the same seq: the loser retries on the new tail.
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+            Err(e) => {
+                tracing::error!("audit log write failed: {e}");
+                return Err(ApiError::unavailable(
+                    "the audit log cannot be written, so the action was not carried out",
+                ));
+            }
+        }
+    }
+    Err(ApiError::unavailable(
+        "the audit log is busy; nothing was done, try again",
+    ))
+}
+
+async fn try_append(db: &Db, ev: &Event<'_>, details: &str) -> Result<i64, sqlx::Error> {
+    let mut tx = match db.backend {
+        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => db.pool.begin().await?,
+    };
+    if db.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(70012)")
+            .execute(&mut *tx)
+            .await?;
+    }
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (prev_seq, prev_hash) = match last {
+        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+        None => (0, GENESIS.to_string()),
+    };
+    let mut e = Entry {
+        seq: prev_seq + 1,
+        at: signet_pki::time::now(),
+        actor: ev.actor.to_string(),
+        action: ev.action.to_string(),
+        target: ev.target.to_string(),
+        outcome: ev.outcome.to_string(),
+        details: details.to_string(),
+        prev_hash,
+        hash: String::new(),
+    };
+    e.hash = entry_hash(&e);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, target, outcome, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(e.seq)
+    .bind(e.at)
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(&e.target)
+    .bind(&e.outcome)
+    .bind(&e.details)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(e.seq)
+}
+
+fn row_entry(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
+    Ok(Entry {
+        seq: r.try_get(0)?,
+        at: r.try_get(1)?,
+        actor: r.try_get(2)?,
+        action: r.try_get(3)?,
+        target: r.try_get(4)?,
+        outcome: r.try_get(5)?,
+        details: r.try_get(6)?,
+        prev_hash: r.try_get(7)?,
+        hash: r.try_get(8)?,
+    })
+}
+
+/// Entries after `after`, at most `limit`, oldest first.
+pub async fn list(db: &Db, after: i64, limit: i64) -> ApiResult<Vec<Entry>> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, action, target, outcome, details, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(row_entry)
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::from)
+}
+
+/// Signs the current tail of the log with `signer` if `every` entries have passed since the last
+/// seal (or always, with `force`). Returns the sealed seq, if a seal was written.
+pub async fn seal_if_due(
+    db: &Db,
+    signer: &dyn signet_crypto::Signer,
+    key_id: &str,
+    every: i64,
+    force: bool,
+) -> ApiResult<Option<i64>> {
+    let tail = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(tail) = tail else { return Ok(None) };
+    let (seq, hash): (i64, String) = (tail.try_get(0)?, tail.try_get(1)?);
+    let last_seal: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_seals ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    let last = last_seal.map(|r| r.0).unwrap_or(0);
+    if seq <= last || (!force && seq - last < every) {
+        return Ok(None);
+    }
+    let sig = signer.sign(&seal_message(seq, &hash)).map_err(ApiError::internal)?;
+    sqlx::query(
+        "INSERT INTO audit_seals (seq, at, hash, signature, key_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(seq)
+    .bind(signet_pki::time::now())
+    .bind(&hash)
+    .bind(sig)
+    .bind(key_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(Some(seq))
+}
+
+/// The outcome of checking the whole log.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verification {
+    /// Entries read.
+    pub entries: i64,
+    /// Seals checked.
+    pub seals: i64,
+    /// Last sealed seq.
+    pub last_sealed: i64,
+    /// The first problem: (seq, what is wrong). `None` when the log is intact.
+    pub first_problem: Option<(i64, String)>,
+}
+
+/// Finds a seal key's SubjectPublicKeyInfo and signature algorithm by key id.
+pub type SealKeyLookup<'a> = &'a (dyn Fn(&str) -> Option<(Vec<u8>, signet_crypto::SignatureAlgorithm)> + Sync);
+
+/// Walks the whole chain and every seal. `seal_key` maps a seal's key id to the SubjectPublicKeyInfo
+/// and algorithm its signature must verify with.
+pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verification> {
+    let mut v = Verification {
+        entries: 0,
+        seals: 0,
+        last_sealed: 0,
+        first_problem: None,
+    };
+    let seals = sqlx::query("SELECT seq, hash, signature, key_id FROM audit_seals ORDER BY seq")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut seal_list = Vec::new();
+    for s in &seals {
+        let seq: i64 = s.try_get(0)?;
+        let hash: String = s.try_get(1)?;
+        let sig: Vec<u8> = s.try_get(2)?;
+        let key_id: String = s.try_get(3)?;
+        let ok = seal_key(&key_id).is_some_and(|(spki, alg)| {
+            signet_crypto::verify::verify_signature(
+                &spki,
+                alg,
+                &seal_message(seq, &hash),
+                &sig,
+                &signet_crypto::AlgorithmPolicy::default(),
+            )
+            .is_ok()
+        });
+        if !ok && v.first_problem.is_none() {
+            v.first_problem = Some((seq, format!("the seal at entry {seq} has an invalid signature")));
+        }
+        v.seals += 1;
+        v.last_sealed = v.last_sealed.max(seq);
+        seal_list.push((seq, hash));
+    }
+    let mut prev_hash = GENESIS.to_string();
+    let mut expected = 1i64;
+    let mut after = 0i64;
+    let mut seals_iter = seal_list.iter().peekable();
+    'outer: loop {
+        let batch = list(db, after, 1000).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in &batch {
+            after = e.seq;
+            v.entries += 1;
+            let problem = if e.seq != expected {
+                Some((
+                    expected,
+                    format!("entry {expected} is missing (next entry is {})", e.seq),
+                ))
+            } else if e.prev_hash != prev_hash {
+                Some((
+                    e.seq,
+                    format!(
+                        "entry {} does not follow entry {} (chain broken: reordered or replaced)",
+                        e.seq,
+                        e.seq - 1
+                    ),
+                ))
+            } else if entry_hash(e) != e.hash {
+                Some((
+                    e.seq,
+                    format!("entry {} was modified (its content does not match its hash)", e.seq),
+                ))
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                if v.first_problem.as_ref().is_none_or(|(s, _)| p.0 < *s) {
+                    v.first_problem = Some(p);
+                }
+                break 'outer;
+            }
+            while let Some((sseq, shash)) = seals_iter.peek() {
+                if *sseq < e.seq {
+                    seals_iter.next();
+                } else if *sseq == e.seq {
+                    if *shash != e.hash && v.first_problem.is_none() {
+                        v.first_problem = Some((e.seq, format!("entry {} differs from what the seal signed", e.seq)));
+                        break 'outer;
+                    }
+                    seals_iter.next();
+                } else {
+                    break;
+                }
+            }
+            prev_hash = e.hash.clone();
+            expected += 1;
+        }
+    }
+    if v.first_problem.is_none() && v.last_sealed > expected - 1 {
+        v.first_problem = Some((
+            expected,
+            format!(
+                "the log ends at entry {} but a seal covers entry {} (entries were deleted)",
+                expected - 1,
+                v.last_sealed
+            ),
+        ));
+    }
+    Ok(v)
+}

@@ -1,0 +1,333 @@
+//! Who is calling: password login with sessions (cookie + CSRF token), API tokens, and login
+//! throttling.
+
+use axum::http::HeaderMap;
+use serde::Serialize;
+use sqlx::Row;
+use zeroize::Zeroizing;
+
+use crate::audit::{self, Event};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::users::{self, User};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "signet_session";
+/// Header carrying the CSRF token on unsafe requests with a session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Prefix of API tokens (so that leaked tokens are easy to find in logs and repositories).
+pub const TOKEN_PREFIX: &str = "sgt_";
+
+/// How the caller proved who they are.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// A browser session; unsafe requests must carry this CSRF token.
+    Session {
+        /// The session's CSRF token.
+        csrf: String,
+    },
+    /// An API token.
+    Token {
+        /// The token's id.
+        id: String,
+    },
+}
+
+/// An authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The user.
+    pub user: User,
+    /// The credential used.
+    pub credential: Credential,
+}
+
+/// SHA-256 hex of a secret token (what the database stores).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(signet_crypto::digest::hash(
+        signet_crypto::HashAlgorithm::Sha256,
+        token.as_bytes(),
+    ))
+}
+
+fn random_token(prefix: &str) -> ApiResult<Zeroizing<String>> {
+    let mut b = Zeroizing::new([0u8; 32]);
+    signet_crypto::random_bytes(b.as_mut()).map_err(ApiError::internal)?;
+    Ok(Zeroizing::new(format!("{prefix}{}", hex::encode(b.as_ref()))))
+}
+
+/// Reads a cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A fresh login.
+#[derive(Serialize)]
+pub struct LoginResult {
+    /// The user.
+    pub user: User,
+    /// Send this in `X-CSRF-Token` with every unsafe request of this session.
+    pub csrf_token: String,
+    /// Session expiry (Unix time).
+    pub expires_at: i64,
+    /// The session token (set as an HttpOnly cookie; not in the JSON).
+    #[serde(skip)]
+    pub session: Zeroizing<String>,
+}
+
+/// An argon2 hash of nothing in particular, for equal timing when the user is unknown.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| users::hash_password("signet-dummy-password").unwrap_or_default())
+}
+
+/// Checks a password, with back-off after repeated failures, and opens a session.
+pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResult<LoginResult> {
+    let db = &state.db;
+    let now = signet_pki::time::now();
+    let row = sqlx::query(
+        "SELECT id, password_hash, login_failures, login_locked_until, disabled FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(&db.pool)
+    .await?;
+    // Unknown users cost an argon2 run too, so that timing does not reveal who exists.
+    let dummy = dummy_hash();
+    let Some(row) = row else {
+        let _ = users::verify_password(dummy, password);
+        audit::append(
+            db,
+            &Event {
+                actor: "-",
+                action: "login",
+                target: username,
+                outcome: "failed",
+                details: serde_json::json!({"reason": "unknown user"}),
+            },
+        )
+        .await?;
+        state
+            .metrics
+            .login_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::unauthorized("wrong username or password"));
+    };
+    let id: String = row.try_get(0)?;
+    let hash: Option<String> = row.try_get(1)?;
+    let failures: i64 = row.try_get(2)?;
+    let locked_until: i64 = row.try_get(3)?;
+    let disabled: i64 = row.try_get(4)?;
+    if now < locked_until {
+        return Err(ApiError::too_many(
+            "too many failed logins; wait before trying again",
+            u64::try_from(locked_until - now).unwrap_or(1),
+        ));
+    }
+    let ok = match &hash {
+        Some(h) => users::verify_password(h, password),
+        None => {
+            let _ = users::verify_password(dummy, password);
+            false
+        }
+    };
+    if !ok || disabled != 0 {
+        let failures = failures + 1;
+        let over = failures - state.config.login_max_failures;
+        let lock = if over >= 0 {
+            now + (1i64 << over.min(10)).min(900)
+        } else {
+            0
+        };
+        audit::append(db, &Event {
+            actor: &id,
+            action: "login",
+            target: &id,
+            outcome: "failed",
+            details: serde_json::json!({"reason": if disabled != 0 { "disabled" } else { "wrong password" }, "failures": failures}),
+        })
+        .await?;
+        sqlx::query("UPDATE users SET login_failures = $1, login_locked_until = $2 WHERE id = $3")
+            .bind(failures)
+            .bind(lock)
+            .bind(&id)
+            .execute(&db.pool)
+            .await?;
+        state
+            .metrics
+            .login_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::unauthorized("wrong username or password"));
+    }
+    let user = users::get(db, &id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    if user.has(users::Role::Service) {
+        return Err(ApiError::forbidden("service accounts use API tokens, not passwords"));
+    }
+    audit::append(
+        db,
+        &Event {
+            actor: &id,
+            action: "login",
+            target: &id,
+            outcome: "ok",
+            details: serde_json::json!({}),
+        },
+    )
+    .await?;
+    let session = random_token("")?;
+    let csrf = random_token("")?;
+    let expires_at = now + state.config.session_ttl_secs;
+    sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(token_hash(&session))
+        .bind(&id)
+        .bind(csrf.as_str())
+        .bind(now)
+        .bind(expires_at)
+        .execute(&db.pool)
+        .await?;
+    sqlx::query("UPDATE users SET login_failures = 0, login_locked_until = 0 WHERE id = $1")
+        .bind(&id)
+        .execute(&db.pool)
+        .await?;
+    Ok(LoginResult {
+        user,
+        csrf_token: csrf.to_string(),
+        expires_at,
+        session,
+    })
+}
+
+/// Ends the session of `headers`.
+pub async fn logout(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    if let Some(s) = cookie(headers, SESSION_COOKIE) {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(token_hash(s))
+            .execute(&state.db.pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Identifies the caller from `Authorization: Bearer sgt_…` or the session cookie.
+/// `Ok(None)`: no credential at all; an invalid or expired one is an error.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<Caller>> {
+    let now = signet_pki::time::now();
+    let db = &state.db;
+    if let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) {
+        let token = auth
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+        let row = sqlx::query("SELECT id, user_id, expires_at, revoked FROM api_tokens WHERE token_hash = $1")
+            .bind(token_hash(token))
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
+        let id: String = row.try_get(0)?;
+        let user_id: String = row.try_get(1)?;
+        let expires: Option<i64> = row.try_get(2)?;
+        let revoked: i64 = row.try_get(3)?;
+        if revoked != 0 || expires.is_some_and(|e| e <= now) {
+            return Err(ApiError::unauthorized("the API token is revoked or expired"));
+        }
+        let user = users::get(db, &user_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
+        if user.disabled {
+            return Err(ApiError::unauthorized("the account is disabled"));
+        }
+        return Ok(Some(Caller {
+            user,
+            credential: Credential::Token { id },
+        }));
+    }
+    let Some(session) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let row = sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = $1")
+        .bind(token_hash(session))
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    let user_id: String = row.try_get(0)?;
+    let csrf: String = row.try_get(1)?;
+    let expires: i64 = row.try_get(2)?;
+    if expires <= now {
+        return Err(ApiError::unauthorized("the session has expired; log in again"));
+    }
+    let user = users::get(db, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    if user.disabled {
+        return Err(ApiError::unauthorized("the account is disabled"));
+    }
+    Ok(Some(Caller {
+        user,
+        credential: Credential::Session { csrf },
+    }))
+}
+
+/// Checks the CSRF header of an unsafe request made with a session cookie.
+pub fn check_csrf(caller: &Caller, headers: &HeaderMap) -> ApiResult<()> {
+    if let Credential::Session { csrf } = &caller.credential {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if aws_lc_rs::constant_time::verify_slices_are_equal(sent.as_bytes(), csrf.as_bytes()).is_err() {
+            return Err(ApiError::forbidden(
+                "missing or wrong X-CSRF-Token header (send the csrf_token the login returned)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A newly created API token (shown once).
+#[derive(Serialize)]
+pub struct NewToken {
+    /// Token id (for revocation).
+    pub id: String,
+    /// The secret; shown only now.
+    pub token: String,
+    /// Expiry, if any.
+    pub expires_at: Option<i64>,
+}
+
+/// Creates an API token for `user_id`.
+pub async fn create_token(state: &AppState, user_id: &str, name: &str, ttl_days: Option<i64>) -> ApiResult<NewToken> {
+    if name.trim().is_empty() || name.len() > 100 {
+        return Err(ApiError::unprocessable("a token name has 1 to 100 characters"));
+    }
+    let token = random_token(TOKEN_PREFIX)?;
+    let id = users::new_id()?;
+    let now = signet_pki::time::now();
+    let expires_at = match ttl_days {
+        Some(d) if !(1..=3650).contains(&d) => {
+            return Err(ApiError::unprocessable("expires_in_days must be between 1 and 3650"));
+        }
+        Some(d) => Some(now + d * 86400),
+        None => None,
+    };
+    sqlx::query("INSERT INTO api_tokens (id, token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&id)
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(name.trim())
+        .bind(now)
+        .bind(expires_at)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(NewToken {
+        id,
+        token: token.to_string(),
+        expires_at,
+    })
+}

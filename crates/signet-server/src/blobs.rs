@@ -1,0 +1,94 @@
+//! Content-addressed blob storage on a filesystem (local or shared between nodes).
+//!
+//! A blob is stored under `ab/cdef…` (its SHA-256 in hex). Writes go to a temporary file in the
+//! same directory, are fsynced, renamed into place and the directory fsynced: a blob that
+//! `put` returned for is durable, and a crash leaves at most a stray temporary file.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use signet_crypto::HashAlgorithm;
+
+/// A blob store rooted at a directory.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    /// Opens (and creates) the store.
+    pub fn open(root: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&root)?;
+        Ok(BlobStore { root })
+    }
+
+    fn path(&self, sha256_hex: &str) -> Option<PathBuf> {
+        if sha256_hex.len() != 64
+            || !sha256_hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            return None;
+        }
+        Some(self.root.join(&sha256_hex[..2]).join(&sha256_hex[2..]))
+    }
+
+    /// Stores `data` durably; returns its SHA-256 (hex).
+    pub fn put(&self, data: &[u8]) -> std::io::Result<String> {
+        let id = hex::encode(signet_crypto::digest::hash(HashAlgorithm::Sha256, data));
+        let path = self.path(&id).ok_or_else(|| std::io::Error::other("bad blob id"))?;
+        if path.exists() {
+            return Ok(id);
+        }
+        let dir = path.parent().ok_or_else(|| std::io::Error::other("bad blob path"))?;
+        std::fs::create_dir_all(dir)?;
+        let mut suffix = [0u8; 8];
+        signet_crypto::random_bytes(&mut suffix).map_err(std::io::Error::other)?;
+        let tmp = dir.join(format!(".tmp-{}", hex::encode(suffix)));
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            std::fs::File::open(dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map(|()| id)
+    }
+
+    /// Reads a blob, checking that its content still has its name's hash.
+    pub fn get(&self, sha256_hex: &str) -> std::io::Result<Vec<u8>> {
+        let path = self
+            .path(sha256_hex)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "bad blob id"))?;
+        let data = std::fs::read(path)?;
+        if hex::encode(signet_crypto::digest::hash(HashAlgorithm::Sha256, &data)) != sha256_hex {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("blob {sha256_hex} is corrupted"),
+            ));
+        }
+        Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_by_hash_and_detects_corruption() {
+        let dir = std::env::temp_dir().join(format!("signet-blobs-{}", std::process::id()));
+        let store = BlobStore::open(dir.clone()).unwrap();
+        let id = store.put(b"hello").unwrap();
+        assert_eq!(id, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(store.put(b"hello").unwrap(), id);
+        assert_eq!(store.get(&id).unwrap(), b"hello");
+        std::fs::write(store.path(&id).unwrap(), b"jello").unwrap();
+        assert_eq!(store.get(&id).unwrap_err().kind(), std::io::ErrorKind::InvalidData);
+        assert!(store.get("../../etc/passwd").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,182 @@
+//! Server configuration: defaults, then a TOML file, then `SIGNET_*` environment variables,
+//! then command-line flags (each later source wins).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `signet serve` can be told.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the SQLite database, blobs and the key-encryption key (created if absent).
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://…` or `postgres://…`; default: `signet.db` in the data directory.
+    pub database_url: Option<String>,
+    /// Where document blobs live (shared storage for several nodes); default: `blobs/` in the
+    /// data directory.
+    pub blob_dir: Option<PathBuf>,
+    /// File holding the key-encryption key (64 hex digits); default: `kek.hex` in the data
+    /// directory, generated on first start. `SIGNET_KEK` (hex) takes precedence.
+    pub kek_file: Option<PathBuf>,
+    /// The URL users reach the server at (printed, put in cookies' scope and certificates).
+    pub public_url: Option<String>,
+    /// Name of the organisation (subject of the CA and the organisation certificate).
+    pub organisation: String,
+    /// Largest accepted upload, bytes.
+    pub max_upload_bytes: usize,
+    /// Session lifetime, seconds.
+    pub session_ttl_secs: i64,
+    /// Failed one-time codes before an account is locked (at most 100).
+    pub totp_max_failures: i64,
+    /// Failed one-time codes allowed before back-off delays start.
+    pub totp_backoff_after: i64,
+    /// Longest back-off delay, seconds.
+    pub totp_backoff_max_secs: i64,
+    /// Failed passwords before login is throttled.
+    pub login_max_failures: i64,
+    /// Seal the audit log every this many entries.
+    pub audit_seal_every: i64,
+    /// The hex KEK given in the environment (never in a file; not printed).
+    #[serde(skip)]
+    pub kek_hex: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("signet-data"),
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            blob_dir: None,
+            kek_file: None,
+            public_url: None,
+            organisation: "Signet Organisation".into(),
+            max_upload_bytes: 64 * 1024 * 1024,
+            session_ttl_secs: 8 * 3600,
+            totp_max_failures: 10,
+            totp_backoff_after: 3,
+            totp_backoff_max_secs: 300,
+            login_max_failures: 10,
+            audit_seal_every: 100,
+            kek_hex: None,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults overridden by `file` (if given) and by `SIGNET_*` variables in `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, String> {
+        let mut c = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("cannot read configuration {}: {e}", p.display()))?;
+                toml::from_str::<Config>(&text).map_err(|e| format!("configuration {}: {e}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        for (k, v) in env {
+            let Some(name) = k.strip_prefix("SIGNET_") else {
+                continue;
+            };
+            c.set(&name.to_ascii_lowercase(), &v)
+                .map_err(|e| format!("environment variable {k}: {e}"))?;
+        }
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Sets one option by its file name (`data_dir`, `listen`, …). Unknown names are ignored:
+    /// other tools use the `SIGNET_` prefix too.
+    pub fn set(&mut self, name: &str, v: &str) -> Result<(), String> {
+        let int = |v: &str| v.parse::<i64>().map_err(|_| format!("{v:?} is not a whole number"));
+        match name {
+            "data_dir" => self.data_dir = PathBuf::from(v),
+            "listen" => self.listen = v.into(),
+            "database_url" => self.database_url = Some(v.into()),
+            "blob_dir" => self.blob_dir = Some(PathBuf::from(v)),
+            "kek_file" => self.kek_file = Some(PathBuf::from(v)),
+            "kek" => self.kek_hex = Some(v.into()),
+            "public_url" => self.public_url = Some(v.into()),
+            "organisation" => self.organisation = v.into(),
+            "max_upload_bytes" => {
+                self.max_upload_bytes = usize::try_from(int(v)?).map_err(|_| "must not be negative".to_string())?
+            }
+            "session_ttl_secs" => self.session_ttl_secs = int(v)?,
+            "totp_max_failures" => self.totp_max_failures = int(v)?,
+            "totp_backoff_after" => self.totp_backoff_after = int(v)?,
+            "totp_backoff_max_secs" => self.totp_backoff_max_secs = int(v)?,
+            "login_max_failures" => self.login_max_failures = int(v)?,
+            "audit_seal_every" => self.audit_seal_every = int(v)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Checks ranges.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=100).contains(&self.totp_max_failures) {
+            return Err("totp_max_failures must be between 1 and 100".into());
+        }
+        if self.session_ttl_secs < 60 {
+            return Err("session_ttl_secs must be at least 60".into());
+        }
+        if self.audit_seal_every < 1 {
+            return Err("audit_seal_every must be at least 1".into());
+        }
+        if self.max_upload_bytes < 1024 {
+            return Err("max_upload_bytes must be at least 1024".into());
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("signet.db").display()))
+    }
+
+    /// The blob directory in effect.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.blob_dir.clone().unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
+    /// The URL printed for users.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let dir = std::env::temp_dir().join(format!("signet-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("signet.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9000\"\ntotp_max_failures = 5\n").unwrap();
+        let c = Config::load(
+            Some(&f),
+            vec![
+                ("SIGNET_TOTP_MAX_FAILURES".into(), "7".into()),
+                ("HOME".into(), "/".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.totp_max_failures, 7);
+        assert!(c.database_url().starts_with("sqlite://"));
+        std::fs::write(&f, "listn = 1\n").unwrap();
+        assert!(Config::load(Some(&f), vec![]).unwrap_err().contains("listn"));
+        assert!(Config::load(None, vec![("SIGNET_TOTP_MAX_FAILURES".into(), "101".into())]).is_err());
+        assert!(Config::load(None, vec![("SIGNET_SESSION_TTL_SECS".into(), "x".into())]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,137 @@
+//! The database: SQLite (embedded, the default) or PostgreSQL (several nodes), behind one
+//! `sqlx::AnyPool`, with versioned migrations for both.
+//!
+//! Queries use `$1…` placeholders, which both backends accept; values are TEXT, BIGINT and
+//! BLOB/BYTEA only (times are Unix seconds, flags 0/1).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::ApiError;
+
+/// Which database engine is behind the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file in the data directory.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The connection pool and its backend.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The pool.
+    pub pool: AnyPool,
+    /// The backend.
+    pub backend: Backend,
+}
+
+/// A migration: version and the SQL for each backend (statements separated by `;`).
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Db, String> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(format!(
+                "unsupported database URL {url:?}: use sqlite://FILE or postgres://…"
+            ));
+        };
+        let opts = AnyConnectOptions::from_str(url).map_err(|e| format!("database URL: {e}"))?;
+        let mut pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL for readers beside the writer; FULL so that a committed audit entry
+                    // or version switch survives power loss; wait for the writer lock.
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = FULL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool
+            .connect_with(opts)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies the migrations not applied yet (PostgreSQL: under an advisory lock, so several
+    /// nodes starting at once migrate once).
+    pub async fn migrate(&self) -> Result<(), String> {
+        let mut conn = self.pool.acquire().await.map_err(|e| e.to_string())?;
+        if self.backend == Backend::Postgres {
+            conn.execute("SELECT pg_advisory_lock(70011)")
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let result = async {
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+            for m in MIGRATIONS {
+                let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM schema_version WHERE version = $1")
+                    .bind(m.version)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if done.is_some() {
+                    continue;
+                }
+                let sql = match self.backend {
+                    Backend::Sqlite => m.sqlite,
+                    Backend::Postgres => m.postgres,
+                };
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    tx.execute(sqlx::AssertSqlSafe(stmt.to_string())).await?;
+                }
+                sqlx::query("INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)")
+                    .bind(m.version)
+                    .bind(signet_pki::time::now())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if self.backend == Backend::Postgres {
+            let _ = conn.execute("SELECT pg_advisory_unlock(70011)").await;
+        }
+        result.map_err(|e| format!("migration failed: {e}"))
+    }
+
+    /// Begins a write transaction (SQLite: `BEGIN IMMEDIATE`, so that two writers never deadlock
+    /// on a lock upgrade).
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ApiError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}

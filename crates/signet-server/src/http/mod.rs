@@ -1,0 +1,168 @@
+//! The HTTP API: router built from the route table, authentication and authorization guard,
+//! problem+json for every error (including axum's own rejections), security headers, request
+//! metrics and logs.
+
+pub mod handlers;
+pub mod openapi;
+pub mod routes;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+use routes::Access;
+
+#[derive(Clone)]
+struct Guard {
+    app: AppState,
+    access: Access,
+}
+
+/// Authenticates, then checks the route's access rule and, for unsafe methods on a session,
+/// the CSRF token. The caller is handed to the handler as an extension.
+async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response {
+    if g.access == Access::Public {
+        return next.run(req).await;
+    }
+    let caller = match auth::authenticate(&g.app, req.headers()).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return ApiError::unauthorized("log in first (session cookie) or send 'Authorization: Bearer <API token>'")
+                .into_response();
+        }
+        Err(e) => return e.into_response(),
+    };
+    if let Access::Roles(roles) = g.access {
+        if caller.user.must_change_password {
+            return ApiError::forbidden("change your one-time password first (POST /api/v1/me/password)")
+                .into_response();
+        }
+        if !caller.user.roles.iter().any(|r| roles.contains(r)) {
+            return ApiError::forbidden("your role does not allow this").into_response();
+        }
+    }
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && let Err(e) = auth::check_csrf(&caller, req.headers()) {
+        return e.into_response();
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+/// Turns any error answer that is not problem+json yet (axum's extractor rejections, 404, 405,
+/// 413) into one, keeping its status and using its text as the detail.
+async fn problems(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if status.as_u16() < 400 {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let mut detail = String::from_utf8_lossy(&text).trim().to_string();
+    if detail.is_empty() {
+        detail = match status {
+            StatusCode::NOT_FOUND => "no such endpoint; see /api/v1/openapi.json".into(),
+            StatusCode::METHOD_NOT_ALLOWED => "this endpoint does not take that method".into(),
+            _ => status.canonical_reason().unwrap_or("error").into(),
+        };
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        detail = format!("{detail} (the server's upload limit is max_upload_bytes)");
+    }
+    let mut out = ApiError {
+        status,
+        title: status.canonical_reason().unwrap_or("Error"),
+        detail,
+        retry_after: None,
+    }
+    .into_response();
+    for (k, v) in parts.headers.iter() {
+        if k == header::ALLOW {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// Security headers, request metrics and a structured log line per request.
+async fn envelope(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if app.config.public_url().starts_with("https://") {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    let secs = start.elapsed().as_secs_f64();
+    app.metrics.request(resp.status().as_u16(), secs);
+    tracing::info!(
+        target: "signet::http",
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        ms = (secs * 1000.0) as u64,
+        "request"
+    );
+    resp
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found("no such endpoint; see /api/v1/openapi.json").into_response()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let mut r: Router<AppState> = Router::new();
+    for route in routes::table() {
+        let guard_state = Guard {
+            app: state.clone(),
+            access: route.access,
+        };
+        r = r.route(
+            route.path,
+            (route.handler)().route_layer(middleware::from_fn_with_state(guard_state, guard)),
+        );
+    }
+    r.fallback(not_found)
+        .layer(middleware::from_fn(problems))
+        .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), envelope))
+        .with_state(state)
+}
+
+/// A body-less request, for tests.
+pub fn empty() -> Body {
+    Body::empty()
+}

@@ -1,0 +1,435 @@
+//! Signing keys and their certificates: the organisation CA, the organisation key ("one key for
+//! everyone"), the audit seal key, per-employee keys and imported PKCS#12 keys. Private keys are
+//! stored as PKCS#8 sealed under the key-encryption key, bound to the key's id.
+
+use serde::Serialize;
+use signet_crypto::{KeyAlgorithm, PrivateKey, SoftwareSigner};
+use signet_pki::Certificate;
+use signet_pki::issue::{Profile, Template};
+use signet_pki::name::SubjectSpec;
+use sqlx::Row;
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::users::{Role, User};
+
+/// What a key is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    /// The organisation's root CA.
+    Ca,
+    /// The organisation key: shared, gated by TOTP and policy.
+    Organisation,
+    /// Seals the audit log.
+    Seal,
+    /// An employee's key, generated on the server.
+    Personal,
+    /// An employee's key imported from PKCS#12.
+    Imported,
+}
+
+impl KeyKind {
+    /// Database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Ca => "ca",
+            KeyKind::Organisation => "organisation",
+            KeyKind::Seal => "seal",
+            KeyKind::Personal => "personal",
+            KeyKind::Imported => "imported",
+        }
+    }
+    fn parse(s: &str) -> KeyKind {
+        match s {
+            "ca" => KeyKind::Ca,
+            "organisation" => KeyKind::Organisation,
+            "seal" => KeyKind::Seal,
+            "personal" => KeyKind::Personal,
+            _ => KeyKind::Imported,
+        }
+    }
+}
+
+/// A key as listed to users (never the private part).
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyInfo {
+    /// Id.
+    pub id: String,
+    /// Kind.
+    pub kind: KeyKind,
+    /// Owner (personal and imported keys).
+    pub owner_id: Option<String>,
+    /// Label.
+    pub label: String,
+    /// Key algorithm.
+    pub algorithm: String,
+    /// Certificate subject.
+    pub subject: String,
+    /// Certificate issuer.
+    pub issuer: String,
+    /// Certificate serial (hex).
+    pub serial: String,
+    /// Certificate validity end (Unix time).
+    pub not_after: i64,
+    /// SHA-256 fingerprint of the certificate.
+    pub fingerprint: String,
+    /// Certificate chain, PEM (signer first).
+    pub chain_pem: String,
+    /// Roles allowed to use an organisation key.
+    pub allowed_roles: Vec<String>,
+    /// Document types allowed (`*` = any).
+    pub allowed_doc_types: Vec<String>,
+    /// Service accounts (user ids) allowed to sign with it without TOTP.
+    pub allowed_services: Vec<String>,
+    /// Disabled keys cannot sign.
+    pub disabled: bool,
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+const KEY_COLUMNS: &str =
+    "id, kind, owner_id, label, algorithm, chain_pem, allowed_roles, allowed_doc_types, allowed_services, disabled";
+
+fn row_info(r: &sqlx::any::AnyRow) -> ApiResult<KeyInfo> {
+    let chain_pem: String = r.try_get(5)?;
+    let chain = Certificate::parse_many(chain_pem.as_bytes()).map_err(ApiError::internal)?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| ApiError::internal("key without certificate"))?;
+    Ok(KeyInfo {
+        id: r.try_get(0)?,
+        kind: KeyKind::parse(&r.try_get::<String, _>(1)?),
+        owner_id: r.try_get(2)?,
+        label: r.try_get(3)?,
+        algorithm: r.try_get(4)?,
+        subject: leaf.display_name(),
+        issuer: signet_pki::name::display_name(leaf.issuer()),
+        serial: leaf.serial_hex(),
+        not_after: leaf.not_after(),
+        fingerprint: leaf.fingerprint(),
+        allowed_roles: split(&r.try_get::<String, _>(6)?),
+        allowed_doc_types: split(&r.try_get::<String, _>(7)?),
+        allowed_services: split(&r.try_get::<String, _>(8)?),
+        chain_pem,
+        disabled: r.try_get::<i64, _>(9)? != 0,
+    })
+}
+
+/// One key's public facts.
+pub async fn get(db: &Db, id: &str) -> ApiResult<Option<KeyInfo>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM keys WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    r.as_ref().map(row_info).transpose()
+}
+
+/// The (first) key of a kind.
+pub async fn of_kind(db: &Db, kind: KeyKind) -> ApiResult<Option<KeyInfo>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM keys WHERE kind = $1 ORDER BY created_at LIMIT 1"
+    )))
+    .bind(kind.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    r.as_ref().map(row_info).transpose()
+}
+
+/// All keys (administrators) or the keys `user` may sign with.
+pub async fn list_for(db: &Db, user: &User) -> ApiResult<Vec<KeyInfo>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM keys WHERE kind <> 'ca' AND kind <> 'seal' ORDER BY created_at"
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let k = row_info(r)?;
+        if user.has(Role::Admin) || may_use(&k, user, None).is_ok() {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `user` may sign documents of `doc_type` (any type when `None`) with key `k`.
+pub fn may_use(k: &KeyInfo, user: &User, doc_type: Option<&str>) -> ApiResult<()> {
+    if k.disabled {
+        return Err(ApiError::forbidden("this key is disabled"));
+    }
+    match k.kind {
+        KeyKind::Ca | KeyKind::Seal => return Err(ApiError::forbidden("this key does not sign documents")),
+        KeyKind::Personal | KeyKind::Imported => {
+            if k.owner_id.as_deref() != Some(user.id.as_str()) {
+                return Err(ApiError::forbidden(
+                    "this key belongs to another user; only its owner can use it",
+                ));
+            }
+        }
+        KeyKind::Organisation => {
+            let allowed = if user.has(Role::Service) {
+                k.allowed_services.iter().any(|s| s == &user.id)
+            } else {
+                user.roles
+                    .iter()
+                    .any(|r| k.allowed_roles.iter().any(|a| a == r.as_str()))
+            };
+            if !allowed {
+                return Err(ApiError::forbidden(
+                    "the organisation key's policy does not allow you to use it",
+                ));
+            }
+        }
+    }
+    if let Some(t) = doc_type
+        && !k.allowed_doc_types.iter().any(|a| a == "*" || a == t)
+    {
+        return Err(ApiError::forbidden(format!(
+            "this key may not sign documents of type {t:?}"
+        )));
+    }
+    Ok(())
+}
+
+fn context(id: &str) -> String {
+    format!("key:{id}")
+}
+
+/// Stores a private key (sealed) and its chain.
+#[allow(clippy::too_many_arguments)]
+async fn store(
+    state: &AppState,
+    id: &str,
+    kind: KeyKind,
+    owner: Option<&str>,
+    label: &str,
+    key: &PrivateKey,
+    chain: &[Certificate],
+    allowed_roles: &str,
+) -> ApiResult<()> {
+    let pkcs8 = key.to_pkcs8_der().map_err(ApiError::internal)?;
+    let sealed = state.kek.seal(&context(id), &pkcs8).map_err(ApiError::internal)?;
+    let mut pem = String::new();
+    for c in chain {
+        pem.push_str(&c.to_pem().map_err(ApiError::internal)?);
+    }
+    sqlx::query(
+        "INSERT INTO keys (id, kind, owner_id, label, algorithm, encrypted_key, chain_pem, allowed_roles, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(kind.as_str())
+    .bind(owner)
+    .bind(label)
+    .bind(key.describe())
+    .bind(sealed)
+    .bind(pem)
+    .bind(allowed_roles)
+    .bind(signet_pki::time::now())
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Loads a key's signer (private key decrypted in memory, chain attached).
+pub async fn signer(state: &AppState, id: &str) -> ApiResult<SoftwareSigner> {
+    let r = sqlx::query("SELECT encrypted_key, chain_pem FROM keys WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such key"))?;
+    let sealed: Vec<u8> = r.try_get(0)?;
+    let chain_pem: String = r.try_get(1)?;
+    let pkcs8 = state.kek.open(&context(id), &sealed).map_err(|_| {
+        ApiError::internal(format!(
+            "key {id} does not decrypt: the key-encryption key is not the one it was stored with"
+        ))
+    })?;
+    let key = PrivateKey::from_pkcs8_der(&pkcs8).map_err(ApiError::internal)?;
+    let chain = Certificate::parse_many(chain_pem.as_bytes())
+        .map_err(ApiError::internal)?
+        .iter()
+        .map(|c| c.der().to_vec())
+        .collect();
+    Ok(SoftwareSigner::new(key).with_chain(chain))
+}
+
+/// Creates the organisation CA (self-signed, ten years).
+pub async fn create_ca(state: &AppState) -> ApiResult<KeyInfo> {
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).map_err(ApiError::internal)?;
+    let now = signet_pki::time::now();
+    let subject = SubjectSpec {
+        common_name: format!("{} CA", state.config.organisation),
+        organization: Some(state.config.organisation.clone()),
+        ..Default::default()
+    };
+    let name = subject.to_name().map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let spki = key.public_key_der().map_err(ApiError::internal)?;
+    let t = Template::new(
+        name,
+        spki,
+        Profile::RootCa { path_len: Some(0) },
+        now - 60,
+        now + 10 * 365 * 86400,
+    );
+    let signer = SoftwareSigner::new(key);
+    let cert = signet_pki::issue::issue(&t, None, &signer).map_err(ApiError::internal)?;
+    let id = crate::users::new_id()?;
+    store(
+        state,
+        &id,
+        KeyKind::Ca,
+        None,
+        "Organisation CA",
+        signer.key(),
+        &[cert],
+        "",
+    )
+    .await?;
+    get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::internal("CA vanished"))
+}
+
+/// Generates a key and has the organisation CA certify it (three years, or the CA's end).
+pub async fn create_certified(
+    state: &AppState,
+    kind: KeyKind,
+    owner: Option<&User>,
+    label: &str,
+    subject: SubjectSpec,
+    allowed_roles: &str,
+) -> ApiResult<KeyInfo> {
+    let ca = of_kind(&state.db, KeyKind::Ca)
+        .await?
+        .ok_or_else(|| ApiError::internal("no CA"))?;
+    let ca_chain = Certificate::parse_many(ca.chain_pem.as_bytes()).map_err(ApiError::internal)?;
+    let ca_cert = ca_chain
+        .first()
+        .ok_or_else(|| ApiError::internal("CA without certificate"))?;
+    let ca_signer = signer(state, &ca.id).await?;
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).map_err(ApiError::internal)?;
+    let now = signet_pki::time::now();
+    let email = subject.email.clone();
+    let name = subject.to_name().map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let spki = key.public_key_der().map_err(ApiError::internal)?;
+    let mut t = Template::new(
+        name,
+        spki,
+        Profile::Signer,
+        now - 60,
+        (now + 3 * 365 * 86400).min(ca_cert.not_after()),
+    );
+    t.email = email;
+    let cert =
+        signet_pki::issue::issue(&t, Some(ca_cert), &ca_signer).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let id = crate::users::new_id()?;
+    store(
+        state,
+        &id,
+        kind,
+        owner.map(|u| u.id.as_str()),
+        label,
+        &key,
+        &[cert, ca_cert.clone()],
+        allowed_roles,
+    )
+    .await?;
+    get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::internal("key vanished"))
+}
+
+/// Imports a key and its chain from a PKCS#12 bundle for `owner`.
+pub async fn import_pkcs12(
+    state: &AppState,
+    owner: &User,
+    label: &str,
+    p12: &[u8],
+    password: &[u8],
+) -> ApiResult<KeyInfo> {
+    let contents = signet_crypto::pkcs12::parse(p12, password).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let chain = contents
+        .certificates
+        .iter()
+        .map(|d| Certificate::from_der(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::unprocessable(format!("a certificate in the bundle is unreadable: {e}")))?;
+    let leaf = chain
+        .first()
+        .ok_or_else(|| ApiError::unprocessable("the bundle has no certificate for its key"))?;
+    let spki = contents.key.public_key_der().map_err(ApiError::internal)?;
+    if leaf.spki_der().map_err(ApiError::internal)? != spki {
+        return Err(ApiError::unprocessable(
+            "the bundle's first certificate is not for its key",
+        ));
+    }
+    let id = crate::users::new_id()?;
+    store(
+        state,
+        &id,
+        KeyKind::Imported,
+        Some(&owner.id),
+        label,
+        &contents.key,
+        &chain,
+        "",
+    )
+    .await?;
+    get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::internal("key vanished"))
+}
+
+/// Changes an organisation key's policy.
+pub async fn set_policy(
+    db: &Db,
+    id: &str,
+    roles: &[String],
+    doc_types: &[String],
+    services: &[String],
+) -> ApiResult<()> {
+    for r in roles {
+        if Role::parse(r).is_none() {
+            return Err(ApiError::unprocessable(format!("unknown role {r:?}")));
+        }
+    }
+    sqlx::query("UPDATE keys SET allowed_roles = $1, allowed_doc_types = $2, allowed_services = $3 WHERE id = $4")
+        .bind(roles.join(","))
+        .bind(doc_types.join(","))
+        .bind(services.join(","))
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The seal key's public key and algorithm by key id (for audit verification).
+pub async fn seal_keys(db: &Db) -> ApiResult<Vec<(String, Vec<u8>, signet_crypto::SignatureAlgorithm)>> {
+    let rows = sqlx::query("SELECT id, chain_pem FROM keys WHERE kind = 'seal'")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let pem: String = r.try_get(1)?;
+        let chain = Certificate::parse_many(pem.as_bytes()).map_err(ApiError::internal)?;
+        if let Some(c) = chain.first() {
+            out.push((
+                id,
+                c.spki_der().map_err(ApiError::internal)?,
+                signet_crypto::SignatureAlgorithm::Ecdsa(signet_crypto::HashAlgorithm::Sha256),
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,264 @@
+//! Signet's signing server: users and roles, TOTP step-up, the organisation key and personal
+//! keys, documents and their versions, signatures (PAdES, CAdES), a hash-chained audit log, and
+//! the HTTP API over all of it.
+//!
+//! One module per domain noun (`users`, `auth`, `totp`, `keys`, `documents`, `signing`, `audit`),
+//! storage in `db` and `blobs`, thin handlers in `http`. Format work is delegated to
+//! `signet-pdf` and `signet-cms`; this crate owns the database, the files and the network.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod db;
+pub mod documents;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod metrics;
+pub mod signing;
+pub mod state;
+pub mod totp;
+pub mod users;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use signet_crypto::envelope::Kek;
+use zeroize::Zeroizing;
+
+pub use config::Config;
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;
+
+use crate::keys::KeyKind;
+use crate::users::{NewUser, Role};
+
+/// Credentials created on first start, to print once.
+pub struct Bootstrap {
+    /// The administrator's username.
+    pub username: String,
+    /// Their one-time password.
+    pub password: Zeroizing<String>,
+}
+
+/// A started (not yet listening) server.
+pub struct Prepared {
+    /// The state to serve.
+    pub state: AppState,
+    /// Set when this start created the administrator.
+    pub bootstrap: Option<Bootstrap>,
+}
+
+fn load_kek(config: &Config) -> Result<Kek, String> {
+    if let Some(h) = &config.kek_hex {
+        return Kek::from_hex(h).map_err(|e| format!("SIGNET_KEK: {e}"));
+    }
+    let path = config
+        .kek_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("kek.hex"));
+    if !path.exists() {
+        let hex = Kek::generate_hex().map_err(|e| e.to_string())?;
+        write_private(&path, hex.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let text =
+        Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?);
+    Kek::from_hex(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+const KEK_CHECK: &str = "settings:kek-check";
+
+/// Opens everything: data directory, key-encryption key, database (migrated), blob store; on
+/// first start creates the organisation CA, the organisation key, the audit seal key and an
+/// administrator with a one-time password.
+pub async fn prepare(config: Config) -> Result<Prepared, String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    let kek = load_kek(&config)?;
+    let db = db::Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    let blobs = blobs::BlobStore::open(config.blob_dir())
+        .map_err(|e| format!("cannot open the blob directory {}: {e}", config.blob_dir().display()))?;
+    let mut state = AppState(Arc::new(state::Inner {
+        db,
+        blobs,
+        kek,
+        config,
+        seal_key_id: String::new(),
+        metrics: metrics::Metrics::default(),
+        clock: state::Clock::default(),
+    }));
+    let bootstrap = bootstrap(&state)
+        .await
+        .map_err(|e| format!("first-start setup failed: {}", e.detail))?;
+    let seal = keys::of_kind(&state.db, KeyKind::Seal)
+        .await
+        .map_err(|e| e.detail)?
+        .ok_or("no audit seal key")?;
+    if let Some(inner) = Arc::get_mut(&mut state.0) {
+        inner.seal_key_id = seal.id;
+    }
+    Ok(Prepared { state, bootstrap })
+}
+
+async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
+    let db = &state.db;
+    let mut lock_conn = db.pool.acquire().await?;
+    if db.backend == db::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock(70013)")
+            .execute(&mut *lock_conn)
+            .await?;
+    }
+    let result = async {
+        // The same key-encryption key for every node, or none can use the keys.
+        let check: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE name = 'kek_check'")
+            .fetch_optional(&db.pool)
+            .await?;
+        match check {
+            Some((v,)) => {
+                let sealed = hex::decode(v).map_err(ApiError::internal)?;
+                if state.kek.open(KEK_CHECK, &sealed).is_err() {
+                    return Err(ApiError::unavailable(
+                        "the key-encryption key is not the one this database was set up with (give every node the same SIGNET_KEK or kek_file)",
+                    ));
+                }
+            }
+            None => {
+                let sealed = state.kek.seal(KEK_CHECK, b"signet").map_err(ApiError::internal)?;
+                sqlx::query("INSERT INTO settings (name, value) VALUES ('kek_check', $1)")
+                    .bind(hex::encode(sealed))
+                    .execute(&db.pool)
+                    .await?;
+            }
+        }
+        let org = state.config.organisation.clone();
+        if keys::of_kind(db, KeyKind::Ca).await?.is_none() {
+            keys::create_ca(state).await?;
+        }
+        if keys::of_kind(db, KeyKind::Organisation).await?.is_none() {
+            let subject = signet_pki::name::SubjectSpec {
+                common_name: org.clone(),
+                organization: Some(org.clone()),
+                ..Default::default()
+            };
+            keys::create_certified(state, KeyKind::Organisation, None, &format!("{org} (organisation key)"), subject, "signer,approver,admin")
+                .await?;
+        }
+        if keys::of_kind(db, KeyKind::Seal).await?.is_none() {
+            let subject = signet_pki::name::SubjectSpec {
+                common_name: format!("{org} audit seal"),
+                organization: Some(org.clone()),
+                ..Default::default()
+            };
+            keys::create_certified(state, KeyKind::Seal, None, "Audit log seal", subject, "").await?;
+        }
+        let admins: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE roles LIKE '%admin%' LIMIT 1")
+            .fetch_optional(&db.pool)
+            .await?;
+        if admins.is_some() {
+            return Ok(None);
+        }
+        let password = users::random_password()?;
+        let u = users::create(db, &NewUser {
+            username: "admin",
+            display_name: "Administrator",
+            email: None,
+            roles: &[Role::Admin],
+            password: Some(&password),
+        })
+        .await?;
+        audit::append(db, &audit::Event {
+            actor: "system",
+            action: "user.create",
+            target: &u.id,
+            outcome: "ok",
+            details: serde_json::json!({"username": "admin", "roles": ["admin"], "reason": "first start"}),
+        })
+        .await?;
+        Ok(Some(Bootstrap {
+            username: u.username,
+            password,
+        }))
+    }
+    .await;
+    if db.backend == db::Backend::Postgres {
+        let _ = sqlx::query("SELECT pg_advisory_unlock(70013)")
+            .execute(&mut *lock_conn)
+            .await;
+    }
+    result
+}
+
+/// Checks the audit log's chain and seals with the seal keys in the database.
+pub async fn verify_audit_log(db: &db::Db) -> ApiResult<audit::Verification> {
+    let seal_keys = keys::seal_keys(db).await?;
+    let lookup = move |id: &str| {
+        seal_keys
+            .iter()
+            .find(|(k, _, _)| k == id)
+            .map(|(_, spki, alg)| (spki.clone(), *alg))
+    };
+    audit::verify(db, &lookup).await
+}
+
+/// Seals the audit log when due, until `shutdown` resolves; then seals once more.
+pub async fn sealing_task(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        seal_now(&state, false).await;
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    seal_now(&state, true).await;
+}
+
+async fn seal_now(state: &AppState, force: bool) {
+    let r = async {
+        let signer = keys::signer(state, &state.seal_key_id).await?;
+        audit::seal_if_due(
+            &state.db,
+            &signer,
+            &state.seal_key_id,
+            state.config.audit_seal_every,
+            force,
+        )
+        .await
+    }
+    .await;
+    if let Err(e) = r {
+        tracing::warn!("audit seal failed: {}", e.detail);
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let sealer = tokio::spawn(sealing_task(state.clone(), rx));
+    let app = http::router(state);
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = tx.send(true);
+    let _ = sealer.await;
+    r
+}

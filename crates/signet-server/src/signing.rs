@@ -1,0 +1,342 @@
+//! Signing documents: policy, TOTP step-up, audit first, then PAdES (PDFs) or CAdES detached
+//! (anything else), then the new version.
+
+use serde::{Deserialize, Serialize};
+use signet_crypto::Signer;
+
+use crate::audit::{self, Event};
+use crate::documents::{self, Document, P7S, PDF};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::{self, KeyInfo};
+use crate::state::AppState;
+use crate::users::{Role, User};
+
+/// A visible stamp's place.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visible {
+    /// Page (1-based; default 1).
+    pub page: Option<usize>,
+    /// x, y, width, height in points from the bottom-left corner.
+    pub rect: [f32; 4],
+}
+
+/// How to sign.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignOptions {
+    /// Key to sign with (see `GET /api/v1/keys`).
+    pub key_id: String,
+    /// A fresh code from the user's authenticator (not needed for service accounts).
+    pub totp_code: Option<String>,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+    /// A visible stamp (PDF only).
+    pub visible: Option<Visible>,
+    /// Certify with DocMDP permissions 1, 2 or 3 (PDF only).
+    pub certify: Option<u8>,
+}
+
+/// A batch: the same options for several documents, one code.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// Documents to sign.
+    pub document_ids: Vec<String>,
+    /// Options (key, code, …) for all of them.
+    #[serde(flatten)]
+    pub options: SignOptions,
+}
+
+/// The result of one signature.
+#[derive(Clone, Debug, Serialize)]
+pub struct Signed {
+    /// Document.
+    pub document_id: String,
+    /// The version holding the signature.
+    pub version: i64,
+    /// `pades` or `cades`.
+    pub format: &'static str,
+    /// SHA-256 of the signed file or `.p7s`.
+    pub sha256: String,
+}
+
+/// Most documents one batch may hold.
+pub const MAX_BATCH: usize = 500;
+
+fn check_options(o: &SignOptions) -> ApiResult<()> {
+    if let Some(c) = o.certify
+        && !(1..=3).contains(&c)
+    {
+        return Err(ApiError::unprocessable("certify must be 1, 2 or 3"));
+    }
+    for (n, v) in [("reason", &o.reason), ("location", &o.location)] {
+        if v.as_ref().is_some_and(|s| s.chars().count() > 500) {
+            return Err(ApiError::unprocessable(format!("{n} must have at most 500 characters")));
+        }
+    }
+    if let Some(v) = &o.visible
+        && (v.rect[2] < 20.0 || v.rect[3] < 10.0 || v.rect.iter().any(|x| !x.is_finite() || *x < 0.0))
+    {
+        return Err(ApiError::unprocessable(
+            "visible.rect must be [x, y, width ≥ 20, height ≥ 10] in points",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `user` may sign `doc` with `key` (policy only; the code is checked separately).
+async fn authorize(state: &AppState, user: &User, key_id: &str, doc: &Document) -> ApiResult<KeyInfo> {
+    let key = keys::get(&state.db, key_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no key {key_id}")))?;
+    if let Err(e) = keys::may_use(&key, user, Some(&doc.doc_type)) {
+        audit::append(
+            &state.db,
+            &Event {
+                actor: &user.id,
+                action: "signature.create",
+                target: &doc.id,
+                outcome: "denied",
+                details: serde_json::json!({"key": key_id, "reason": e.detail}),
+            },
+        )
+        .await?;
+        return Err(e);
+    }
+    Ok(key)
+}
+
+/// Step-up: persons need a fresh code; service accounts are allowed by key policy alone.
+async fn step_up(state: &AppState, user: &User, o: &SignOptions, target: &str) -> ApiResult<()> {
+    if user.has(Role::Service) {
+        return Ok(());
+    }
+    let code = o
+        .totp_code
+        .as_deref()
+        .ok_or_else(|| ApiError::forbidden("a one-time code from your authenticator app is required (totp_code)"))?;
+    crate::totp::step_up(state, user, code, "signature", target).await
+}
+
+/// Signs one document for `user`.
+pub async fn sign(state: &AppState, user: &User, doc_id: &str, o: &SignOptions) -> ApiResult<Signed> {
+    check_options(o)?;
+    let doc = documents::get_visible(state, user, doc_id).await?;
+    let key = authorize(state, user, &o.key_id, &doc).await?;
+    step_up(state, user, o, &doc.id).await?;
+    sign_authorized(state, user, &doc, &key, o).await
+}
+
+/// Signs several documents with one code; each is authorized and audited on its own.
+pub async fn sign_batch(state: &AppState, user: &User, b: &BatchRequest) -> ApiResult<Vec<Signed>> {
+    check_options(&b.options)?;
+    if b.document_ids.is_empty() || b.document_ids.len() > MAX_BATCH {
+        return Err(ApiError::unprocessable(format!(
+            "a batch has 1 to {MAX_BATCH} documents"
+        )));
+    }
+    let mut docs = Vec::new();
+    for id in &b.document_ids {
+        if docs.iter().any(|(d, _): &(Document, KeyInfo)| &d.id == id) {
+            return Err(ApiError::unprocessable(format!("document {id} is listed twice")));
+        }
+        let doc = documents::get_visible(state, user, id).await?;
+        let key = authorize(state, user, &b.options.key_id, &doc).await?;
+        docs.push((doc, key));
+    }
+    step_up(state, user, &b.options, "batch").await?;
+    let mut out = Vec::new();
+    for (doc, key) in &docs {
+        out.push(sign_authorized(state, user, doc, key, &b.options).await?);
+    }
+    Ok(out)
+}
+
+async fn sign_authorized(
+    state: &AppState,
+    user: &User,
+    doc: &Document,
+    key: &KeyInfo,
+    o: &SignOptions,
+) -> ApiResult<Signed> {
+    let current = doc.current()?.clone();
+    let is_pdf = current.media_type == PDF;
+    let format = if is_pdf { "pades" } else { "cades" };
+    if !is_pdf && (o.visible.is_some() || o.certify.is_some()) {
+        return Err(ApiError::unprocessable(
+            "visible stamps and certification apply to PDFs only",
+        ));
+    }
+    // The audit entry comes first: if it cannot be written, nothing is signed.
+    audit::append(
+        &state.db,
+        &Event {
+            actor: &user.id,
+            action: "signature.create",
+            target: &doc.id,
+            outcome: "started",
+            details: serde_json::json!({
+                "key": key.id, "key_kind": key.kind, "certificate": key.fingerprint, "format": format,
+                "version": current.version, "sha256": current.sha256, "reason": o.reason,
+            }),
+        },
+    )
+    .await?;
+    let data = documents::content(state, &current).await?;
+    let signer = keys::signer(state, &key.id).await?;
+    let name = user.display_name.clone();
+    let opts = o.clone();
+    let signed = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+        let now = signet_pki::time::now();
+        if is_pdf {
+            let mut p = signet_pdf::PadesOptions::new(now);
+            p.reason = opts.reason.clone();
+            p.location = opts.location.clone();
+            p.name = Some(name.clone());
+            p.certify = opts.certify;
+            if let Some(v) = &opts.visible {
+                p.page = v.page.unwrap_or(1);
+                let mut lines = vec![format!("Signed by {name}"), signet_pki::time::format(now)];
+                if let Some(r) = &opts.reason {
+                    lines.push(r.clone());
+                }
+                p.stamp = Some(signet_pdf::appearance::Stamp {
+                    rect: v.rect,
+                    lines,
+                    image: None,
+                });
+            }
+            signet_pdf::sign_pdf(&data, &signer, &p).map_err(|e| ApiError::unprocessable(format!("cannot sign: {e}")))
+        } else {
+            let digest = signet_crypto::digest::hash(signer.signature_algorithm().hash(), &data);
+            let so = signet_cms::SignOptions {
+                signing_time: Some(now),
+                ..Default::default()
+            };
+            signet_cms::sign_digest(&digest, None, &signer, &so).map_err(ApiError::internal)
+        }
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let blobs = state.blobs.clone();
+    let to_store = signed.clone();
+    let sha = tokio::task::spawn_blocking(move || blobs.put(&to_store))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written; nothing was signed: {e}")))?;
+    let sig_id = crate::users::new_id()?;
+    let (kind, media, filename) = if is_pdf {
+        ("signed", PDF, current.filename.clone())
+    } else {
+        ("signature", P7S, format!("{}.p7s", doc.original()?.filename))
+    };
+    let version = documents::add_version(
+        state,
+        doc,
+        kind,
+        &sha,
+        signed.len(),
+        media,
+        &filename,
+        user,
+        is_pdf,
+        Some((&sig_id, &key.id, format)),
+    )
+    .await?;
+    audit::append(
+        &state.db,
+        &Event {
+            actor: &user.id,
+            action: "signature.create",
+            target: &doc.id,
+            outcome: "ok",
+            details: serde_json::json!({"signature": sig_id, "version": version, "sha256": sha, "key": key.id}),
+        },
+    )
+    .await?;
+    state
+        .metrics
+        .signatures
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(Signed {
+        document_id: doc.id.clone(),
+        version,
+        format,
+        sha256: sha,
+    })
+}
+
+/// Validates a document's current version (PDF) or its latest detached signature against the
+/// original, with the organisation CA as trust anchor.
+pub async fn verify(state: &AppState, user: &User, doc: &Document) -> ApiResult<signet_pki::report::ValidationReport> {
+    let anchors = trust_anchors(state).await?;
+    let current = doc.current()?.clone();
+    let sig = doc.versions.iter().rev().find(|v| v.kind == "signature").cloned();
+    let (data, detached) = if current.media_type == PDF {
+        (documents::content(state, &current).await?, None)
+    } else {
+        let sig = sig.ok_or_else(|| ApiError::unprocessable("the document has no signature yet"))?;
+        (
+            documents::content(state, &sig).await?,
+            Some(documents::content(state, doc.original()?).await?),
+        )
+    };
+    audit::append(
+        &state.db,
+        &Event {
+            actor: &user.id,
+            action: "document.verify",
+            target: &doc.id,
+            outcome: "ok",
+            details: serde_json::json!({"version": current.version}),
+        },
+    )
+    .await?;
+    tokio::task::spawn_blocking(move || validate_bytes(&data, detached.as_deref(), &anchors))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// The organisation CA certificate(s).
+pub async fn trust_anchors(state: &AppState) -> ApiResult<Vec<signet_pki::Certificate>> {
+    let ca = keys::of_kind(&state.db, keys::KeyKind::Ca)
+        .await?
+        .ok_or_else(|| ApiError::internal("no CA"))?;
+    signet_pki::Certificate::parse_many(ca.chain_pem.as_bytes()).map_err(ApiError::internal)
+}
+
+/// Validates bytes: a PDF, a CMS signature with attached content, or a detached one.
+pub fn validate_bytes(
+    data: &[u8],
+    detached: Option<&[u8]>,
+    anchors: &[signet_pki::Certificate],
+) -> ApiResult<signet_pki::report::ValidationReport> {
+    let opts = signet_cms::VerifyOptions::new(signet_pki::time::now());
+    if data.starts_with(b"%PDF-") && detached.is_none() {
+        return signet_pdf::validate::validate(
+            &data,
+            &signet_pdf::validate::Inputs {
+                trust_anchors: anchors,
+                extra_certs: &[],
+                crls: &[],
+            },
+            &opts,
+        )
+        .map_err(|e| ApiError::unprocessable(format!("cannot validate the PDF: {e}")));
+    }
+    let mut content = detached.map(std::io::Cursor::new);
+    let report = signet_cms::verify(
+        signet_cms::VerifyInput {
+            cms: data,
+            detached: content.as_mut().map(|c| c as &mut dyn std::io::Read),
+            trust_anchors: anchors,
+            extra_certs: &[],
+            crls: &[],
+        },
+        &opts,
+    );
+    Ok(report)
+}

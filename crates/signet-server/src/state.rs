@@ -1,0 +1,65 @@
+//! What every request can reach: database, blobs, the key-encryption key, configuration and
+//! metrics.
+
+use std::sync::Arc;
+
+use signet_crypto::envelope::Kek;
+
+use crate::blobs::BlobStore;
+use crate::config::Config;
+use crate::db::Db;
+use crate::metrics::Metrics;
+
+/// Shared server state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+/// The contents of [`AppState`].
+pub struct Inner {
+    /// Database.
+    pub db: Db,
+    /// Document blobs.
+    pub blobs: BlobStore,
+    /// Key-encryption key for private keys and TOTP secrets.
+    pub kek: Kek,
+    /// Configuration in effect.
+    pub config: Config,
+    /// Id of the key that seals the audit log.
+    pub seal_key_id: String,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// The clock one-time codes are checked against.
+    pub clock: Clock,
+}
+
+/// Wall-clock time with an adjustable offset: tests move it forward to reach the next TOTP
+/// step without waiting 30 seconds. Always zero in a running server.
+#[derive(Default)]
+pub struct Clock {
+    offset: std::sync::atomic::AtomicI64,
+}
+
+impl Clock {
+    /// Unix time now (plus the offset).
+    pub fn now(&self) -> i64 {
+        signet_pki::time::now() + self.offset.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Moves the clock forward by `secs` (tests).
+    pub fn advance(&self, secs: i64) {
+        self.offset.fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl AppState {
+    /// The time one-time codes are checked against.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
