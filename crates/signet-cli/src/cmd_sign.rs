@@ -95,6 +95,19 @@ pub struct Args {
     /// Overwrite the output.
     #[arg(long)]
     pub force: bool,
+    /// With --server: the server key to sign with (see the server's GET /api/v1/keys).
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// With --server: the one-time code from your authenticator app (prompted when absent and
+    /// the account needs one).
+    #[arg(long)]
+    pub totp: Option<String>,
+    /// With --server: document title (default: the file name).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// With --server: document type, matched by key policies (e.g. leave, contract).
+    #[arg(long, value_name = "TYPE")]
+    pub doc_type: Option<String>,
 }
 
 /// Loads the signer from --key/--cert/--chain or --p12.
@@ -165,13 +178,13 @@ fn signed_pdf_name(p: &Path) -> PathBuf {
 
 /// What to make of one input.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Job {
+pub(crate) enum Job {
     Pdf,
     Detached,
     Attached,
 }
 
-fn job_for(a: &Args, file: &Path) -> CliResult<Job> {
+pub(crate) fn job_for(a: &Args, file: &Path) -> CliResult<Job> {
     Ok(match (a.detached, a.attached) {
         (true, _) => Job::Detached,
         (_, true) => Job::Attached,
@@ -185,7 +198,7 @@ fn job_for(a: &Args, file: &Path) -> CliResult<Job> {
     })
 }
 
-fn output_for(a: &Args, file: &Path, job: Job) -> PathBuf {
+pub(crate) fn output_for(a: &Args, file: &Path, job: Job) -> PathBuf {
     if let Some(o) = &a.out {
         return o.clone();
     }

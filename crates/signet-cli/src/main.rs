@@ -11,11 +11,13 @@ mod castore;
 mod cmd_ca;
 mod cmd_key;
 mod cmd_ltv;
+mod cmd_remote;
 mod cmd_serve;
 mod cmd_sign;
 mod cmd_tsa;
 mod cmd_verify;
 mod exit;
+mod http_client;
 mod inputs;
 mod passphrase;
 mod quickstart;
@@ -29,6 +31,10 @@ use crate::exit::{CliError, Exit};
 #[derive(Parser)]
 #[command(name = "signet", version, about = "Signet: sign and verify documents, run an organisation CA", long_about = None)]
 struct Cli {
+    /// Talk to a Signet server (http://HOST:PORT) instead of using local keys: `sign` uploads,
+    /// signs there with --key-id and downloads. The API token comes from SIGNET_TOKEN.
+    #[arg(long, global = true, env = "SIGNET_SERVER", value_name = "URL")]
+    server: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -80,7 +86,10 @@ fn main() {
         Command::Ltv(c) => cmd_ltv::run(c),
         Command::Ca(c) => cmd_ca::run_ca(c),
         Command::Cert(c) => cmd_ca::run_cert(c),
-        Command::Sign(a) => cmd_sign::run(a),
+        Command::Sign(a) => match &cli.server {
+            Some(url) => cmd_remote::sign(&a, url),
+            None => cmd_sign::run(a),
+        },
         Command::Verify(a) => cmd_verify::run(a),
         Command::Serve(a) => cmd_serve::run_serve(a),
         Command::Audit(c) => cmd_serve::run_audit(c),
