@@ -46,6 +46,35 @@ pub enum AuditCommand {
     Verify(ConfigArgs),
 }
 
+/// `signet user …` (on the server's machine, against its database).
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Give a user (e.g. the administrator) a new one-time password and clear lock-outs.
+    ResetPassword {
+        /// Username.
+        username: String,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+/// Runs `signet user reset-password`.
+pub fn run_user(c: UserCommand) -> CliResult<Exit> {
+    let UserCommand::ResetPassword { username, config: a } = c;
+    let c = config(&a)?;
+    runtime()?.block_on(async move {
+        let db = signet_server::db::Db::connect(&c.database_url())
+            .await
+            .map_err(CliError::input)?;
+        let p = signet_server::reset_account(&db, &username)
+            .await
+            .map_err(|e| CliError::input(e.detail))?;
+        println!("new one-time password for {username}: {}", p.as_str());
+        println!("(shown only now; it must be changed at the next login)");
+        Ok(Exit::Ok)
+    })
+}
+
 fn config(a: &ConfigArgs) -> CliResult<Config> {
     let mut c = Config::load(a.config.as_deref(), std::env::vars()).map_err(CliError::input)?;
     if let Some(d) = &a.data_dir {

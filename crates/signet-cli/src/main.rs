@@ -65,6 +65,9 @@ enum Command {
     Tsa(cmd_tsa::TsaCommand),
     /// Run the signing server (zero configuration: SQLite and keys in ./signet-data).
     Serve(cmd_serve::ServeArgs),
+    /// Server accounts (recovery from the server's console).
+    #[command(subcommand)]
+    User(cmd_serve::UserCommand),
     /// The server's audit log.
     #[command(subcommand)]
     Audit(cmd_serve::AuditCommand),
@@ -93,6 +96,7 @@ fn main() {
         Command::Verify(a) => cmd_verify::run(a),
         Command::Serve(a) => cmd_serve::run_serve(a),
         Command::Audit(c) => cmd_serve::run_audit(c),
+        Command::User(c) => cmd_serve::run_user(c),
         Command::Bench(c) => bench::run(c),
     };
     match result {

@@ -308,6 +308,13 @@ fn zero_config_server_signs_for_the_cli_and_its_audit_log_verifies() {
     assert!(!env.path("again.pdf").exists());
 
     node.stop();
+    // Console recovery: a new one-time password for the administrator, audited.
+    let out = env.ok(&["user", "reset-password", "admin", "--data-dir", "signet-data"]);
+    let fresh = out.lines().next().unwrap().rsplit(' ').next().unwrap().to_string();
+    assert_eq!(fresh.len(), 20, "{out}");
+    let node = Node::start(&env, &[], &[], false);
+    session_token(&node, "admin", &fresh);
+    node.stop();
     let out = env.ok(&["audit", "verify", "--data-dir", "signet-data"]);
     assert!(out.contains("audit log intact"), "{out}");
     // Tamper with one entry in the database behind the server's back.

@@ -262,3 +262,29 @@ pub async fn serve(
     let _ = sealer.await;
     r
 }
+
+/// Recovery from the server's console (`signet user reset-password`): a new one-time password
+/// for `username`, all lock-outs cleared, audited as done by `console`. For the administrator who
+/// forgot their password or locked themselves out.
+pub async fn reset_account(db: &db::Db, username: &str) -> ApiResult<Zeroizing<String>> {
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user {username:?}")))?;
+    audit::append(
+        db,
+        &audit::Event {
+            actor: "console",
+            action: "password.reset",
+            target: &id,
+            outcome: "ok",
+            details: serde_json::json!({"username": username, "via": "signet user reset-password"}),
+        },
+    )
+    .await?;
+    let password = users::random_password()?;
+    users::set_password(db, &id, &password, true).await?;
+    users::unlock(db, &id).await?;
+    Ok(password)
+}

@@ -111,6 +111,7 @@ async fn authorize(state: &AppState, user: &User, key_id: &str, doc: &Document) 
 
 /// Step-up: persons need a fresh code; service accounts are allowed by key policy alone.
 async fn step_up(state: &AppState, user: &User, o: &SignOptions, target: &str) -> ApiResult<()> {
+    let key = Some(o.key_id.as_str());
     if user.has(Role::Service) {
         return Ok(());
     }
@@ -118,7 +119,7 @@ async fn step_up(state: &AppState, user: &User, o: &SignOptions, target: &str) -
         .totp_code
         .as_deref()
         .ok_or_else(|| ApiError::forbidden("a one-time code from your authenticator app is required (totp_code)"))?;
-    crate::totp::step_up(state, user, code, "signature", target).await
+    crate::totp::step_up(state, user, code, "signature", target, key).await
 }
 
 /// Signs one document for `user`.

@@ -19,6 +19,10 @@ pub const DIGITS: u32 = 6;
 /// Codes one step before or after now are accepted (clock drift).
 pub const WINDOW: i64 = 1;
 const RECOVERY_CODES: usize = 10;
+/// Failed codes against one key (from all users) before back-off delays on that key start.
+pub const KEY_BACKOFF_AFTER: i64 = 20;
+/// Failed codes against one key before it is locked for everyone.
+pub const KEY_MAX_FAILURES: i64 = 100;
 
 fn context(user_id: &str) -> String {
     format!("totp:{user_id}")
@@ -112,9 +116,40 @@ enum Refusal {
 /// the audit log. Throttled: after `totp_backoff_after` failures each further attempt waits
 /// 2^n seconds (up to `totp_backoff_max_secs`); after `totp_max_failures` the account is locked
 /// until an administrator unlocks it.
-pub async fn step_up(state: &AppState, user: &User, code: &str, purpose: &str, target: &str) -> ApiResult<()> {
+///
+/// With `key_id` (a signature), the key has its own counter too: after
+/// [`KEY_BACKOFF_AFTER`] failed codes against it, from any users, each further attempt waits
+/// 2^n seconds, and after [`KEY_MAX_FAILURES`] the key is locked until an administrator unlocks
+/// it (`POST /api/v1/keys/{id}/unlock`). A success resets the key's counter.
+pub async fn step_up(
+    state: &AppState,
+    user: &User,
+    code: &str,
+    purpose: &str,
+    target: &str,
+    key_id: Option<&str>,
+) -> ApiResult<()> {
     let db = &state.db;
     let now = state.now();
+    if let Some(k) = key_id {
+        let (failures, locked_until): (i64, i64) =
+            sqlx::query_as("SELECT failures, locked_until FROM keys WHERE id = $1")
+                .bind(k)
+                .fetch_optional(&db.pool)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no key {k}")))?;
+        if failures >= KEY_MAX_FAILURES {
+            return Err(ApiError::forbidden(
+                "too many wrong codes were tried against this key: it is locked; an administrator must unlock it",
+            ));
+        }
+        if now < locked_until {
+            return Err(ApiError::too_many(
+                "too many wrong codes against this key; wait before trying again",
+                u64::try_from(locked_until - now).unwrap_or(1),
+            ));
+        }
+    }
     let row =
         sqlx::query("SELECT totp_secret, totp_confirmed, totp_failures, totp_locked_until FROM users WHERE id = $1")
             .bind(&user.id)
@@ -179,6 +214,12 @@ pub async fn step_up(state: &AppState, user: &User, code: &str, purpose: &str, t
     };
     match refusal {
         None => {
+            if let Some(k) = key_id {
+                sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1 AND failures <> 0")
+                    .bind(k)
+                    .execute(&db.pool)
+                    .await?;
+            }
             if failures != 0 {
                 sqlx::query("UPDATE users SET totp_failures = 0, totp_locked_until = 0 WHERE id = $1")
                     .bind(&user.id)
@@ -213,6 +254,22 @@ pub async fn step_up(state: &AppState, user: &User, code: &str, purpose: &str, t
                 .bind(&user.id)
                 .execute(&db.pool)
                 .await?;
+            if let Some(k) = key_id {
+                // Atomic increment: failures from several users and nodes add up.
+                let (kf,): (i64,) =
+                    sqlx::query_as("UPDATE keys SET failures = failures + 1 WHERE id = $1 RETURNING failures")
+                        .bind(k)
+                        .fetch_one(&db.pool)
+                        .await?;
+                let over = kf - KEY_BACKOFF_AFTER;
+                if over >= 0 {
+                    sqlx::query("UPDATE keys SET locked_until = $1 WHERE id = $2")
+                        .bind(now + (1i64 << over.min(20)).min(300))
+                        .bind(k)
+                        .execute(&db.pool)
+                        .await?;
+                }
+            }
             Err(match kind {
                 Refusal::Wrong => ApiError::forbidden("wrong one-time code"),
                 Refusal::Replayed => ApiError::forbidden(
@@ -237,7 +294,7 @@ pub async fn confirm(state: &AppState, user: &User, code: &str) -> ApiResult<Vec
     if user.totp_enrolled {
         return Err(ApiError::conflict("the authenticator is already confirmed"));
     }
-    step_up(state, user, code, "totp.confirm", &user.id).await?;
+    step_up(state, user, code, "totp.confirm", &user.id, None).await?;
     let mut codes = Vec::new();
     let mut tx = state.db.begin_write().await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")

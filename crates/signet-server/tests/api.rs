@@ -741,3 +741,50 @@ async fn openapi_and_metrics_describe_the_server() {
     assert!(text.contains("signet_signatures_total 0"));
     assert_eq!(t.get("/healthz", &Auth::None).await.json()["status"], "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_under_attack_locks_for_everyone_until_unlocked() {
+    for b in backends() {
+        let t = T::new(&b).await;
+        let (alice, _) = t.user("alice", &["signer"]).await;
+        let secret = t.enrol(&alice).await;
+        let org = t.org_key().await;
+        let up = t
+            .upload(&alice, "Contract", "contract", "application/pdf", pdf("Contract"))
+            .await;
+        let doc = up.json()["document"]["id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/documents/{doc}/sign");
+        // 99 failures from many users already recorded; one more locks the key.
+        t.sql(&format!("UPDATE keys SET failures = 99 WHERE id = '{org}'"))
+            .await;
+        let good = signet_server::totp::code_at(&secret, t.state.now());
+        let bad = format!("{:06}", (good.parse::<u32>().unwrap() + 1) % 1_000_000);
+        let r = t.post(&path, &alice, json!({"key_id": org, "totp_code": bad})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = t
+            .post(&path, &alice, json!({"key_id": org, "totp_code": t.code(&secret)}))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(r.detail().contains("key"), "{}", r.detail());
+        let u = t.post(&format!("/api/v1/keys/{org}/unlock"), &t.admin, json!({})).await;
+        assert_eq!(u.status, StatusCode::OK, "{}", u.detail());
+        let r = t
+            .post(&path, &alice, json!({"key_id": org, "totp_code": t.code(&secret)}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+        // Refused requests are audited: a forged token and a role denial.
+        t.get("/api/v1/me", &Auth::Bearer("sgt_forged".into())).await;
+        t.get("/api/v1/users", &alice).await;
+        let log = t.get("/api/v1/audit?limit=1000", &t.admin).await.json();
+        let actions: Vec<&str> = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"auth.failure") && actions.contains(&"access.denied"),
+            "{actions:?}"
+        );
+    }
+}

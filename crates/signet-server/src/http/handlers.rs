@@ -488,6 +488,23 @@ pub async fn set_key_policy(
     Ok(ok(json!({"key": keys::get(&state.db, &id).await?})))
 }
 
+/// `POST /api/v1/keys/{id}/unlock`.
+pub async fn unlock_key(
+    State(state): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    keys::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
+    log(&state, &c.user.id, "key.unlock", &id, json!({})).await?;
+    sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1")
+        .bind(&id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(ok(json!({"status": "unlocked"})))
+}
+
 /// `GET /api/v1/documents`.
 pub async fn list_documents(
     State(state): State<AppState>,

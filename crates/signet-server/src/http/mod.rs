@@ -32,13 +32,20 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
     if g.access == Access::Public {
         return next.run(req).await;
     }
+    let path = req.uri().path().to_string();
     let caller = match auth::authenticate(&g.app, req.headers()).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return ApiError::unauthorized("log in first (session cookie) or send 'Authorization: Bearer <API token>'")
                 .into_response();
         }
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            // A presented credential that is forged, revoked or expired is a failed attempt.
+            if e.status == StatusCode::UNAUTHORIZED {
+                denied(&g.app, "-", "auth.failure", &path, &e.detail).await;
+            }
+            return e.into_response();
+        }
     };
     if let Access::Roles(roles) = g.access {
         if caller.user.must_change_password {
@@ -46,6 +53,7 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
                 .into_response();
         }
         if !caller.user.roles.iter().any(|r| roles.contains(r)) {
+            denied(&g.app, &caller.user.id, "access.denied", &path, "role").await;
             return ApiError::forbidden("your role does not allow this").into_response();
         }
     }
@@ -55,6 +63,24 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
     }
     req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// Records a refused request in the audit log (the refusal stands even if that fails).
+async fn denied(app: &AppState, actor: &str, action: &str, path: &str, reason: &str) {
+    let r = crate::audit::append(
+        &app.db,
+        &crate::audit::Event {
+            actor,
+            action,
+            target: path,
+            outcome: "denied",
+            details: serde_json::json!({"reason": reason}),
+        },
+    )
+    .await;
+    if let Err(e) = r {
+        tracing::warn!("could not audit a refused request: {}", e.detail);
+    }
 }
 
 /// Turns any error answer that is not problem+json yet (axum's extractor rejections, 404, 405,

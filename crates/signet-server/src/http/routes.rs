@@ -288,6 +288,15 @@ pub fn table() -> Vec<Route> {
             || put(h::set_key_policy),
         ),
         r(
+            "POST",
+            "/api/v1/keys/{id}/unlock",
+            Roles(ADMINS),
+            "Clear a key's lock-out after repeated wrong codes",
+            B::None,
+            JSON,
+            || post(h::unlock_key),
+        ),
+        r(
             "GET",
             "/api/v1/documents",
             Roles(EVERYONE),
