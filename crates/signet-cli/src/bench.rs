@@ -48,6 +48,26 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The signing server under load: concurrent clients signing PDFs through the API with a
+    /// service account, against the in-process rate for the same PDF and key type.
+    Server {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Signatures to request in all.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Run on this PostgreSQL database instead of SQLite (postgres://…; it must be empty).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seconds for the in-process measurement.
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+        /// A 0.6 KiB one-page PDF and an ECDSA P-256 key instead of `bench pades`'s workload
+        /// (~250 KiB, RSA-2048).
+        #[arg(long)]
+        small: bool,
+    },
     /// PAdES signing of a ~250 KiB multi-page PDF, against pyHanko and `openssl speed`; then a
     /// large PDF against `sha256sum` of the same file, with peak memory.
     Pades {
@@ -283,6 +303,13 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             dir,
         } => return bench_pades(seconds, large_mib, dir),
         BenchCommand::Tsa { seconds, runs } => return crate::bench_tsa::run(seconds, runs),
+        BenchCommand::Server {
+            clients,
+            requests,
+            database_url,
+            seconds,
+            small,
+        } => return crate::bench_server::run(clients, requests, database_url, seconds, small),
         BenchCommand::Verify {
             seconds,
             large_mib,

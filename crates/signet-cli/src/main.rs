@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_server;
 mod bench_tsa;
 mod bench_verify;
 mod castore;

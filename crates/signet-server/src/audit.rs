@@ -79,35 +79,132 @@ pub fn seal_message(seq: i64, hash: &str) -> Vec<u8> {
     format!("signet-audit-seal-v1\n{seq}\n{hash}\n").into_bytes()
 }
 
-/// Appends an event in its own committed transaction and returns its sequence number.
-/// An error means the entry is not in the log: the caller must not go on.
-pub async fn append(db: &Db, ev: &Event<'_>) -> ApiResult<i64> {
-    let details = ev.details.to_string();
-    for _attempt in 0..20 {
-        let r = try_append(db, ev, &details).await;
-        match r {
-            Ok(seq) => return Ok(seq),
-            // Two nodes raced for the same seq: the loser retries on the new tail.
-            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
-            Err(e) => {
-                tracing::error!("audit log write failed: {e}");
-                return Err(ApiError::unavailable(
-                    "the audit log cannot be written, so the action was not carried out",
-                ));
-            }
-        }
-    }
-    Err(ApiError::unavailable(
-        "the audit log is busy; nothing was done, try again",
-    ))
+/// An event waiting in the group-commit queue, with the channel its sequence number (or the
+/// failure) goes back on.
+pub struct Pending {
+    actor: String,
+    action: String,
+    target: String,
+    outcome: String,
+    details: serde_json::Value,
+    version: Option<crate::documents::NewVersion>,
+    reply: tokio::sync::oneshot::Sender<ApiResult<(i64, Option<i64>)>>,
 }
 
-async fn try_append(db: &Db, ev: &Event<'_>, details: &str) -> Result<i64, sqlx::Error> {
-    let mut tx = match db.backend {
-        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => db.pool.begin().await?,
+/// The queue in front of the audit writer.
+pub type Queue = tokio::sync::mpsc::UnboundedSender<Pending>;
+
+/// Most entries committed together.
+const MAX_BATCH: usize = 256;
+
+/// Appends an event and returns its sequence number once it is committed (durably: the
+/// database's own commit). Concurrent appends are committed together by one writer task (group
+/// commit), one transaction and one flush for the lot. An error means the entry is not in the
+/// log: the caller must not go on.
+pub async fn append(db: &Db, ev: &Event<'_>) -> ApiResult<i64> {
+    enqueue(db, ev, None).await.map(|(seq, _)| seq)
+}
+
+/// Appends an event and adds a document version in the same transaction: the version exists if
+/// and only if its entry does. The entry's details get the version number. Returns
+/// (seq, version).
+pub async fn append_with_version(db: &Db, ev: &Event<'_>, v: crate::documents::NewVersion) -> ApiResult<(i64, i64)> {
+    let (seq, version) = enqueue(db, ev, Some(v)).await?;
+    Ok((seq, version.ok_or_else(|| ApiError::internal("no version number"))?))
+}
+
+async fn enqueue(
+    db: &Db,
+    ev: &Event<'_>,
+    version: Option<crate::documents::NewVersion>,
+) -> ApiResult<(i64, Option<i64>)> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    db.audit
+        .send(Pending {
+            actor: ev.actor.to_string(),
+            action: ev.action.to_string(),
+            target: ev.target.to_string(),
+            outcome: ev.outcome.to_string(),
+            details: ev.details.clone(),
+            version,
+            reply,
+        })
+        .map_err(|_| ApiError::unavailable("the audit log writer has stopped; nothing was done"))?;
+    answer
+        .await
+        .map_err(|_| ApiError::unavailable("the audit log writer has stopped; nothing was done"))?
+}
+
+/// Starts the writer task for `pool` (the database's write pool); returns its queue.
+pub fn start_writer(pool: sqlx::AnyPool, backend: Backend) -> Queue {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pending>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let mut result = Err(ApiError::unavailable(
+                "the audit log is busy; nothing was done, try again",
+            ));
+            for _attempt in 0..20 {
+                match write_batch(&pool, backend, &batch).await {
+                    Ok(per_item) => {
+                        result = Ok(per_item);
+                        break;
+                    }
+                    // Two nodes raced for the same seq: the loser retries on the new tail.
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+                    Err(e) => {
+                        tracing::error!("audit log write failed: {e}");
+                        result = Err(ApiError::unavailable(
+                            "the audit log cannot be written, so the action was not carried out",
+                        ));
+                        break;
+                    }
+                }
+            }
+            match result {
+                Ok(per_item) => {
+                    for (p, r) in batch.into_iter().zip(per_item) {
+                        let _ = p.reply.send(r);
+                    }
+                }
+                Err(e) => {
+                    for p in batch {
+                        let _ = p.reply.send(Err(ApiError {
+                            status: e.status,
+                            title: e.title,
+                            detail: e.detail.clone(),
+                            retry_after: e.retry_after,
+                        }));
+                    }
+                }
+            }
+        }
+    });
+    tx
+}
+
+/// What one queued item ends in.
+type ItemResult = ApiResult<(i64, Option<i64>)>;
+
+/// Writes a batch in one transaction. Items with a version are written under a savepoint, so a
+/// conflicting version fails that item alone (and leaves no entry). The outer error is a database
+/// failure that fails the whole batch.
+async fn write_batch(
+    pool: &sqlx::AnyPool,
+    backend: Backend,
+    batch: &[Pending],
+) -> Result<Vec<ItemResult>, sqlx::Error> {
+    let mut tx = match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
     };
-    if db.backend == Backend::Postgres {
+    if backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(70012)")
             .execute(&mut *tx)
             .await?;
@@ -115,38 +212,65 @@ async fn try_append(db: &Db, ev: &Event<'_>, details: &str) -> Result<i64, sqlx:
     let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *tx)
         .await?;
-    let (prev_seq, prev_hash) = match last {
+    let (mut prev_seq, mut prev_hash) = match last {
         Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
         None => (0, GENESIS.to_string()),
     };
-    let mut e = Entry {
-        seq: prev_seq + 1,
-        at: signet_pki::time::now(),
-        actor: ev.actor.to_string(),
-        action: ev.action.to_string(),
-        target: ev.target.to_string(),
-        outcome: ev.outcome.to_string(),
-        details: details.to_string(),
-        prev_hash,
-        hash: String::new(),
-    };
-    e.hash = entry_hash(&e);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, target, outcome, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(e.seq)
-    .bind(e.at)
-    .bind(&e.actor)
-    .bind(&e.action)
-    .bind(&e.target)
-    .bind(&e.outcome)
-    .bind(&e.details)
-    .bind(&e.prev_hash)
-    .bind(&e.hash)
-    .execute(&mut *tx)
-    .await?;
+    let at = signet_pki::time::now();
+    let mut out = Vec::with_capacity(batch.len());
+    for p in batch {
+        let mut details = p.details.clone();
+        let mut version = None;
+        if let Some(v) = &p.version {
+            sqlx::query("SAVEPOINT item").execute(&mut *tx).await?;
+            match crate::documents::write_version(&mut tx, v, at).await? {
+                Ok(n) => {
+                    sqlx::query("RELEASE SAVEPOINT item").execute(&mut *tx).await?;
+                    version = Some(n);
+                    if let Some(o) = details.as_object_mut() {
+                        o.insert("version".into(), serde_json::json!(n));
+                    }
+                }
+                Err(conflict) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT item").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE SAVEPOINT item").execute(&mut *tx).await?;
+                    out.push(Err(conflict));
+                    continue;
+                }
+            }
+        }
+        let mut e = Entry {
+            seq: prev_seq + 1,
+            at,
+            actor: p.actor.clone(),
+            action: p.action.clone(),
+            target: p.target.clone(),
+            outcome: p.outcome.clone(),
+            details: details.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        e.hash = entry_hash(&e);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, target, outcome, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.seq)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(&e.details)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut *tx)
+        .await?;
+        out.push(Ok((e.seq, version)));
+        prev_seq = e.seq;
+        prev_hash = e.hash;
+    }
     tx.commit().await?;
-    Ok(e.seq)
+    Ok(out)
 }
 
 fn row_entry(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
@@ -208,7 +332,7 @@ pub async fn seal_if_due(
     .bind(&hash)
     .bind(sig)
     .bind(key_id)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(Some(seq))
 }

@@ -157,7 +157,7 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
             .bind(failures)
             .bind(lock)
             .bind(&id)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
         state
             .metrics
@@ -191,11 +191,11 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
         .bind(csrf.as_str())
         .bind(now)
         .bind(expires_at)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     sqlx::query("UPDATE users SET login_failures = 0, login_locked_until = 0 WHERE id = $1")
         .bind(&id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(LoginResult {
         user,
@@ -210,7 +210,7 @@ pub async fn logout(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     if let Some(s) = cookie(headers, SESSION_COOKIE) {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(token_hash(s))
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
     }
     Ok(())
@@ -323,7 +323,7 @@ pub async fn create_token(state: &AppState, user_id: &str, name: &str, ttl_days:
         .bind(name.trim())
         .bind(now)
         .bind(expires_at)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
     Ok(NewToken {
         id,

@@ -24,10 +24,16 @@ pub enum Backend {
 /// The connection pool and its backend.
 #[derive(Clone, Debug)]
 pub struct Db {
-    /// The pool.
+    /// The pool for reads.
     pub pool: AnyPool,
+    /// The pool for writes: on SQLite a single connection, so that writers queue in the server
+    /// (first come, first served) instead of sleeping in SQLite's busy handler; on PostgreSQL
+    /// the same pool as `pool`.
+    pub writer: AnyPool,
     /// The backend.
     pub backend: Backend,
+    /// The audit log's group-commit queue.
+    pub audit: crate::audit::Queue,
 }
 
 /// A migration: version and the SQL for each backend (statements separated by `;`).
@@ -57,9 +63,30 @@ impl Db {
             ));
         };
         let opts = AnyConnectOptions::from_str(url).map_err(|e| format!("database URL: {e}"))?;
+        let pool = Self::pool_options(backend, if backend == Backend::Sqlite { 8 } else { 16 })
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let writer = match backend {
+            Backend::Sqlite => Self::pool_options(backend, 1)
+                .connect_with(opts)
+                .await
+                .map_err(|e| format!("cannot open the database: {e}"))?,
+            Backend::Postgres => pool.clone(),
+        };
+        let audit = crate::audit::start_writer(writer.clone(), backend);
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+            audit,
+        })
+    }
+
+    fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
         let mut pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10));
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -73,17 +100,13 @@ impl Db {
                 })
             });
         }
-        let pool = pool
-            .connect_with(opts)
-            .await
-            .map_err(|e| format!("cannot open the database: {e}"))?;
-        Ok(Db { pool, backend })
+        pool
     }
 
     /// Applies the migrations not applied yet (PostgreSQL: under an advisory lock, so several
     /// nodes starting at once migrate once).
     pub async fn migrate(&self) -> Result<(), String> {
-        let mut conn = self.pool.acquire().await.map_err(|e| e.to_string())?;
+        let mut conn = self.writer.acquire().await.map_err(|e| e.to_string())?;
         if self.backend == Backend::Postgres {
             conn.execute("SELECT pg_advisory_lock(70011)")
                 .await
@@ -130,8 +153,8 @@ impl Db {
     /// on a lock upgrade).
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ApiError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 }

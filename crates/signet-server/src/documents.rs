@@ -301,66 +301,81 @@ pub async fn content(state: &AppState, v: &Version) -> ApiResult<Vec<u8>> {
         .map_err(|e| ApiError::unavailable(format!("the document's content cannot be read: {e}")))
 }
 
-/// Adds a version (blob already durable). With `make_current`, the document's current version
-/// moves to it only if it is still `expected_current` (a concurrent signature makes this a
-/// 409 instead of a lost update).
-#[allow(clippy::too_many_arguments)]
-pub async fn add_version(
-    state: &AppState,
-    doc: &Document,
-    kind: &str,
-    sha256: &str,
-    size: usize,
-    media_type: &str,
-    filename: &str,
-    user: &User,
-    make_current: bool,
-    signature: Option<(&str, &str, &str)>,
-) -> ApiResult<i64> {
-    let now = signet_pki::time::now();
-    let mut tx = state.db.begin_write().await?;
+/// A version to add (its blob already durable), committed together with its audit entry by
+/// the audit writer ([`crate::audit::append_with_version`]).
+#[derive(Clone, Debug)]
+pub struct NewVersion {
+    /// Document.
+    pub document_id: String,
+    /// `signed` or `signature`.
+    pub kind: String,
+    /// Blob.
+    pub sha256: String,
+    /// Size.
+    pub size: i64,
+    /// Media type.
+    pub media_type: String,
+    /// File name.
+    pub filename: String,
+    /// Who made it.
+    pub created_by: String,
+    /// Move the document's current version to it, if the current version is still
+    /// `expected_current` (else 409: a concurrent signature came first).
+    pub make_current: bool,
+    /// The current version the signature was made on.
+    pub expected_current: i64,
+    /// The signature row: (signature id, key id, format).
+    pub signature: Option<(String, String, String)>,
+}
+
+/// Writes a version inside the caller's transaction. `Ok(Err(_))` is a conflict (nothing
+/// written by this call should be kept); `Err(_)` a database failure.
+pub async fn write_version(
+    tx: &mut sqlx::AnyConnection,
+    v: &NewVersion,
+    now: i64,
+) -> Result<Result<i64, ApiError>, sqlx::Error> {
     let (next,): (i64,) =
         sqlx::query_as("SELECT COALESCE(MAX(version), 0) + 1 FROM document_versions WHERE document_id = $1")
-            .bind(&doc.id)
+            .bind(&v.document_id)
             .fetch_one(&mut *tx)
             .await?;
-    sqlx::query("INSERT INTO document_versions (document_id, version, kind, blob_sha256, size, media_type, filename, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(&doc.id)
-        .bind(next)
-        .bind(kind)
-        .bind(sha256)
-        .bind(size as i64)
-        .bind(media_type)
-        .bind(filename)
-        .bind(&user.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    if make_current {
+    if v.make_current {
         let r = sqlx::query("UPDATE documents SET current_version = $1 WHERE id = $2 AND current_version = $3")
             .bind(next)
-            .bind(&doc.id)
-            .bind(doc.current_version)
+            .bind(&v.document_id)
+            .bind(v.expected_current)
             .execute(&mut *tx)
             .await?;
         if r.rows_affected() != 1 {
-            return Err(ApiError::conflict(
+            return Ok(Err(ApiError::conflict(
                 "the document changed while it was being signed (another signature came first); sign its new version",
-            ));
+            )));
         }
     }
-    if let Some((sig_id, key_id, format)) = signature {
+    sqlx::query("INSERT INTO document_versions (document_id, version, kind, blob_sha256, size, media_type, filename, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(&v.document_id)
+        .bind(next)
+        .bind(&v.kind)
+        .bind(&v.sha256)
+        .bind(v.size)
+        .bind(&v.media_type)
+        .bind(&v.filename)
+        .bind(&v.created_by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if let Some((sig_id, key_id, format)) = &v.signature {
         sqlx::query("INSERT INTO signatures (id, document_id, version, key_id, user_id, format, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(sig_id)
-            .bind(&doc.id)
+            .bind(&v.document_id)
             .bind(next)
             .bind(key_id)
-            .bind(&user.id)
+            .bind(&v.created_by)
             .bind(format)
             .bind(now)
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
-    Ok(next)
+    Ok(Ok(next))
 }

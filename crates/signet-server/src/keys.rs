@@ -235,13 +235,26 @@ async fn store(
     .bind(pem)
     .bind(allowed_roles)
     .bind(signet_pki::time::now())
-    .execute(&state.db.pool)
+    .execute(&state.db.writer)
     .await?;
     Ok(())
 }
 
-/// Loads a key's signer (private key decrypted in memory, chain attached).
-pub async fn signer(state: &AppState, id: &str) -> ApiResult<SoftwareSigner> {
+/// A key's signer (private key decrypted in memory, chain attached). Decrypted keys are kept
+/// in the process's cache: key rows never change (policy and the disabled flag are checked on
+/// every use, from the database), and parsing an RSA key costs more than signing with it.
+pub async fn signer(state: &AppState, id: &str) -> ApiResult<std::sync::Arc<SoftwareSigner>> {
+    if let Some(s) = state.signers.lock().ok().and_then(|c| c.get(id).cloned()) {
+        return Ok(s);
+    }
+    let s = std::sync::Arc::new(load_signer(state, id).await?);
+    if let Ok(mut c) = state.signers.lock() {
+        c.insert(id.to_string(), s.clone());
+    }
+    Ok(s)
+}
+
+async fn load_signer(state: &AppState, id: &str) -> ApiResult<SoftwareSigner> {
     let r = sqlx::query("SELECT encrypted_key, chain_pem FROM keys WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.db.pool)
@@ -308,7 +321,13 @@ pub async fn create_certified(
     label: &str,
     subject: SubjectSpec,
     allowed_roles: &str,
+    algorithm: KeyAlgorithm,
 ) -> ApiResult<KeyInfo> {
+    if algorithm == KeyAlgorithm::Ed25519 {
+        return Err(ApiError::unprocessable(
+            "ed25519 is not offered for document signing: most PDF readers and OpenSSL 3.0 cannot verify it; use ecdsa-p256 or rsa-3072",
+        ));
+    }
     let ca = of_kind(&state.db, KeyKind::Ca)
         .await?
         .ok_or_else(|| ApiError::internal("no CA"))?;
@@ -317,7 +336,7 @@ pub async fn create_certified(
         .first()
         .ok_or_else(|| ApiError::internal("CA without certificate"))?;
     let ca_signer = signer(state, &ca.id).await?;
-    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).map_err(ApiError::internal)?;
+    let key = PrivateKey::generate(algorithm).map_err(ApiError::internal)?;
     let now = signet_pki::time::now();
     let email = subject.email.clone();
     let name = subject.to_name().map_err(|e| ApiError::unprocessable(e.to_string()))?;
@@ -331,7 +350,7 @@ pub async fn create_certified(
     );
     t.email = email;
     let cert =
-        signet_pki::issue::issue(&t, Some(ca_cert), &ca_signer).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        signet_pki::issue::issue(&t, Some(ca_cert), &*ca_signer).map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let id = crate::users::new_id()?;
     store(
         state,
@@ -408,7 +427,7 @@ pub async fn set_policy(
         .bind(doc_types.join(","))
         .bind(services.join(","))
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }

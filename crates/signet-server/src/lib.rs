@@ -104,6 +104,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
         seal_key_id: String::new(),
         metrics: metrics::Metrics::default(),
         clock: state::Clock::default(),
+        signers: Default::default(),
     }));
     let bootstrap = bootstrap(&state)
         .await
@@ -144,7 +145,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 let sealed = state.kek.seal(KEK_CHECK, b"signet").map_err(ApiError::internal)?;
                 sqlx::query("INSERT INTO settings (name, value) VALUES ('kek_check', $1)")
                     .bind(hex::encode(sealed))
-                    .execute(&db.pool)
+                    .execute(&db.writer)
                     .await?;
             }
         }
@@ -158,7 +159,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 organization: Some(org.clone()),
                 ..Default::default()
             };
-            keys::create_certified(state, KeyKind::Organisation, None, &format!("{org} (organisation key)"), subject, "signer,approver,admin")
+            keys::create_certified(state, KeyKind::Organisation, None, &format!("{org} (organisation key)"), subject, "signer,approver,admin", signet_crypto::KeyAlgorithm::EcdsaP256)
                 .await?;
         }
         if keys::of_kind(db, KeyKind::Seal).await?.is_none() {
@@ -167,7 +168,8 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 organization: Some(org.clone()),
                 ..Default::default()
             };
-            keys::create_certified(state, KeyKind::Seal, None, "Audit log seal", subject, "").await?;
+            keys::create_certified(state, KeyKind::Seal, None, "Audit log seal", subject, "", signet_crypto::KeyAlgorithm::EcdsaP256)
+                .await?;
         }
         let admins: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE roles LIKE '%admin%' LIMIT 1")
             .fetch_optional(&db.pool)
@@ -235,7 +237,7 @@ async fn seal_now(state: &AppState, force: bool) {
         let signer = keys::signer(state, &state.seal_key_id).await?;
         audit::seal_if_due(
             &state.db,
-            &signer,
+            &*signer,
             &state.seal_key_id,
             state.config.audit_seal_every,
             force,

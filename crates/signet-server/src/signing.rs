@@ -210,21 +210,21 @@ async fn sign_authorized(
                     image: None,
                 });
             }
-            signet_pdf::sign_pdf(&data, &signer, &p).map_err(|e| ApiError::unprocessable(format!("cannot sign: {e}")))
+            signet_pdf::sign_pdf(&data, &*signer, &p).map_err(|e| ApiError::unprocessable(format!("cannot sign: {e}")))
         } else {
             let digest = signet_crypto::digest::hash(signer.signature_algorithm().hash(), &data);
             let so = signet_cms::SignOptions {
                 signing_time: Some(now),
                 ..Default::default()
             };
-            signet_cms::sign_digest(&digest, None, &signer, &so).map_err(ApiError::internal)
+            signet_cms::sign_digest(&digest, None, &*signer, &so).map_err(ApiError::internal)
         }
     })
     .await
     .map_err(ApiError::internal)??;
     let blobs = state.blobs.clone();
-    let to_store = signed.clone();
-    let sha = tokio::task::spawn_blocking(move || blobs.put(&to_store))
+    let signed_len = signed.len();
+    let sha = tokio::task::spawn_blocking(move || blobs.put(&signed))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written; nothing was signed: {e}")))?;
@@ -234,28 +234,29 @@ async fn sign_authorized(
     } else {
         ("signature", P7S, format!("{}.p7s", doc.original()?.filename))
     };
-    let version = documents::add_version(
-        state,
-        doc,
-        kind,
-        &sha,
-        signed.len(),
-        media,
-        &filename,
-        user,
-        is_pdf,
-        Some((&sig_id, &key.id, format)),
-    )
-    .await?;
-    audit::append(
+    let new_version = documents::NewVersion {
+        document_id: doc.id.clone(),
+        kind: kind.into(),
+        sha256: sha.clone(),
+        size: signed_len as i64,
+        media_type: media.into(),
+        filename,
+        created_by: user.id.clone(),
+        make_current: is_pdf,
+        expected_current: doc.current_version,
+        signature: Some((sig_id.clone(), key.id.clone(), format.into())),
+    };
+    // The version and its audit entry are committed together.
+    let (_, version) = audit::append_with_version(
         &state.db,
         &Event {
             actor: &user.id,
             action: "signature.create",
             target: &doc.id,
             outcome: "ok",
-            details: serde_json::json!({"signature": sig_id, "version": version, "sha256": sha, "key": key.id}),
+            details: serde_json::json!({"signature": sig_id, "sha256": sha, "key": key.id}),
         },
+        new_version,
     )
     .await?;
     state

@@ -30,6 +30,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The clock one-time codes are checked against.
     pub clock: Clock,
+    /// Decrypted signing keys, by key id (see [`crate::keys::signer`]).
+    pub signers: std::sync::Mutex<std::collections::HashMap<String, Arc<signet_crypto::SoftwareSigner>>>,
 }
 
 /// Wall-clock time with an adjustable offset: tests move it forward to reach the next TOTP

@@ -78,7 +78,7 @@ pub async fn enrol(state: &AppState, user: &User) -> ApiResult<Enrolment> {
     sqlx::query("UPDATE users SET totp_secret = $1, totp_confirmed = 0 WHERE id = $2")
         .bind(sealed)
         .bind(&user.id)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
     let b32 = otp::base32_encode(secret.as_ref());
     let issuer = uri_escape(&state.config.organisation);
@@ -202,7 +202,7 @@ pub async fn step_up(
                 .bind(&user.id)
                 .bind(step)
                 .bind(now)
-                .execute(&db.pool)
+                .execute(&db.writer)
                 .await?;
                 if r.rows_affected() == 1 {
                     None
@@ -217,13 +217,13 @@ pub async fn step_up(
             if let Some(k) = key_id {
                 sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1 AND failures <> 0")
                     .bind(k)
-                    .execute(&db.pool)
+                    .execute(&db.writer)
                     .await?;
             }
             if failures != 0 {
                 sqlx::query("UPDATE users SET totp_failures = 0, totp_locked_until = 0 WHERE id = $1")
                     .bind(&user.id)
-                    .execute(&db.pool)
+                    .execute(&db.writer)
                     .await?;
             }
             Ok(())
@@ -252,21 +252,21 @@ pub async fn step_up(
                 .bind(failures)
                 .bind(lock)
                 .bind(&user.id)
-                .execute(&db.pool)
+                .execute(&db.writer)
                 .await?;
             if let Some(k) = key_id {
                 // Atomic increment: failures from several users and nodes add up.
                 let (kf,): (i64,) =
                     sqlx::query_as("UPDATE keys SET failures = failures + 1 WHERE id = $1 RETURNING failures")
                         .bind(k)
-                        .fetch_one(&db.pool)
+                        .fetch_one(&db.writer)
                         .await?;
                 let over = kf - KEY_BACKOFF_AFTER;
                 if over >= 0 {
                     sqlx::query("UPDATE keys SET locked_until = $1 WHERE id = $2")
                         .bind(now + (1i64 << over.min(20)).min(300))
                         .bind(k)
-                        .execute(&db.pool)
+                        .execute(&db.writer)
                         .await?;
                 }
             }
@@ -351,7 +351,7 @@ pub async fn recover(state: &AppState, user: &User, code: &str) -> ApiResult<()>
             .bind(signet_pki::time::now())
             .bind(&user.id)
             .bind(h)
-            .execute(&state.db.pool)
+            .execute(&state.db.writer)
             .await?;
     if r.rows_affected() != 1 {
         return Err(ApiError::forbidden("unknown or already used recovery code"));
@@ -363,7 +363,7 @@ pub async fn recover(state: &AppState, user: &User, code: &str) -> ApiResult<()>
 pub async fn reset(state: &AppState, user_id: &str) -> ApiResult<()> {
     sqlx::query("UPDATE users SET totp_secret = NULL, totp_confirmed = 0, totp_failures = 0, totp_locked_until = 0 WHERE id = $1")
         .bind(user_id)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
     Ok(())
 }

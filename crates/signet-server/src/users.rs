@@ -230,7 +230,7 @@ pub async fn create(db: &Db, n: &NewUser<'_>) -> ApiResult<User> {
     .bind(hash)
     .bind(i64::from(n.password.is_some()))
     .bind(signet_pki::time::now())
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await;
     match r {
         Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
@@ -252,19 +252,19 @@ pub async fn update(db: &Db, id: &str, roles: Option<&[Role]>, disabled: Option<
         sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
             .bind(roles_text(r))
             .bind(id)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
     }
     if let Some(d) = disabled {
         sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(i64::from(d))
             .bind(id)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
         if d {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
-                .execute(&db.pool)
+                .execute(&db.writer)
                 .await?;
         }
     }
@@ -278,11 +278,11 @@ pub async fn set_password(db: &Db, id: &str, password: &str, one_time: bool) -> 
         .bind(hash)
         .bind(i64::from(one_time))
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }
@@ -291,7 +291,7 @@ pub async fn set_password(db: &Db, id: &str, password: &str, one_time: bool) -> 
 pub async fn unlock(db: &Db, id: &str) -> ApiResult<()> {
     sqlx::query("UPDATE users SET totp_failures = 0, totp_locked_until = 0, login_failures = 0, login_locked_until = 0 WHERE id = $1")
         .bind(id)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
     Ok(())
 }

@@ -235,7 +235,7 @@ pub async fn revoke_token(
     log(&state, &c.user.id, "token.revoke", &id, json!({})).await?;
     sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = $1")
         .bind(&id)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
     Ok(ok(json!({"status": "revoked"})))
 }
@@ -392,6 +392,8 @@ pub struct NewKeyBody {
     label: Option<String>,
     title: Option<String>,
     organizational_unit: Option<String>,
+    /// `ecdsa-p256` (default), `ecdsa-p384`, `rsa-2048`, `rsa-3072` or `rsa-4096`.
+    algorithm: Option<String>,
 }
 
 /// `POST /api/v1/keys`.
@@ -413,7 +415,11 @@ pub async fn create_key(
         country: None,
         email: c.user.email.clone(),
     };
-    let k = keys::create_certified(&state, KeyKind::Personal, Some(&c.user), &label, subject, "").await?;
+    let algorithm = match b.algorithm.as_deref() {
+        None => signet_crypto::KeyAlgorithm::EcdsaP256,
+        Some(a) => signet_crypto::KeyAlgorithm::from_name(a).map_err(|e| ApiError::unprocessable(e.to_string()))?,
+    };
+    let k = keys::create_certified(&state, KeyKind::Personal, Some(&c.user), &label, subject, "", algorithm).await?;
     let mut resp = Json(json!({"key": k})).into_response();
     *resp.status_mut() = StatusCode::CREATED;
     Ok(resp)
@@ -500,7 +506,7 @@ pub async fn unlock_key(
     log(&state, &c.user.id, "key.unlock", &id, json!({})).await?;
     sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1")
         .bind(&id)
-        .execute(&state.db.pool)
+        .execute(&state.db.writer)
         .await?;
     Ok(ok(json!({"status": "unlocked"})))
 }
@@ -702,6 +708,6 @@ pub async fn verify_audit(State(state): State<AppState>) -> ApiResult<Response> 
 pub async fn seal_audit(State(state): State<AppState>, Extension(c): Extension<Caller>) -> ApiResult<Response> {
     log(&state, &c.user.id, "audit.seal", "", json!({})).await?;
     let signer = keys::signer(&state, &state.seal_key_id).await?;
-    let s = audit::seal_if_due(&state.db, &signer, &state.seal_key_id, 1, true).await?;
+    let s = audit::seal_if_due(&state.db, &*signer, &state.seal_key_id, 1, true).await?;
     Ok(ok(json!({"sealed_through": s})))
 }
