@@ -1,4 +1,5 @@
-//! The README's first command: `signet quickstart` on a fresh machine creates the CA, the
+//! The offline tour (`signet quickstart`; the README's first command is `signet serve`, tested in
+//! server.rs): on a fresh machine it creates the CA, the
 //! organisation key and certificate, prints the passphrase once, and signs and verifies a
 //! sample CMS and a sample PDF; the results are usable with the printed passphrase.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
