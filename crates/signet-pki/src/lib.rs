@@ -18,6 +18,7 @@ mod error;
 pub mod issue;
 pub mod name;
 mod name_constraints;
+pub mod ocsp;
 pub mod path;
 pub mod policy;
 pub mod raw;

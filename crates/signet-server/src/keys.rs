@@ -28,6 +28,8 @@ pub enum KeyKind {
     Personal,
     /// An employee's key imported from PKCS#12.
     Imported,
+    /// The time-stamping authority's key (`/tsa`).
+    Tsa,
 }
 
 impl KeyKind {
@@ -39,6 +41,7 @@ impl KeyKind {
             KeyKind::Seal => "seal",
             KeyKind::Personal => "personal",
             KeyKind::Imported => "imported",
+            KeyKind::Tsa => "tsa",
         }
     }
     fn parse(s: &str) -> KeyKind {
@@ -47,6 +50,7 @@ impl KeyKind {
             "organisation" => KeyKind::Organisation,
             "seal" => KeyKind::Seal,
             "personal" => KeyKind::Personal,
+            "tsa" => KeyKind::Tsa,
             _ => KeyKind::Imported,
         }
     }
@@ -148,7 +152,7 @@ pub async fn of_kind(db: &Db, kind: KeyKind) -> ApiResult<Option<KeyInfo>> {
 /// All keys (administrators) or the keys `user` may sign with.
 pub async fn list_for(db: &Db, user: &User) -> ApiResult<Vec<KeyInfo>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {KEY_COLUMNS} FROM keys WHERE kind <> 'ca' AND kind <> 'seal' ORDER BY created_at"
+        "SELECT {KEY_COLUMNS} FROM keys WHERE kind NOT IN ('ca', 'seal', 'tsa') ORDER BY created_at"
     )))
     .fetch_all(&db.pool)
     .await?;
@@ -168,7 +172,9 @@ pub fn may_use(k: &KeyInfo, user: &User, doc_type: Option<&str>) -> ApiResult<()
         return Err(ApiError::forbidden("this key is disabled"));
     }
     match k.kind {
-        KeyKind::Ca | KeyKind::Seal => return Err(ApiError::forbidden("this key does not sign documents")),
+        KeyKind::Ca | KeyKind::Seal | KeyKind::Tsa => {
+            return Err(ApiError::forbidden("this key does not sign documents"));
+        }
         KeyKind::Personal | KeyKind::Imported => {
             if k.owner_id.as_deref() != Some(user.id.as_str()) {
                 return Err(ApiError::forbidden(
@@ -341,17 +347,31 @@ pub async fn create_certified(
     let email = subject.email.clone();
     let name = subject.to_name().map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let spki = key.public_key_der().map_err(ApiError::internal)?;
+    let profile = if kind == KeyKind::Tsa {
+        Profile::TimeStamping
+    } else {
+        Profile::Signer
+    };
     let mut t = Template::new(
         name,
         spki,
-        Profile::Signer,
+        profile,
         now - 60,
         (now + 3 * 365 * 86400).min(ca_cert.not_after()),
     );
     t.email = email;
+    if let Some(base) = &state.config.public_url {
+        // Where relying parties find revocation data and the issuer (only with a configured
+        // public URL: loopback addresses in certificates help nobody).
+        let base = base.trim_end_matches('/');
+        t.crl_url = Some(format!("{base}/crl/ca.crl"));
+        t.ocsp_url = Some(format!("{base}/ocsp"));
+        t.ca_issuers_url = Some(format!("{base}/ca.crt"));
+    }
     let cert =
         signet_pki::issue::issue(&t, Some(ca_cert), &*ca_signer).map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let id = crate::users::new_id()?;
+    crate::revocation::record_issued(state, &cert, &id).await?;
     store(
         state,
         &id,

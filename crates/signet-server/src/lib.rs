@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod revocation;
 pub mod signing;
 pub mod state;
 pub mod totp;
@@ -171,6 +172,16 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
             keys::create_certified(state, KeyKind::Seal, None, "Audit log seal", subject, "", signet_crypto::KeyAlgorithm::EcdsaP256)
                 .await?;
         }
+        if keys::of_kind(db, KeyKind::Tsa).await?.is_none() {
+            let subject = signet_pki::name::SubjectSpec {
+                common_name: format!("{org} TSA"),
+                organization: Some(org.clone()),
+                ..Default::default()
+            };
+            keys::create_certified(state, KeyKind::Tsa, None, "Time-stamping authority", subject, "", signet_crypto::KeyAlgorithm::EcdsaP256)
+                .await?;
+        }
+        revocation::backfill(state).await?;
         let admins: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE roles LIKE '%admin%' LIMIT 1")
             .fetch_optional(&db.pool)
             .await?;

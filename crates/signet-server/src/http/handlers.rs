@@ -68,6 +68,99 @@ pub async fn ca_certificate(State(state): State<AppState>) -> ApiResult<Response
     Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], ca.chain_pem).into_response())
 }
 
+fn require_type(headers: &HeaderMap, want: &str) -> ApiResult<()> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if ct.as_deref() != Some(want) {
+        return Err(ApiError::unsupported_media(format!("send the request as {want}")));
+    }
+    Ok(())
+}
+
+fn binary(content_type: &'static str, body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// `POST /tsa`.
+pub async fn tsa(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    require_type(&headers, "application/timestamp-query")?;
+    Ok(binary(
+        "application/timestamp-reply",
+        crate::revocation::timestamp(&state, &body).await?,
+    ))
+}
+
+/// `POST /ocsp`.
+pub async fn ocsp_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    require_type(&headers, "application/ocsp-request")?;
+    Ok(binary(
+        "application/ocsp-response",
+        crate::revocation::ocsp(&state, &body).await?,
+    ))
+}
+
+/// `GET /ocsp/{request}` (RFC 6960 A.1: base64 of the DER request, URL-encoded).
+pub async fn ocsp_get(State(state): State<AppState>, Path(req): Path<String>) -> ApiResult<Response> {
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(req.trim())
+        .map_err(|_| ApiError::bad_request("the OCSP request in the path is not base64"))?;
+    Ok(binary(
+        "application/ocsp-response",
+        crate::revocation::ocsp(&state, &der).await?,
+    ))
+}
+
+/// `GET /crl/ca.crl`.
+pub async fn crl(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(binary("application/pkix-crl", crate::revocation::crl(&state).await?))
+}
+
+/// `GET /ca.crt`.
+pub async fn ca_der(State(state): State<AppState>) -> ApiResult<Response> {
+    Ok(binary(
+        "application/pkix-cert",
+        crate::revocation::ca_der(&state).await?,
+    ))
+}
+
+/// Revocation body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// RFC 5280 reason name (`keyCompromise`, `superseded`, …).
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/keys/{id}/revoke`.
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    Json(b): Json<RevokeBody>,
+) -> ApiResult<Response> {
+    let k = keys::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
+    if !c.user.has(Role::Admin) && k.owner_id.as_deref() != Some(c.user.id.as_str()) {
+        return Err(ApiError::not_found(format!("no key {id}")));
+    }
+    let reason = match &b.reason {
+        None => None,
+        Some(r) => Some(signet_pki::crl::reason_from_name(r).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "unknown reason {r:?} (e.g. keyCompromise, superseded, cessationOfOperation)"
+            ))
+        })?),
+    };
+    crate::revocation::revoke(&state, &c.user.id, &id, reason).await?;
+    Ok(ok(
+        json!({"status": "revoked", "key": keys::get(&state.db, &id).await?}),
+    ))
+}
+
 /// Login body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

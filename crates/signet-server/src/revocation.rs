@@ -1,0 +1,227 @@
+//! The organisation CA's public services: CRLs at the distribution point, an OCSP responder
+//! (RFC 6960), the CA certificate for AIA, and the time-stamping authority (RFC 3161), plus
+//! revoking a key's certificate.
+
+use std::collections::HashMap;
+
+use der::Decode;
+use signet_pki::Certificate;
+use signet_pki::ocsp::{CertStatus, OcspRequest};
+use sqlx::Row;
+
+use crate::audit::{self, Event};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::{self, KeyKind};
+use crate::state::AppState;
+
+/// The TSA policy OID written into our tokens (Signet's private arc).
+pub const TSA_POLICY: &str = "1.3.6.1.4.1.58873.1.1";
+/// How long a CRL or a "good" OCSP answer is valid.
+pub const VALIDITY_SECS: i64 = 86_400;
+
+/// Records a certificate the CA issued (so that OCSP knows it).
+pub async fn record_issued(state: &AppState, cert: &Certificate, key_id: &str) -> ApiResult<()> {
+    sqlx::query("INSERT INTO certificates (serial_hex, key_id, subject, not_after, issued_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+        .bind(serial_hex(cert.serial()))
+        .bind(key_id)
+        .bind(cert.display_name())
+        .bind(cert.not_after())
+        .bind(signet_pki::time::now())
+        .execute(&state.db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Records the certificates of keys made before the `certificates` table existed.
+pub async fn backfill(state: &AppState) -> ApiResult<()> {
+    let rows = sqlx::query("SELECT id, chain_pem FROM keys WHERE kind IN ('organisation', 'seal', 'personal', 'tsa')")
+        .fetch_all(&state.db.pool)
+        .await?;
+    for r in rows {
+        let id: String = r.try_get(0)?;
+        let pem: String = r.try_get(1)?;
+        if let Some(c) = Certificate::parse_many(pem.as_bytes())
+            .map_err(ApiError::internal)?
+            .first()
+        {
+            record_issued(state, c, &id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Revokes the certificate of key `key_id` and disables the key. `reason`: RFC 5280 code.
+pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<u8>) -> ApiResult<()> {
+    if let Some(r) = reason
+        && (r == 7 || r > 10)
+    {
+        return Err(ApiError::unprocessable(
+            "reason must be an RFC 5280 CRLReason code (0-6, 8-10)",
+        ));
+    }
+    let k = keys::get(&state.db, key_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no key {key_id}")))?;
+    if matches!(k.kind, KeyKind::Ca | KeyKind::Imported) {
+        return Err(ApiError::unprocessable(
+            "only certificates the organisation CA issued can be revoked here (an imported certificate is revoked by its own CA)",
+        ));
+    }
+    audit::append(
+        &state.db,
+        &Event {
+            actor,
+            action: "certificate.revoke",
+            target: key_id,
+            outcome: "ok",
+            details: serde_json::json!({"serial": k.serial, "reason": reason.map(signet_pki::crl::reason_name)}),
+        },
+    )
+    .await?;
+    let now = signet_pki::time::now();
+    let mut tx = state.db.begin_write().await?;
+    sqlx::query("UPDATE certificates SET revoked_at = $1, reason = $2 WHERE key_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(reason.map(i64::from))
+        .bind(key_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
+        .bind(key_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn ca(state: &AppState) -> ApiResult<(Certificate, std::sync::Arc<signet_crypto::SoftwareSigner>)> {
+    let info = keys::of_kind(&state.db, KeyKind::Ca)
+        .await?
+        .ok_or_else(|| ApiError::internal("no CA"))?;
+    let cert = Certificate::parse_many(info.chain_pem.as_bytes())
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("CA without certificate"))?;
+    Ok((cert, keys::signer(state, &info.id).await?))
+}
+
+/// The CA certificate, DER (AIA caIssuers).
+pub async fn ca_der(state: &AppState) -> ApiResult<Vec<u8>> {
+    Ok(ca(state).await?.0.der().to_vec())
+}
+
+/// A fresh CRL (DER), signed by the CA, valid for a day; the CRL number is the issue time.
+pub async fn crl(state: &AppState) -> ApiResult<Vec<u8>> {
+    let rows = sqlx::query("SELECT serial_hex, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL")
+        .fetch_all(&state.db.pool)
+        .await?;
+    let mut entries = Vec::new();
+    for r in rows {
+        let serial: String = r.try_get(0)?;
+        let at: i64 = r.try_get(1)?;
+        let reason: Option<i64> = r.try_get(2)?;
+        entries.push(signet_pki::crl::RevokedEntry {
+            serial: hex::decode(serial).map_err(ApiError::internal)?,
+            revocation_time: at,
+            reason: reason.and_then(|x| u8::try_from(x).ok()),
+        });
+    }
+    let (cert, signer) = ca(state).await?;
+    let now = signet_pki::time::now();
+    let crl = signet_pki::crl::build(
+        &cert,
+        &*signer,
+        &entries,
+        now,
+        now + VALIDITY_SECS,
+        u64::try_from(now).unwrap_or(0),
+    )
+    .map_err(ApiError::internal)?;
+    Ok(crl.der().to_vec())
+}
+
+fn serial_hex(bytes: &[u8]) -> String {
+    // Certificate::serial_hex prints the INTEGER's content octets; strip a sign byte the same way.
+    let trimmed = match bytes {
+        [0, rest @ ..] if !rest.is_empty() => rest,
+        b => b,
+    };
+    hex::encode(trimmed)
+}
+
+/// Answers an OCSP request (DER) for the organisation CA.
+pub async fn ocsp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
+    let serials: Vec<String> = match OcspRequest::from_der(request) {
+        Ok(r) => r
+            .tbs_request
+            .request_list
+            .iter()
+            .take(100)
+            .map(|x| serial_hex(x.req_cert.serial_number.as_bytes()))
+            .collect(),
+        Err(_) => return Ok(signet_pki::ocsp::error_response(1)),
+    };
+    let mut known: HashMap<String, CertStatus> = HashMap::new();
+    for s in &serials {
+        let row = sqlx::query("SELECT revoked_at, reason FROM certificates WHERE serial_hex = $1")
+            .bind(s)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        if let Some(r) = row {
+            let at: Option<i64> = r.try_get(0)?;
+            let reason: Option<i64> = r.try_get(1)?;
+            known.insert(
+                s.clone(),
+                match at {
+                    Some(time) => CertStatus::Revoked {
+                        time,
+                        reason: reason.and_then(|x| u8::try_from(x).ok()),
+                    },
+                    None => CertStatus::Good,
+                },
+            );
+        }
+    }
+    let (cert, signer) = ca(state).await?;
+    let lookup = move |serial: &[u8]| known.get(&serial_hex(serial)).copied().unwrap_or(CertStatus::Unknown);
+    signet_pki::ocsp::respond(
+        request,
+        &cert,
+        &*signer,
+        &lookup,
+        signet_pki::time::now(),
+        VALIDITY_SECS,
+    )
+    .map_err(ApiError::internal)
+}
+
+/// Answers an RFC 3161 time-stamp request with the server's TSA key. Every token is audited
+/// (serial and imprint), since it is a use of a server key.
+pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
+    let tsa = keys::of_kind(&state.db, KeyKind::Tsa)
+        .await?
+        .ok_or_else(|| ApiError::unavailable("this server has no TSA key"))?;
+    let signer = keys::signer(state, &tsa.id).await?;
+    let mut serial = [0u8; 20];
+    signet_crypto::random_bytes(&mut serial).map_err(ApiError::internal)?;
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let imprint = hex::encode(signet_crypto::digest::hash(
+        signet_crypto::HashAlgorithm::Sha256,
+        request,
+    ));
+    audit::append(
+        &state.db,
+        &Event {
+            actor: "-",
+            action: "timestamp.issue",
+            target: &tsa.id,
+            outcome: "ok",
+            details: serde_json::json!({"serial": hex::encode(serial), "request_sha256": imprint}),
+        },
+    )
+    .await?;
+    let policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY).map_err(ApiError::internal)?;
+    signet_cms::timestamp::respond(request, &*signer, &policy, &serial, signet_pki::time::now())
+        .map_err(ApiError::internal)
+}

@@ -1,0 +1,252 @@
+//! The CA's public services on a real port, checked with OpenSSL (a client we did not write):
+//! the TSA (`openssl ts -verify`), the OCSP responder (`openssl ocsp`, good then revoked), the
+//! CRL (`openssl crl -CAfile`), and the AIA certificate.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::process::Command;
+
+use axum::http::StatusCode;
+use common::*;
+use serde_json::json;
+
+fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let o = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tsa_ocsp_and_crl_answer_openssl() {
+    for b in backends() {
+        let t = T::new(&b).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(signet_server::serve(listener, t.state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        let url = format!("http://{addr}");
+        let dir = t.dir.path().to_path_buf();
+        std::fs::write(
+            dir.join("ca.pem"),
+            t.get("/api/v1/ca/certificate", &Auth::None).await.body,
+        )
+        .unwrap();
+        let der = t.get("/ca.crt", &Auth::None).await;
+        assert_eq!(der.headers["content-type"], "application/pkix-cert");
+        assert_eq!(der.body[0], 0x30);
+
+        // A personal key for alice; its certificate is what OCSP is asked about.
+        let (alice, _) = t.user("alice", &["signer"]).await;
+        let k = t.post("/api/v1/keys", &alice, json!({"label": "alice"})).await;
+        let key = k.json()["key"].clone();
+        let chain = key["chain_pem"].as_str().unwrap();
+        let leaf_end = chain.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----\n".len();
+        std::fs::write(dir.join("alice.pem"), &chain[..leaf_end]).unwrap();
+        let key_id = key["id"].as_str().unwrap().to_string();
+
+        let d = dir.clone();
+        let u = url.clone();
+        let good = tokio::task::spawn_blocking(move || {
+            openssl(
+                &d,
+                &[
+                    "ocsp",
+                    "-issuer",
+                    "ca.pem",
+                    "-cert",
+                    "alice.pem",
+                    "-url",
+                    &format!("{u}/ocsp"),
+                    "-CAfile",
+                    "ca.pem",
+                    "-resp_text",
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(good.0, "{}", good.1);
+        assert!(good.1.contains("Response verify OK"), "{}", good.1);
+        assert!(good.1.contains("alice.pem: good"), "{}", good.1);
+
+        // Revoked by an administrator: OCSP says revoked with the reason, the CRL lists it, the
+        // key no longer signs.
+        let r = t
+            .post(
+                &format!("/api/v1/keys/{key_id}/revoke"),
+                &t.admin,
+                json!({"reason": "keyCompromise"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+        let d = dir.clone();
+        let u = url.clone();
+        let revoked = tokio::task::spawn_blocking(move || {
+            openssl(
+                &d,
+                &[
+                    "ocsp",
+                    "-issuer",
+                    "ca.pem",
+                    "-cert",
+                    "alice.pem",
+                    "-url",
+                    &format!("{u}/ocsp"),
+                    "-CAfile",
+                    "ca.pem",
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(revoked.1.contains("Response verify OK"), "{}", revoked.1);
+        assert!(revoked.1.contains("alice.pem: revoked"), "{}", revoked.1);
+        assert!(revoked.1.contains("Reason: keyCompromise"), "{}", revoked.1);
+        let crl = t.get("/crl/ca.crl", &Auth::None).await;
+        assert_eq!(crl.headers["content-type"], "application/pkix-crl");
+        std::fs::write(dir.join("ca.crl"), &crl.body).unwrap();
+        let (_, text) = openssl(
+            &dir,
+            &[
+                "crl", "-inform", "DER", "-in", "ca.crl", "-CAfile", "ca.pem", "-noout", "-text",
+            ],
+        );
+        // `openssl crl -CAfile` exits 0 even when verification fails; read what it says.
+        assert!(text.contains("verify OK"), "{text}");
+        let serial = key["serial"].as_str().unwrap().to_ascii_uppercase();
+        assert!(text.to_ascii_uppercase().contains(&serial), "serial {serial} in {text}");
+        let s = t.post("/api/v1/keys", &alice, json!({})).await;
+        assert_eq!(s.status, StatusCode::CREATED);
+        let listed = t.get("/api/v1/keys", &alice).await.json();
+        assert!(
+            listed["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|k| k["id"] != key_id.as_str() || k["disabled"] == true)
+        );
+
+        // A certificate from another CA: the responder is not authoritative.
+        let (ok, out) = openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "o.key",
+                "-out",
+                "other.pem",
+                "-subj",
+                "/CN=Other",
+                "-days",
+                "2",
+            ],
+        );
+        assert!(ok, "{out}");
+        let d = dir.clone();
+        let u = url.clone();
+        let other = tokio::task::spawn_blocking(move || {
+            openssl(
+                &d,
+                &[
+                    "ocsp",
+                    "-issuer",
+                    "other.pem",
+                    "-cert",
+                    "other.pem",
+                    "-url",
+                    &format!("{u}/ocsp"),
+                    "-CAfile",
+                    "ca.pem",
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert!(
+            other.1.contains("unauthorized") || other.1.contains("Responder Error"),
+            "{}",
+            other.1
+        );
+
+        // The TSA: two tokens for the same data have different serials; OpenSSL verifies them.
+        std::fs::write(dir.join("data.txt"), b"leave application").unwrap();
+        let (ok, out) = openssl(
+            &dir,
+            &["ts", "-query", "-data", "data.txt", "-sha256", "-cert", "-out", "q.tsq"],
+        );
+        assert!(ok, "{out}");
+        let q = std::fs::read(dir.join("q.tsq")).unwrap();
+        let mut serials = Vec::new();
+        for i in 0..2 {
+            let r = t
+                .req(
+                    "POST",
+                    "/tsa",
+                    &Auth::None,
+                    Some("application/timestamp-query"),
+                    q.clone(),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.headers["content-type"], "application/timestamp-reply");
+            let name = format!("r{i}.tsr");
+            std::fs::write(dir.join(&name), &r.body).unwrap();
+            let (ok, out) = openssl(
+                &dir,
+                &[
+                    "ts",
+                    "-verify",
+                    "-in",
+                    &name,
+                    "-queryfile",
+                    "q.tsq",
+                    "-CAfile",
+                    "ca.pem",
+                ],
+            );
+            assert!(ok && out.contains("Verification: OK"), "{out}");
+            let (_, text) = openssl(&dir, &["ts", "-reply", "-in", &name, "-text"]);
+            assert!(text.contains("1.3.6.1.4.1.58873.1.1"), "{text}");
+            assert!(text.contains("Accuracy: 0x01 seconds"), "{text}");
+            serials.push(
+                text.lines()
+                    .find(|l| l.starts_with("Serial number:"))
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        assert_ne!(serials[0], serials[1]);
+        let wrong = t
+            .req("POST", "/tsa", &Auth::None, Some("application/json"), q.clone())
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let junk = t
+            .req(
+                "POST",
+                "/ocsp",
+                &Auth::None,
+                Some("application/ocsp-request"),
+                b"junk".to_vec(),
+            )
+            .await;
+        assert_eq!(junk.body, vec![0x30, 0x03, 0x0a, 0x01, 0x01], "malformedRequest");
+
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+    }
+}
