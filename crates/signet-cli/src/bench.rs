@@ -48,8 +48,8 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// The signing server under load: concurrent clients signing PDFs through the API with a
-    /// service account, against the in-process rate for the same PDF and key type.
+    /// The signing server under load: concurrent clients signing small PDFs through the API with
+    /// a service account, next to in-process rates (same PDF and key; `bench pades`'s workload).
     Server {
         /// Concurrent clients.
         #[arg(long, default_value_t = 16)]
@@ -63,10 +63,10 @@ pub enum BenchCommand {
         /// Seconds for the in-process measurement.
         #[arg(long, default_value_t = 3)]
         seconds: u64,
-        /// A 0.6 KiB one-page PDF and an ECDSA P-256 key instead of `bench pades`'s workload
-        /// (~250 KiB, RSA-2048).
+        /// Send `bench pades`'s workload (~250 KiB PDF, RSA-2048 organisation key) through the
+        /// API instead of small PDFs with the default ECDSA P-256 organisation key.
         #[arg(long)]
-        small: bool,
+        large: bool,
     },
     /// PAdES signing of a ~250 KiB multi-page PDF, against pyHanko and `openssl speed`; then a
     /// large PDF against `sha256sum` of the same file, with peak memory.
@@ -308,8 +308,8 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             requests,
             database_url,
             seconds,
-            small,
-        } => return crate::bench_server::run(clients, requests, database_url, seconds, small),
+            large,
+        } => return crate::bench_server::run(clients, requests, database_url, seconds, large),
         BenchCommand::Verify {
             seconds,
             large_mib,

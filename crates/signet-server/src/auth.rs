@@ -228,21 +228,22 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        let row = sqlx::query("SELECT id, user_id, expires_at, revoked FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .fetch_optional(&db.pool)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
+        // One round trip: the token and its user.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.id, t.expires_at, t.revoked, {} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+            users::USER_COLUMNS_U
+        )))
+        .bind(token_hash(token))
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
         let id: String = row.try_get(0)?;
-        let user_id: String = row.try_get(1)?;
-        let expires: Option<i64> = row.try_get(2)?;
-        let revoked: i64 = row.try_get(3)?;
+        let expires: Option<i64> = row.try_get(1)?;
+        let revoked: i64 = row.try_get(2)?;
         if revoked != 0 || expires.is_some_and(|e| e <= now) {
             return Err(ApiError::unauthorized("the API token is revoked or expired"));
         }
-        let user = users::get(db, &user_id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
+        let user = users::row_user_at(&row, 3)?;
         if user.disabled {
             return Err(ApiError::unauthorized("the account is disabled"));
         }
@@ -254,20 +255,20 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
     let Some(session) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let row = sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = $1")
-        .bind(token_hash(session))
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
-    let user_id: String = row.try_get(0)?;
-    let csrf: String = row.try_get(1)?;
-    let expires: i64 = row.try_get(2)?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.csrf, s.expires_at, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
+        users::USER_COLUMNS_U
+    )))
+    .bind(token_hash(session))
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    let csrf: String = row.try_get(0)?;
+    let expires: i64 = row.try_get(1)?;
     if expires <= now {
         return Err(ApiError::unauthorized("the session has expired; log in again"));
     }
-    let user = users::get(db, &user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the session has ended; log in again"))?;
+    let user = users::row_user_at(&row, 2)?;
     if user.disabled {
         return Err(ApiError::unauthorized("the account is disabled"));
     }

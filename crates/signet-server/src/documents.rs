@@ -233,21 +233,40 @@ fn row_doc(r: &sqlx::any::AnyRow) -> Result<Document, sqlx::Error> {
 }
 
 const DOC_COLUMNS: &str = "id, owner_id, title, number, doc_date, doc_type, current_version, created_at";
+const DOC_COLUMNS_D: &str =
+    "d.id, d.owner_id, d.title, d.number, d.doc_date, d.doc_type, d.current_version, d.created_at";
 
 /// A document `user` may see (404 otherwise, so ids of others' documents are not confirmed).
 pub async fn get_visible(state: &AppState, user: &User, id: &str) -> ApiResult<Document> {
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {DOC_COLUMNS} FROM documents WHERE id = $1"
+    // One round trip: the document and its versions.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DOC_COLUMNS_D}, v.version, v.kind, v.blob_sha256, v.size, v.media_type, v.filename, v.created_by, v.created_at FROM documents d JOIN document_versions v ON v.document_id = d.id WHERE d.id = $1 ORDER BY v.version"
     )))
     .bind(id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("no document {id}")))?;
-    let mut d = row_doc(&r)?;
+    .fetch_all(&state.db.pool)
+    .await?;
+    let first = rows
+        .first()
+        .ok_or_else(|| ApiError::not_found(format!("no document {id}")))?;
+    let mut d = row_doc(first)?;
     if d.owner_id != user.id && !sees_all(user) {
         return Err(ApiError::not_found(format!("no document {id}")));
     }
-    d.versions = versions(state, id).await?;
+    d.versions = rows
+        .iter()
+        .map(|r| {
+            Ok(Version {
+                version: r.try_get(8)?,
+                kind: r.try_get(9)?,
+                sha256: r.try_get(10)?,
+                size: r.try_get(11)?,
+                media_type: r.try_get(12)?,
+                filename: r.try_get(13)?,
+                created_by: r.try_get(14)?,
+                created_at: r.try_get(15)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
     Ok(d)
 }
 

@@ -146,17 +146,26 @@ pub fn check_password_policy(password: &str) -> ApiResult<()> {
 
 const USER_COLUMNS: &str = "id, username, display_name, email, roles, must_change_password, totp_confirmed, disabled";
 
+/// The user columns with a table alias (`u.id, u.username, …`), for joins.
+pub(crate) const USER_COLUMNS_U: &str =
+    "u.id, u.username, u.display_name, u.email, u.roles, u.must_change_password, u.totp_confirmed, u.disabled";
+
 fn row_user(r: &sqlx::any::AnyRow) -> ApiResult<User> {
-    let roles: String = r.try_get(4)?;
+    row_user_at(r, 0)
+}
+
+/// A user from the eight user columns starting at column `at`.
+pub(crate) fn row_user_at(r: &sqlx::any::AnyRow, at: usize) -> ApiResult<User> {
+    let roles: String = r.try_get(at + 4)?;
     Ok(User {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        display_name: r.try_get(2)?,
-        email: r.try_get(3)?,
+        id: r.try_get(at)?,
+        username: r.try_get(at + 1)?,
+        display_name: r.try_get(at + 2)?,
+        email: r.try_get(at + 3)?,
         roles: roles.split(',').filter_map(Role::parse).collect(),
-        must_change_password: r.try_get::<i64, _>(5)? != 0,
-        totp_enrolled: r.try_get::<i64, _>(6)? != 0,
-        disabled: r.try_get::<i64, _>(7)? != 0,
+        must_change_password: r.try_get::<i64, _>(at + 5)? != 0,
+        totp_enrolled: r.try_get::<i64, _>(at + 6)? != 0,
+        disabled: r.try_get::<i64, _>(at + 7)? != 0,
     })
 }
 
