@@ -24,6 +24,9 @@ pub enum LtvCommand {
         /// Further certificates to store (e.g. the root); repeatable.
         #[arg(long)]
         cert: Vec<PathBuf>,
+        /// Also fetch the CRLs at the certificates' distribution points (http://, cached).
+        #[arg(long)]
+        fetch_crls: bool,
         /// Add a document timestamp from this RFC 3161 TSA (http://…): PAdES B-LTA.
         #[arg(long, value_name = "URL")]
         tsa: Option<String>,
@@ -67,9 +70,10 @@ pub fn run(c: LtvCommand) -> CliResult<Exit> {
             out,
             crl,
             cert,
+            fetch_crls,
             tsa,
             force,
-        } => add(file, out, crl, cert, tsa, force),
+        } => add(file, out, crl, cert, tsa, force, fetch_crls),
         LtvCommand::Renew {
             file,
             out,
@@ -171,13 +175,15 @@ fn dss_then_timestamp(
     result
 }
 
-fn add(
+/// `signet ltv add` (also the last step of `signet sign --level B-LT|B-LTA`).
+pub fn add(
     file: PathBuf,
     out: PathBuf,
     crl: Vec<PathBuf>,
     cert: Vec<PathBuf>,
     tsa: Option<String>,
     force: bool,
+    fetch_crls: bool,
 ) -> CliResult<Exit> {
     inputs::check_new(&out, force)?;
     let src = open(&file)?;
@@ -206,6 +212,18 @@ fn add(
         }
     }
     data.crls = inputs::crls_from(&crl)?.iter().map(|c| c.der().to_vec()).collect();
+    if fetch_crls {
+        let certs: Vec<signet_pki::Certificate> = data
+            .certs
+            .iter()
+            .filter_map(|d| signet_pki::Certificate::from_der(d).ok())
+            .collect();
+        for c in crate::crl_fetch::for_certificates(&certs, signet_pki::time::now()) {
+            if !data.crls.iter().any(|d| d == c.der()) {
+                data.crls.push(c.der().to_vec());
+            }
+        }
+    }
     let pdf_err = |e: signet_pdf::PdfError| CliError::input(format!("{}: {e}", file.display()));
     match &tsa {
         None => inputs::write_atomic_with(&out, false, &mut |w| {

@@ -95,6 +95,10 @@ pub struct Args {
     /// Overwrite the output.
     #[arg(long)]
     pub force: bool,
+    /// PDF: the PAdES baseline level. B-T needs --tsa; B-LT also stores the certificates and the
+    /// CRLs fetched from their distribution points (DSS); B-LTA adds a document timestamp.
+    #[arg(long, value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
+    pub level: Option<String>,
     /// With --server: the server key to sign with (see the server's GET /api/v1/keys).
     #[arg(long)]
     pub key_id: Option<String>,
@@ -258,7 +262,11 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
                         other => CliError::input(format!("{}: {other}", file.display())),
                     })
             })?;
-            let level = if a.tsa.is_some() { "B-T" } else { "B-B" };
+            let mut level = if a.tsa.is_some() { "B-T" } else { "B-B" };
+            if let Some(l @ ("B-LT" | "B-LTA")) = a.level.as_deref() {
+                upgrade_ltv(a, &out, l == "B-LTA")?;
+                level = l;
+            }
             let kind = match a.certify {
                 Some(p) => format!("PAdES {level} certification signature, DocMDP P={p}"),
                 None => format!("PAdES {level} approval signature"),
@@ -293,7 +301,47 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
     Ok((out, kind))
 }
 
+/// Turns the freshly signed `out` into B-LT (DSS with the certificates and the CRLs fetched from
+/// their distribution points) or B-LTA (plus a document timestamp). On failure nothing is left.
+fn upgrade_ltv(a: &Args, out: &Path, lta: bool) -> CliResult<()> {
+    let bt = out.with_file_name(format!(
+        ".{}.signet-bt",
+        out.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    std::fs::rename(out, &bt).map_err(|e| CliError::internal(format!("cannot move {}: {e}", out.display())))?;
+    let r = crate::cmd_ltv::add(
+        bt.clone(),
+        out.to_path_buf(),
+        Vec::new(),
+        Vec::new(),
+        if lta { a.tsa.clone() } else { None },
+        true,
+        true,
+    );
+    let _ = std::fs::remove_file(&bt);
+    if r.is_err() {
+        let _ = std::fs::remove_file(out);
+    }
+    r.map(|_| ())
+}
+
+fn check_level(a: &Args) -> CliResult<()> {
+    match (a.level.as_deref(), a.tsa.is_some()) {
+        (Some("B-B"), true) => Err(CliError::input("--level B-B means no time-stamp: drop --tsa")),
+        (Some(l @ ("B-T" | "B-LT" | "B-LTA")), false) => Err(CliError::input(format!(
+            "--level {l} needs a time-stamping authority: --tsa http://…"
+        ))),
+        (Some("B-LT" | "B-LTA"), _) if a.detached || a.attached => Err(CliError::input(
+            "--level B-LT/B-LTA applies to PDFs; for CAdES use --tsa (B-T)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn run(a: Args) -> CliResult<Exit> {
+    check_level(&a)?;
     if a.files.len() > 1 && a.out.is_some() {
         return Err(CliError::input("-o names one output; with several files use --out-dir"));
     }

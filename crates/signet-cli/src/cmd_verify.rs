@@ -33,6 +33,10 @@ pub struct Args {
     /// CRLs to check revocation against; repeatable.
     #[arg(long)]
     pub crl: Vec<PathBuf>,
+    /// Fetch the CRLs at the distribution points of the signers' certificates (http://,
+    /// cached until their nextUpdate).
+    #[arg(long)]
+    pub fetch_crls: bool,
     /// Validate as of this time instead of now (2026-11-29 or 2026-11-29T10:00:00Z).
     #[arg(long)]
     pub at: Option<String>,
@@ -67,10 +71,39 @@ fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The CRLs for the certificates in the signatures of `a.file` (or `a.signature`) and `extra`.
+fn fetched_crls(a: &Args, extra: &[signet_pki::Certificate]) -> CliResult<Vec<signet_pki::Crl>> {
+    let mut cms_list = Vec::new();
+    match &a.signature {
+        Some(p) => cms_list.push(decode_signature(inputs::read(p, "signature")?)?),
+        None if is_pdf(&a.file) => {
+            let f = std::fs::File::open(&a.file)
+                .and_then(signet_pdf::FileSource::new)
+                .map_err(|e| CliError::input(format!("cannot read {}: {e}", a.file.display())))?;
+            let doc = signet_pdf::document::PdfDocument::parse(&f, &Default::default())
+                .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
+            cms_list.extend(signet_pdf::validate::signature_contents(&doc));
+        }
+        None => cms_list.push(decode_signature(inputs::read(&a.file, "signature")?)?),
+    }
+    let mut certs: Vec<signet_pki::Certificate> = extra.to_vec();
+    for cms in &cms_list {
+        certs.extend(
+            signet_cms::certificates_of(cms)
+                .iter()
+                .filter_map(|d| signet_pki::Certificate::from_der(d).ok()),
+        );
+    }
+    Ok(crate::crl_fetch::for_certificates(&certs, signet_pki::time::now()))
+}
+
 pub fn run(a: Args) -> CliResult<Exit> {
     let anchors = inputs::certificates_from(&a.trust)?;
     let extra = inputs::certificates_from(&a.cert)?;
-    let crls = inputs::crls_from(&a.crl)?;
+    let mut crls = inputs::crls_from(&a.crl)?;
+    if a.fetch_crls {
+        crls.extend(fetched_crls(&a, &extra)?);
+    }
     let at = match &a.at {
         Some(s) => time::parse(s)?,
         None => time::now(),

@@ -17,6 +17,7 @@ mod cmd_serve;
 mod cmd_sign;
 mod cmd_tsa;
 mod cmd_verify;
+mod crl_fetch;
 mod exit;
 mod http_client;
 mod inputs;

@@ -1649,3 +1649,208 @@ fn time_stamps_prove_existence_after_expiry_and_later_revocation() {
     // Revoked before the time-stamp: fails even with it.
     assert_ne!(verdict("early-bt.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
 }
+
+/// `signet sign --level B-LTA` fetches the CRLs at the certificates' distribution points (served
+/// by Python's http.server, a server we did not write), caches them until their nextUpdate, and
+/// the result validates at B-LTA; `signet verify --fetch-crls` finds a revocation from the CDP.
+#[test]
+fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
+    let env = Env::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cdp = format!("http://127.0.0.1:{port}/issuing.crl");
+    env.ok(&[
+        "ca",
+        "init",
+        "--dir",
+        "ca",
+        "--name",
+        "CDP Root",
+        "--issuing",
+        "CDP Issuing",
+        "--crl-url",
+        &cdp,
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
+    let tsa = start_tsa(&env);
+    std::fs::create_dir_all(env.path("srv")).unwrap();
+    let publish = |env: &Env| {
+        let _ = std::fs::remove_file(env.path("srv/issuing.crl"));
+        env.ok(&[
+            "ca",
+            "crl",
+            "--dir",
+            "ca",
+            "-o",
+            "srv/issuing.crl",
+            "--passphrase-file",
+            "capw.txt",
+        ]);
+    };
+    publish(&env);
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _http = Kill(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(env.path("srv"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    let signet = |args: &[&str], cache: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(args)
+            .current_dir(env.dir.path())
+            .env("SIGNET_PASSPHRASE", common::PASS)
+            .env("SIGNET_CACHE_DIR", env.path(cache))
+            .output()
+            .unwrap()
+    };
+    let o = signet(
+        &[
+            "sign",
+            "clean.pdf",
+            "-o",
+            "blta.pdf",
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--tsa",
+            &tsa.url,
+            "--level",
+            "B-LTA",
+        ],
+        "cache",
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("signet: CRL {cdp}")) && !err.contains("(cached)"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("PAdES B-LTA"));
+    let o = env.signet(&["verify", "blta.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 0, "{v}");
+    let sig = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["format"] == "PAdES")
+        .unwrap();
+    assert_eq!(sig["level"], "PAdES-B-LTA", "{sig}");
+    agree(&env, "blta.pdf");
+    // The second signature reuses the cached CRL (its nextUpdate is ahead).
+    let o = signet(
+        &[
+            "sign",
+            "clean.pdf",
+            "-o",
+            "blt.pdf",
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--tsa",
+            &tsa.url,
+            "--level",
+            "B-LT",
+        ],
+        "cache",
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("(cached)"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Levels need their ingredients; a failing TSA leaves nothing behind.
+    let o = signet(
+        &[
+            "sign",
+            "clean.pdf",
+            "-o",
+            "x.pdf",
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--level",
+            "B-LTA",
+        ],
+        "cache",
+    );
+    assert_eq!(code(&o), 2);
+    assert!(!env.path("x.pdf").exists());
+
+    // Revocation found through the distribution point: a B-B signature, then alice revoked.
+    let o = signet(
+        &[
+            "sign",
+            "clean.pdf",
+            "-o",
+            "bb.pdf",
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+        ],
+        "cache",
+    );
+    assert!(o.status.success());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.ok(&[
+        "cert",
+        "revoke",
+        "--ca",
+        "ca",
+        "alice.crt",
+        "--reason",
+        "key-compromise",
+    ]);
+    publish(&env);
+    let o = signet(
+        &[
+            "verify",
+            "bb.pdf",
+            "--trust",
+            "ca/root.crt",
+            "--fetch-crls",
+            "--format",
+            "json",
+        ],
+        "fresh-cache",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code(&o), 1, "{v}");
+    assert!(v.to_string().contains("REVOKED"), "{v}");
+    // Without fetching, the same file has no revocation data to fail on.
+    let o = env.signet(&["verify", "bb.pdf", "--trust", "ca/root.crt"]);
+    assert_ne!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stdout));
+}
