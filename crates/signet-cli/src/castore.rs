@@ -120,6 +120,16 @@ impl CaStore {
         Ok(SoftwareSigner::new(key).with_chain(vec![cert.der().to_vec()]))
     }
 
+    /// Opens the root CA's key (for the root's own CRL, which covers the issuing CA).
+    pub fn root_signer(&self, passphrase_file: Option<&Path>) -> CliResult<SoftwareSigner> {
+        let key = crate::cmd_key::load_key_with(&self.dir.join("root.key"), passphrase_file, ENV_CA_PASSPHRASE)?;
+        let cert = self.root_cert()?;
+        if key.public_key_der()? != cert.spki_der()? {
+            return Err(CliError::input("the root key does not match the root certificate"));
+        }
+        Ok(SoftwareSigner::new(key).with_chain(vec![cert.der().to_vec()]))
+    }
+
     pub fn record_issued(&mut self, cert: &Certificate) -> CliResult<()> {
         let dir = self.dir.join("issued");
         std::fs::create_dir_all(&dir).map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;

@@ -30,6 +30,10 @@ pub enum CaCommand {
         /// Days until nextUpdate.
         #[arg(long, default_value_t = 7)]
         days: i64,
+        /// The root's CRL (covering the issuing CA) instead of the issuing CA's: relying parties
+        /// need it for long-term validation of the whole chain.
+        #[arg(long)]
+        root: bool,
         /// File holding the CA keys' passphrase (else $SIGNET_CA_PASSPHRASE, else a prompt).
         #[arg(long)]
         passphrase_file: Option<PathBuf>,
@@ -214,16 +218,23 @@ pub fn run_ca(c: CaCommand) -> CliResult<Exit> {
             dir,
             out,
             days,
+            root,
             passphrase_file,
         } => {
             let mut store = CaStore::open(&dir)?;
-            let signer = store.signer(passphrase_file.as_deref())?;
-            let issuer = store.signing_cert()?;
+            let (signer, issuer) = if root {
+                (store.root_signer(passphrase_file.as_deref())?, store.root_cert()?)
+            } else {
+                (store.signer(passphrase_file.as_deref())?, store.signing_cert()?)
+            };
             let now = time::now();
+            // The root revokes nothing Signet tracks (the issuing CA is not revocable here), so
+            // its CRL is empty; the issuing CA's lists the revoked end-entity certificates.
             let entries: Vec<RevokedEntry> = store
                 .state
                 .revoked
                 .iter()
+                .filter(|_| !root)
                 .map(|r| {
                     Ok(RevokedEntry {
                         serial: hex::decode(&r.serial)

@@ -1809,6 +1809,66 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     assert_eq!(code(&o), 2);
     assert!(!env.path("x.pdf").exists());
 
+    // pyHanko's AdES validation (EN 319 102-1 with long-term data) accepts a B-LTA file whose
+    // DSS holds the issuing CA's and the root's CRLs — offline: the CDP answers 404 meanwhile.
+    env.ok(&[
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "--root",
+        "-o",
+        "root.crl",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "bt.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--tsa",
+        &tsa.url,
+    ]);
+    env.ok(&[
+        "ltv",
+        "add",
+        "bt.pdf",
+        "-o",
+        "lta.pdf",
+        "--crl",
+        "srv/issuing.crl",
+        "--crl",
+        "root.crl",
+        "--tsa",
+        &tsa.url,
+    ]);
+    std::fs::rename(env.path("srv/issuing.crl"), env.path("hidden.crl")).unwrap();
+    let o = std::process::Command::new("pyhanko")
+        .args([
+            "sign",
+            "adesverify",
+            "--trust-replace",
+            "--trust",
+            "ca/root.crt",
+            "lta.pdf",
+        ])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "pyHanko adesverify: {out}");
+    assert!(out.contains("INTACT:TRUSTED"), "{out}");
+    std::fs::rename(env.path("hidden.crl"), env.path("srv/issuing.crl")).unwrap();
+
     // Revocation found through the distribution point: a B-B signature, then alice revoked.
     let o = signet(
         &[
