@@ -1,5 +1,6 @@
-//! Parsers behind the server's public endpoints and the authenticator enrolment never panic:
-//! OCSP requests (answered by the responder with a fixed CA), base32 secrets, and TOTP codes.
+//! Parsers behind the server's public endpoints, the OCSP client and the authenticator
+//! enrolment never panic: OCSP requests (answered by the responder with a fixed CA), OCSP
+//! responses (checked by the client), base32 secrets, and TOTP codes.
 #![no_main]
 use std::sync::OnceLock;
 
@@ -34,6 +35,8 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let _ = signet_pki::ocsp::respond(data, cert, signer, &lookup, 1_800_000_000, 3600);
+    // The client side: any bytes as a response about the CA's own certificate.
+    let _ = signet_pki::ocsp::verify_response(data, cert, cert, Some(b"nonce"), 1_800_000_000);
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = signet_crypto::otp::base32_decode(text);
         let _ = signet_crypto::otp::code_matches(text, 123_456, 6);

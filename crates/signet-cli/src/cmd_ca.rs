@@ -426,7 +426,12 @@ pub fn run_cert(c: CertCommand) -> CliResult<Exit> {
             let profile = match profile.as_str() {
                 "signer" => Profile::Signer,
                 "tsa" => Profile::TimeStamping,
-                other => return Err(CliError::input(format!("unknown profile {other:?} (signer or tsa)"))),
+                "ocsp" => Profile::OcspResponder,
+                other => {
+                    return Err(CliError::input(format!(
+                        "unknown profile {other:?} (signer, tsa or ocsp)"
+                    )));
+                }
             };
             let signer = store.signer(ca_passphrase_file.as_deref())?;
             let cert = issue_from_store(&mut store, &signer, name, subject.email.clone(), pubkey, profile, days)?;

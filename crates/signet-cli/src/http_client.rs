@@ -74,17 +74,28 @@ pub fn request(
     s.write_all(head.as_bytes())
         .and_then(|_| s.write_all(body))
         .map_err(|e| format!("cannot send the request: {e}"))?;
+    // Read the head, then exactly Content-Length bytes (servers may keep the connection open
+    // despite `Connection: close`), or a chunked body to its last chunk, or up to EOF.
     let mut reply = Vec::new();
-    s.take(max_reply + 1)
-        .read_to_end(&mut reply)
-        .map_err(|e| format!("no answer within {} s: {e}", timeout.as_secs()))?;
-    if reply.len() as u64 > max_reply {
-        return Err(format!("the answer is larger than {max_reply} bytes"));
-    }
-    let split = reply
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or("not an HTTP answer")?;
+    let mut buf = [0u8; 16 * 1024];
+    let read_more = |s: &mut TcpStream, reply: &mut Vec<u8>, buf: &mut [u8]| -> Result<usize, String> {
+        let n = s
+            .read(buf)
+            .map_err(|e| format!("no answer within {} s: {e}", timeout.as_secs()))?;
+        reply.extend_from_slice(&buf[..n]);
+        if reply.len() as u64 > max_reply {
+            return Err(format!("the answer is larger than {max_reply} bytes"));
+        }
+        Ok(n)
+    };
+    let split = loop {
+        if let Some(p) = reply.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        if read_more(&mut s, &mut reply, &mut buf)? == 0 {
+            return Err("not an HTTP answer".into());
+        }
+    };
     let header_text = String::from_utf8_lossy(&reply[..split]).to_string();
     let mut lines = header_text.lines();
     let status_line = lines.next().unwrap_or_default();
@@ -97,12 +108,33 @@ pub fn request(
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let mut body = reply[split + 4..].to_vec();
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    let start = split + 4;
+    loop {
+        let have = reply.len() - start;
+        let done = if chunked {
+            dechunk(&reply[start..]).is_some()
+        } else {
+            length.is_some_and(|l| have >= l)
+        };
+        if done || read_more(&mut s, &mut reply, &mut buf)? == 0 {
+            break;
+        }
+    }
+    let mut body = reply[start..].to_vec();
     if chunked {
         body = dechunk(&body).ok_or("malformed chunked answer")?;
+    } else if let Some(l) = length {
+        if body.len() < l {
+            return Err("the answer ended before its Content-Length".into());
+        }
+        body.truncate(l);
     }
     Ok(Response { status, headers, body })
 }

@@ -12,6 +12,7 @@ mod castore;
 mod cmd_ca;
 mod cmd_key;
 mod cmd_ltv;
+mod cmd_ocsp;
 mod cmd_remote;
 mod cmd_serve;
 mod cmd_sign;
@@ -62,6 +63,9 @@ enum Command {
     /// Long-term validation: add validation data and document timestamps to signed PDFs.
     #[command(subcommand)]
     Ltv(cmd_ltv::LtvCommand),
+    /// Ask an OCSP responder about a certificate (RFC 6960).
+    #[command(subcommand)]
+    Ocsp(cmd_ocsp::OcspCommand),
     /// Time-stamping authority (RFC 3161).
     #[command(subcommand)]
     Tsa(cmd_tsa::TsaCommand),
@@ -88,6 +92,7 @@ fn main() {
         Command::Quickstart(a) => quickstart::run(a),
         Command::Key(c) => cmd_key::run(c),
         Command::Tsa(c) => cmd_tsa::run(c),
+        Command::Ocsp(c) => cmd_ocsp::run(c),
         Command::Ltv(c) => cmd_ltv::run(c),
         Command::Ca(c) => cmd_ca::run_ca(c),
         Command::Cert(c) => cmd_ca::run_cert(c),

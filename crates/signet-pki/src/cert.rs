@@ -247,6 +247,22 @@ impl Certificate {
         }
         Ok(out)
     }
+    /// OCSP responder URLs from the Authority Information Access extension.
+    pub fn ocsp_urls(&self) -> Result<Vec<String>, PkiError> {
+        let mut out = Vec::new();
+        if let Some((_, x509_cert::ext::pkix::AuthorityInfoAccessSyntax(aia))) =
+            self.extension::<x509_cert::ext::pkix::AuthorityInfoAccessSyntax>()?
+        {
+            for ad in aia {
+                if ad.access_method == const_oid::db::rfc5280::ID_AD_OCSP
+                    && let GeneralName::UniformResourceIdentifier(u) = ad.access_location
+                {
+                    out.push(u.to_string());
+                }
+            }
+        }
+        Ok(out)
+    }
     /// Whether issuer and subject are the same name (RFC 5280 "self-issued").
     pub fn is_self_issued(&self) -> bool {
         name::names_match(self.subject(), self.issuer())

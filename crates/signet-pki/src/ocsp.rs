@@ -6,7 +6,7 @@
 
 use const_oid::ObjectIdentifier;
 use der::asn1::{BitString, GeneralizedTime, Int, OctetString};
-use der::{Decode, Encode, Sequence};
+use der::{Decode, Encode, Sequence, Tagged};
 use signet_crypto::{HashAlgorithm, Signer};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extensions;
@@ -230,6 +230,235 @@ pub fn respond(
     Ok(raw::sequence(&[&resp]))
 }
 
+/// ResponseBytes.
+#[derive(Clone, Debug, Sequence)]
+struct ResponseBytes {
+    response_type: ObjectIdentifier,
+    response: OctetString,
+}
+
+/// OCSPResponse, with the status kept as the raw ENUMERATED.
+#[derive(Clone, Debug, Sequence)]
+struct OcspResponseAsn {
+    response_status: der::Any,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    response_bytes: Option<ResponseBytes>,
+}
+
+/// BasicOCSPResponse.
+#[derive(Clone, Debug, Sequence)]
+struct BasicResponseAsn {
+    tbs_response_data: der::Any,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: BitString,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    certs: Option<Vec<x509_cert::Certificate>>,
+}
+
+/// ResponseData.
+#[derive(Clone, Debug, Sequence)]
+struct ResponseDataAsn {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    version: Option<u8>,
+    responder_id: der::Any,
+    produced_at: GeneralizedTime,
+    responses: Vec<SingleResponseAsn>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    response_extensions: Option<Extensions>,
+}
+
+/// SingleResponse.
+#[derive(Clone, Debug, Sequence)]
+struct SingleResponseAsn {
+    cert_id: CertId,
+    cert_status: der::Any,
+    this_update: GeneralizedTime,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    next_update: Option<GeneralizedTime>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    single_extensions: Option<Extensions>,
+}
+
+/// A verified answer about one certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The status.
+    pub status: CertStatus,
+    /// thisUpdate.
+    pub this_update: UnixTime,
+    /// nextUpdate, if given.
+    pub next_update: Option<UnixTime>,
+    /// producedAt.
+    pub produced_at: UnixTime,
+    /// Who signed: `issuer` (the CA itself) or the delegated responder's name.
+    pub signed_by: String,
+}
+
+fn unix(t: &GeneralizedTime) -> UnixTime {
+    i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
+}
+
+/// How far a response's thisUpdate may lie in the future (clock skew).
+pub const SKEW_SECS: i64 = 300;
+/// Age limit for responses without nextUpdate.
+pub const MAX_AGE_SECS: i64 = 3600;
+
+fn verifies(spki: &[u8], alg: signet_crypto::SignatureAlgorithm, msg: &[u8], sig: &[u8]) -> bool {
+    signet_crypto::verify::verify_signature(spki, alg, msg, sig, &signet_crypto::AlgorithmPolicy::default()).is_ok()
+}
+
+/// A delegated responder certificate in `certs` that `issuer` issued for OCSP signing, valid at
+/// `now`, whose key made `sig`; its name.
+fn delegated_signer(
+    certs: &[x509_cert::Certificate],
+    issuer: &Certificate,
+    alg: signet_crypto::SignatureAlgorithm,
+    tbs: &[u8],
+    sig: &[u8],
+    now: UnixTime,
+) -> Option<String> {
+    let issuer_spki = issuer.spki_der().ok()?;
+    certs.iter().find_map(|c| {
+        let rc = Certificate::from_der(&c.to_der().ok()?).ok()?;
+        let issued_by_ca = crate::name::names_match(rc.issuer(), issuer.subject())
+            && rc
+                .signature_algorithm()
+                .ok()
+                .is_some_and(|a| verifies(&issuer_spki, a, rc.tbs_der(), rc.signature_value()));
+        let for_ocsp = rc
+            .extended_key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|ekus| ekus.contains(&crate::oids::KP_OCSP_SIGNING));
+        let valid = rc.not_before() <= now && now <= rc.not_after();
+        let signed = verifies(&rc.spki_der().ok()?, alg, tbs, sig);
+        (issued_by_ca && for_ocsp && valid && signed).then(|| rc.display_name())
+    })
+}
+
+/// Checks an OCSP response for `cert` (issued by `issuer`) as RFC 6960 §3.2 asks: status
+/// successful, a basic response signed by the issuer or by a responder certificate the issuer
+/// issued for OCSP signing (id-kp-OCSPSigning), a SingleResponse for this very CertID, the nonce
+/// echoed when one was sent, and fresh at `now` (thisUpdate not in the future beyond
+/// [`SKEW_SECS`], nextUpdate not passed, or thisUpdate within [`MAX_AGE_SECS`] without one).
+pub fn verify_response(
+    response_der: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+    nonce: Option<&[u8]>,
+    now: UnixTime,
+) -> Result<Answer, String> {
+    let r = OcspResponseAsn::from_der(response_der).map_err(|e| format!("not an OCSP response: {e}"))?;
+    let status = r.response_status.value().first().copied().unwrap_or(255);
+    if r.response_status.tag() != der::Tag::Enumerated || status != 0 {
+        let what = match status {
+            1 => "malformedRequest",
+            2 => "internalError",
+            3 => "tryLater",
+            5 => "sigRequired",
+            6 => "unauthorized (the responder does not answer for this CA)",
+            _ => "an unknown status",
+        };
+        return Err(format!("the responder answered {what}"));
+    }
+    let bytes = r.response_bytes.ok_or("a successful response without responseBytes")?;
+    if bytes.response_type != ID_PKIX_OCSP_BASIC {
+        return Err(format!("unsupported response type {}", bytes.response_type));
+    }
+    let basic = BasicResponseAsn::from_der(bytes.response.as_bytes())
+        .map_err(|e| format!("malformed BasicOCSPResponse: {e}"))?;
+    let tbs_der = basic.tbs_response_data.to_der().map_err(|e| e.to_string())?;
+    let data = ResponseDataAsn::from_der(&tbs_der).map_err(|e| format!("malformed ResponseData: {e}"))?;
+    let alg = signet_crypto::SignatureAlgorithm::from_algorithm_identifier(&basic.signature_algorithm)
+        .map_err(|e| e.to_string())?;
+    let sig = basic
+        .signature
+        .as_bytes()
+        .ok_or("the signature is not a whole number of bytes")?;
+    let issuer_spki = issuer.spki_der().map_err(|e| e.to_string())?;
+    let signed_by = if verifies(&issuer_spki, alg, &tbs_der, sig) {
+        "issuer".to_string()
+    } else {
+        delegated_signer(basic.certs.as_deref().unwrap_or(&[]), issuer, alg, &tbs_der, sig, now)
+            .ok_or("the response is signed neither by the CA nor by a responder it authorised (id-kp-OCSPSigning)")?
+    };
+    let mut found = None;
+    for single in &data.responses {
+        let id = &single.cert_id;
+        let halg = match id.hash_algorithm.oid {
+            SHA1 => HashAlgorithm::Sha1,
+            SHA256 => HashAlgorithm::Sha256,
+            _ => continue,
+        };
+        let expected = cert_id(issuer, cert.serial(), halg).map_err(|e| e.to_string())?;
+        if expected.issuer_name_hash == id.issuer_name_hash
+            && expected.issuer_key_hash == id.issuer_key_hash
+            && expected.serial_number == id.serial_number
+        {
+            found = Some(single);
+            break;
+        }
+    }
+    let single = found.ok_or("the response does not answer for this certificate")?;
+    if let Some(n) = nonce {
+        let echoed = data
+            .response_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == ID_PKIX_OCSP_NONCE)
+            .and_then(|e| OctetString::from_der(e.extn_value.as_bytes()).ok());
+        if echoed.as_ref().map(|o| o.as_bytes()) != Some(n) {
+            return Err("the response does not carry our nonce (a replayed or unrelated answer)".into());
+        }
+    }
+    let this_update = unix(&single.this_update);
+    let next_update = single.next_update.as_ref().map(unix);
+    if this_update > now + SKEW_SECS {
+        return Err("the response's thisUpdate is in the future".into());
+    }
+    match next_update {
+        Some(n) if n < now => return Err("the response is stale (nextUpdate has passed)".into()),
+        None if now - this_update > MAX_AGE_SECS => {
+            return Err("the response is older than an hour and has no nextUpdate".into());
+        }
+        _ => {}
+    }
+    let v = single.cert_status.value();
+    let status_tag = single
+        .cert_status
+        .to_der()
+        .map_err(|e| e.to_string())?
+        .first()
+        .copied()
+        .unwrap_or(0);
+    let status = match status_tag {
+        0x80 => CertStatus::Good,
+        0x82 => CertStatus::Unknown,
+        0xa1 => {
+            let t = raw::element(v, 0).ok_or("malformed RevokedInfo")?;
+            let time =
+                GeneralizedTime::from_der(&v[t.clone()]).map_err(|e| format!("malformed revocationTime: {e}"))?;
+            // revocationReason [0] EXPLICIT ENUMERATED
+            let reason = raw::element(v, t.end)
+                .map(|r| &v[r])
+                .filter(|inner| inner.len() >= 5 && inner[0] == 0xa0 && inner[2] == 0x0a)
+                .and_then(|inner| inner.get(4).copied());
+            CertStatus::Revoked {
+                time: unix(&time),
+                reason,
+            }
+        }
+        _ => return Err("unknown certStatus".into()),
+    };
+    Ok(Answer {
+        status,
+        this_update,
+        next_update,
+        produced_at: unix(&data.produced_at),
+        signed_by,
+    })
+}
+
 fn gtime(t: UnixTime) -> Result<Vec<u8>, PkiError> {
     Ok(GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(u64::try_from(t).unwrap_or(0)))?.to_der()?)
 }
@@ -289,6 +518,37 @@ mod tests {
             assert!(r.windows(2).any(|w| w[0] == marker), "{status:?}");
             assert!(r.windows(8).any(|w| w == b"12345678"), "nonce echoed");
         }
+        for status in [
+            CertStatus::Good,
+            CertStatus::Revoked {
+                time: 1_700_000_000,
+                reason: Some(1),
+            },
+            CertStatus::Unknown,
+        ] {
+            let r = respond(&req, &ca, &ca_key, &|_| status, 1_800_000_000, 3600).unwrap();
+            let a = verify_response(&r, &leaf, &ca, Some(b"12345678"), 1_800_000_100).unwrap();
+            assert_eq!(a.status, status);
+            assert_eq!(a.signed_by, "issuer");
+            // Wrong nonce, stale, and a flipped signature bit are refused.
+            assert!(verify_response(&r, &leaf, &ca, Some(b"87654321"), 1_800_000_100).is_err());
+            if status != CertStatus::Unknown {
+                assert!(
+                    verify_response(&r, &leaf, &ca, None, 1_800_000_000 + 7200)
+                        .unwrap_err()
+                        .contains("stale")
+                );
+            }
+            let mut bad = r.clone();
+            let n = bad.len();
+            bad[n - 2] ^= 1;
+            assert!(verify_response(&bad, &leaf, &ca, None, 1_800_000_100).is_err());
+        }
+        assert!(
+            verify_response(&error_response(6), &leaf, &ca, None, 0)
+                .unwrap_err()
+                .contains("unauthorized")
+        );
         assert_eq!(
             respond(b"junk", &ca, &ca_key, &|_| CertStatus::Good, 0, 1).unwrap(),
             error_response(1)

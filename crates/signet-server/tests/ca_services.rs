@@ -23,6 +23,17 @@ fn openssl(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     )
 }
 
+/// Asks the server's responder with Signet's own OCSP client code.
+async fn ask(t: &T, cert: &signet_pki::Certificate, ca: &signet_pki::Certificate) -> signet_pki::ocsp::CertStatus {
+    let req = signet_pki::ocsp::request(cert, ca, b"nonce-123").unwrap();
+    let r = t
+        .req("POST", "/ocsp", &Auth::None, Some("application/ocsp-request"), req)
+        .await;
+    signet_pki::ocsp::verify_response(&r.body, cert, ca, Some(b"nonce-123"), signet_pki::time::now())
+        .unwrap()
+        .status
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tsa_ocsp_and_crl_answer_openssl() {
     for b in backends() {
@@ -78,6 +89,15 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
         assert!(good.1.contains("Response verify OK"), "{}", good.1);
         assert!(good.1.contains("alice.pem: good"), "{}", good.1);
 
+        // Our own client agrees (signature, CertID, nonce, freshness checked).
+        let ca_cert = signet_pki::Certificate::parse_many(&std::fs::read(dir.join("ca.pem")).unwrap())
+            .unwrap()
+            .remove(0);
+        let alice_cert = signet_pki::Certificate::parse_many(chain[..leaf_end].as_bytes())
+            .unwrap()
+            .remove(0);
+        assert_eq!(ask(&t, &alice_cert, &ca_cert).await, signet_pki::ocsp::CertStatus::Good);
+
         // Revoked by an administrator: OCSP says revoked with the reason, the CRL lists it, the
         // key no longer signs.
         let r = t
@@ -111,6 +131,10 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
         assert!(revoked.1.contains("Response verify OK"), "{}", revoked.1);
         assert!(revoked.1.contains("alice.pem: revoked"), "{}", revoked.1);
         assert!(revoked.1.contains("Reason: keyCompromise"), "{}", revoked.1);
+        assert!(matches!(
+            ask(&t, &alice_cert, &ca_cert).await,
+            signet_pki::ocsp::CertStatus::Revoked { reason: Some(1), .. }
+        ));
         let crl = t.get("/crl/ca.crl", &Auth::None).await;
         assert_eq!(crl.headers["content-type"], "application/pkix-crl");
         std::fs::write(dir.join("ca.crl"), &crl.body).unwrap();
