@@ -93,7 +93,7 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
         let ca_cert = signet_pki::Certificate::parse_many(&std::fs::read(dir.join("ca.pem")).unwrap())
             .unwrap()
             .remove(0);
-        let alice_cert = signet_pki::Certificate::parse_many(chain[..leaf_end].as_bytes())
+        let alice_cert = signet_pki::Certificate::parse_many(&chain.as_bytes()[..leaf_end])
             .unwrap()
             .remove(0);
         assert_eq!(ask(&t, &alice_cert, &ca_cert).await, signet_pki::ocsp::CertStatus::Good);
