@@ -36,25 +36,31 @@ pub struct Db {
     pub audit: crate::audit::Queue,
 }
 
-/// A migration: version and the SQL for each backend (statements separated by `;`).
+/// A migration: version and its SQL (statements separated by `;`), written for SQLite; the only
+/// difference PostgreSQL needs, `BLOB` → `BYTEA`, is made when it is applied.
 struct Migration {
     version: i64,
-    sqlite: &'static str,
-    postgres: &'static str,
+    sql: &'static str,
 }
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
-        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+        sql: include_str!("../migrations/0001_init.sql"),
     },
     Migration {
         version: 2,
-        sqlite: include_str!("../migrations/sqlite/0002_revocation.sql"),
-        postgres: include_str!("../migrations/postgres/0002_revocation.sql"),
+        sql: include_str!("../migrations/0002_revocation.sql"),
     },
 ];
+
+/// The SQL of a migration for `backend`.
+fn for_backend(sql: &str, backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => sql.to_string(),
+        Backend::Postgres => sql.replace(" BLOB", " BYTEA"),
+    }
+}
 
 impl Db {
     /// Connects to `url` (`sqlite://…` or `postgres://…`).
@@ -132,10 +138,7 @@ impl Db {
                 if done.is_some() {
                     continue;
                 }
-                let sql = match self.backend {
-                    Backend::Sqlite => m.sqlite,
-                    Backend::Postgres => m.postgres,
-                };
+                let sql = for_backend(m.sql, self.backend);
                 let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                     tx.execute(sqlx::AssertSqlSafe(stmt.to_string())).await?;
@@ -163,5 +166,21 @@ impl Db {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writer.begin().await?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_schema_for_both_backends() {
+        for m in MIGRATIONS {
+            let pg = for_backend(m.sql, Backend::Postgres);
+            assert!(!pg.contains(" BLOB"), "migration {}", m.version);
+            assert_eq!(for_backend(m.sql, Backend::Sqlite), m.sql);
+        }
+        assert!(for_backend(MIGRATIONS[0].sql, Backend::Postgres).contains("totp_secret BYTEA"));
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
     }
 }

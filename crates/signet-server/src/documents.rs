@@ -202,20 +202,23 @@ async fn versions(state: &AppState, id: &str) -> ApiResult<Vec<Version>> {
         .fetch_all(&state.db.pool)
         .await?;
     rows.iter()
-        .map(|r| {
-            Ok(Version {
-                version: r.try_get(0)?,
-                kind: r.try_get(1)?,
-                sha256: r.try_get(2)?,
-                size: r.try_get(3)?,
-                media_type: r.try_get(4)?,
-                filename: r.try_get(5)?,
-                created_by: r.try_get(6)?,
-                created_at: r.try_get(7)?,
-            })
-        })
+        .map(|r| row_version(r, 0))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(ApiError::from)
+}
+
+/// A version from the eight version columns starting at column `at`.
+fn row_version(r: &sqlx::any::AnyRow, at: usize) -> Result<Version, sqlx::Error> {
+    Ok(Version {
+        version: r.try_get(at)?,
+        kind: r.try_get(at + 1)?,
+        sha256: r.try_get(at + 2)?,
+        size: r.try_get(at + 3)?,
+        media_type: r.try_get(at + 4)?,
+        filename: r.try_get(at + 5)?,
+        created_by: r.try_get(at + 6)?,
+        created_at: r.try_get(at + 7)?,
+    })
 }
 
 fn row_doc(r: &sqlx::any::AnyRow) -> Result<Document, sqlx::Error> {
@@ -254,18 +257,7 @@ pub async fn get_visible(state: &AppState, user: &User, id: &str) -> ApiResult<D
     }
     d.versions = rows
         .iter()
-        .map(|r| {
-            Ok(Version {
-                version: r.try_get(8)?,
-                kind: r.try_get(9)?,
-                sha256: r.try_get(10)?,
-                size: r.try_get(11)?,
-                media_type: r.try_get(12)?,
-                filename: r.try_get(13)?,
-                created_by: r.try_get(14)?,
-                created_at: r.try_get(15)?,
-            })
-        })
+        .map(|r| row_version(r, 8))
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(d)
 }

@@ -138,6 +138,13 @@ pub async fn get(db: &Db, id: &str) -> ApiResult<Option<KeyInfo>> {
     r.as_ref().map(row_info).transpose()
 }
 
+/// A key by id, or 404.
+pub async fn require(db: &Db, id: &str) -> ApiResult<KeyInfo> {
+    get(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no key {id}")))
+}
+
 /// The (first) key of a kind.
 pub async fn of_kind(db: &Db, kind: KeyKind) -> ApiResult<Option<KeyInfo>> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -59,9 +59,7 @@ pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<
             "reason must be an RFC 5280 CRLReason code (0-6, 8-10)",
         ));
     }
-    let k = keys::get(&state.db, key_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no key {key_id}")))?;
+    let k = keys::require(&state.db, key_id).await?;
     if matches!(k.kind, KeyKind::Ca | KeyKind::Imported) {
         return Err(ApiError::unprocessable(
             "only certificates the organisation CA issued can be revoked here (an imported certificate is revoked by its own CA)",

@@ -89,9 +89,7 @@ fn check_options(o: &SignOptions) -> ApiResult<()> {
 
 /// Checks that `user` may sign `doc` with `key` (policy only; the code is checked separately).
 async fn authorize(state: &AppState, user: &User, key_id: &str, doc: &Document) -> ApiResult<KeyInfo> {
-    let key = keys::get(&state.db, key_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no key {key_id}")))?;
+    let key = keys::require(&state.db, key_id).await?;
     if let Err(e) = keys::may_use(&key, user, Some(&doc.doc_type)) {
         audit::append(
             &state.db,

@@ -180,6 +180,13 @@ pub async fn get(db: &Db, id: &str) -> ApiResult<Option<User>> {
     r.as_ref().map(row_user).transpose()
 }
 
+/// A user by id, or 404.
+pub async fn require(db: &Db, id: &str) -> ApiResult<User> {
+    get(db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no user {id}")))
+}
+
 /// All users, by name.
 pub async fn list(db: &Db) -> ApiResult<Vec<User>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -141,9 +141,7 @@ pub async fn revoke_key(
     Path(id): Path<String>,
     Json(b): Json<RevokeBody>,
 ) -> ApiResult<Response> {
-    let k = keys::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
+    let k = keys::require(&state.db, &id).await?;
     if !c.user.has(Role::Admin) && k.owner_id.as_deref() != Some(c.user.id.as_str()) {
         return Err(ApiError::not_found(format!("no key {id}")));
     }
@@ -304,9 +302,7 @@ pub async fn create_user_token(
     Path(id): Path<String>,
     Json(b): Json<TokenBody>,
 ) -> ApiResult<Response> {
-    users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user {id}")))?;
+    users::require(&state.db, &id).await?;
     log(&state, &c.user.id, "token.create", &id, json!({"name": b.name})).await?;
     Ok(Json(auth::create_token(&state, &id, &b.name, b.expires_in_days).await?).into_response())
 }
@@ -397,9 +393,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     Json(b): Json<UpdateUserBody>,
 ) -> ApiResult<Response> {
-    let target = users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user {id}")))?;
+    let target = users::require(&state.db, &id).await?;
     let roles = b.roles.as_ref().map(|r| users::parse_roles(&r.join(","))).transpose()?;
     if id == c.user.id && (b.disabled == Some(true) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin))) {
         return Err(ApiError::conflict(
@@ -431,9 +425,7 @@ pub async fn reset_password(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let u = users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user {id}")))?;
+    let u = users::require(&state.db, &id).await?;
     if u.has(Role::Service) {
         return Err(ApiError::unprocessable(
             "service accounts have no password; create an API token",
@@ -451,9 +443,7 @@ pub async fn unlock_user(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user {id}")))?;
+    users::require(&state.db, &id).await?;
     log(&state, &c.user.id, "user.unlock", &id, json!({})).await?;
     users::unlock(&state.db, &id).await?;
     Ok(ok(json!({"status": "unlocked"})))
@@ -465,9 +455,7 @@ pub async fn reset_totp(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user {id}")))?;
+    users::require(&state.db, &id).await?;
     log(&state, &c.user.id, "totp.reset", &id, json!({})).await?;
     totp::reset(&state, &id).await?;
     Ok(ok(json!({"status": "authenticator removed"})))
@@ -561,9 +549,7 @@ pub async fn set_key_policy(
     Path(id): Path<String>,
     Json(b): Json<PolicyBody>,
 ) -> ApiResult<Response> {
-    let k = keys::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
+    let k = keys::require(&state.db, &id).await?;
     if k.kind != KeyKind::Organisation {
         return Err(ApiError::unprocessable(
             "only organisation keys have a policy; personal keys serve their owner",
@@ -593,9 +579,7 @@ pub async fn unlock_key(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    keys::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no key {id}")))?;
+    keys::require(&state.db, &id).await?;
     log(&state, &c.user.id, "key.unlock", &id, json!({})).await?;
     sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1")
         .bind(&id)

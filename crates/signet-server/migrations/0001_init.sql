@@ -1,4 +1,4 @@
--- Signet schema v1 (PostgreSQL). Times are Unix seconds, flags are 0 or 1. No semicolons in comments: statements are split on them.
+-- Signet schema v1, for SQLite and PostgreSQL (BLOB becomes BYTEA there). Times are Unix seconds, flags are 0 or 1. No semicolons in comments: statements are split on them.
 CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE users (
   id TEXT PRIMARY KEY,
@@ -8,7 +8,7 @@ CREATE TABLE users (
   roles TEXT NOT NULL,
   password_hash TEXT,
   must_change_password BIGINT NOT NULL DEFAULT 0,
-  totp_secret BYTEA,
+  totp_secret BLOB,
   totp_confirmed BIGINT NOT NULL DEFAULT 0,
   totp_failures BIGINT NOT NULL DEFAULT 0,
   totp_locked_until BIGINT NOT NULL DEFAULT 0,
@@ -27,7 +27,7 @@ CREATE TABLE keys (
   owner_id TEXT REFERENCES users(id),
   label TEXT NOT NULL,
   algorithm TEXT NOT NULL,
-  encrypted_key BYTEA NOT NULL,
+  encrypted_key BLOB NOT NULL,
   chain_pem TEXT NOT NULL,
   allowed_roles TEXT NOT NULL DEFAULT '',
   allowed_doc_types TEXT NOT NULL DEFAULT '*',
@@ -80,4 +80,4 @@ CREATE TABLE audit_log (
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
-CREATE TABLE audit_seals (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, hash TEXT NOT NULL, signature BYTEA NOT NULL, key_id TEXT NOT NULL)
+CREATE TABLE audit_seals (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, hash TEXT NOT NULL, signature BLOB NOT NULL, key_id TEXT NOT NULL)
