@@ -147,7 +147,7 @@ pub fn run(
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(CliError::internal)?;
-        let url = format!("http://{}", listener.local_addr().map_err(CliError::internal)?);
+        let authority = listener.local_addr().map_err(CliError::internal)?.to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(signet_server::serve(listener, state.clone(), async move {
             let _ = rx.await;
@@ -163,18 +163,33 @@ pub fn run(
             std::thread::scope(|s| {
                 for _ in 0..clients {
                     s.spawn(|| {
+                        // One kept-alive connection per client, as load tools (wrk, oha) do.
+                        let mut conn: Option<std::net::TcpStream> = None;
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(id) = ids.get(i) else { break };
                             let t0 = Instant::now();
-                            let r = http_client::request(
-                                "POST",
-                                &format!("{url}/api/v1/documents/{id}/sign"),
-                                &[("Authorization", &auth), ("Content-Type", "application/json")],
-                                body.as_bytes(),
-                                Duration::from_secs(60),
-                                1 << 20,
-                            );
+                            let stream = match conn.take() {
+                                Some(c) => Ok(c),
+                                None => http_client::connect(&authority, Duration::from_secs(60)),
+                            };
+                            let r = stream.and_then(|mut c| {
+                                let r = http_client::exchange(
+                                    &mut c,
+                                    &authority,
+                                    "POST",
+                                    &format!("/api/v1/documents/{id}/sign"),
+                                    &[("Authorization", &auth), ("Content-Type", "application/json")],
+                                    body.as_bytes(),
+                                    true,
+                                    Duration::from_secs(60),
+                                    1 << 20,
+                                );
+                                if r.is_ok() {
+                                    conn = Some(c);
+                                }
+                                r
+                            });
                             let ms = t0.elapsed().as_secs_f64() * 1000.0;
                             if !matches!(r, Ok(ref r) if r.status == 200) {
                                 failures.fetch_add(1, Ordering::Relaxed);
