@@ -2,7 +2,6 @@
 //! the signatures (one TOTP code for all of them) and downloads the results. The API token comes
 //! from `SIGNET_TOKEN` (or `--token-file`).
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -199,7 +198,7 @@ pub fn sign(a: &Args, url: &str) -> CliResult<Exit> {
             file.display(),
             out.display(),
             s["format"].as_str().unwrap_or(""),
-            Path::new(&server.base).display()
+            server.base
         );
     }
     Ok(Exit::Ok)

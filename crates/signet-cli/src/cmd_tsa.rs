@@ -40,10 +40,7 @@ pub enum TsaCommand {
 /// A fresh serial: 159 random bits (positive, never repeating in practice, no shared counter
 /// needed between server nodes).
 pub fn serial() -> CliResult<[u8; 20]> {
-    let mut s = [0u8; 20];
-    signet_crypto::random_bytes(&mut s).map_err(CliError::internal)?;
-    s[0] = (s[0] & 0x7f) | 0x01;
-    Ok(s)
+    Ok(signet_cms::timestamp::random_positive::<20>()?)
 }
 
 /// Loads a TSA signer and checks its certificate is fit for time-stamping.

@@ -18,9 +18,7 @@ pub fn stamp(url: &str, hash: HashAlgorithm, data: &[u8]) -> Result<Vec<u8>, Str
 /// Gets a time-stamp token for an already computed `hash` digest (a document timestamp).
 pub fn stamp_digest(url: &str, hash: HashAlgorithm, imprint: &[u8]) -> Result<Vec<u8>, String> {
     let imprint = imprint.to_vec();
-    let mut nonce = [0u8; 8];
-    signet_crypto::random_bytes(&mut nonce).map_err(|e| e.to_string())?;
-    nonce[0] = (nonce[0] & 0x7f) | 0x01; // a positive INTEGER without a leading zero
+    let nonce = signet_cms::timestamp::random_positive::<8>().map_err(|e| e.to_string())?;
     let req = signet_cms::timestamp::request(hash, &imprint, &nonce).map_err(|e| e.to_string())?;
     let reply = post(url, "application/timestamp-query", &req).map_err(|e| format!("TSA {url}: {e}"))?;
     signet_cms::timestamp::token_from_response(&reply, hash, &imprint, &nonce, signet_pki::time::now())

@@ -238,6 +238,18 @@ fn rejection(bit: usize, text: &str) -> Result<Vec<u8>, crate::CmsError> {
     Ok(der::Encode::to_der(&resp)?)
 }
 
+/// `N` random bytes that encode a positive INTEGER without a leading zero octet: TSA serial
+/// numbers (20 bytes, 159 random bits: unique without a counter shared between nodes) and
+/// request nonces.
+pub fn random_positive<const N: usize>() -> Result<[u8; N], crate::CmsError> {
+    let mut s = [0u8; N];
+    signet_crypto::random_bytes(&mut s)?;
+    if let Some(first) = s.first_mut() {
+        *first = (*first & 0x7f) | 0x01;
+    }
+    Ok(s)
+}
+
 /// Answers a DER TimeStampReq as a TSA: a granted TimeStampResp with a token signed by `tsa`
 /// (which must hold a timeStamping certificate), or a rejection (bad request, unsupported hash,
 /// wrong imprint length). `serial` must never repeat for this TSA; `time` is genTime.

@@ -21,7 +21,8 @@ pub struct Config {
     /// File holding the key-encryption key (64 hex digits); default: `kek.hex` in the data
     /// directory, generated on first start. `SIGNET_KEK` (hex) takes precedence.
     pub kek_file: Option<PathBuf>,
-    /// The URL users reach the server at (printed, put in cookies' scope and certificates).
+    /// The URL users reach the server at: printed, `https://` turns on Secure cookies and HSTS,
+    /// and certificates the CA issues name its CRL, OCSP and caIssuers locations under it.
     pub public_url: Option<String>,
     /// Name of the organisation (subject of the CA and the organisation certificate).
     pub organisation: String,

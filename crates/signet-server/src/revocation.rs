@@ -201,9 +201,7 @@ pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
         .await?
         .ok_or_else(|| ApiError::unavailable("this server has no TSA key"))?;
     let signer = keys::signer(state, &tsa.id).await?;
-    let mut serial = [0u8; 20];
-    signet_crypto::random_bytes(&mut serial).map_err(ApiError::internal)?;
-    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let serial = signet_cms::timestamp::random_positive::<20>().map_err(ApiError::internal)?;
     let imprint = hex::encode(signet_crypto::digest::hash(
         signet_crypto::HashAlgorithm::Sha256,
         request,

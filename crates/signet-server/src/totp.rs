@@ -372,8 +372,3 @@ pub async fn reset(state: &AppState, user_id: &str) -> ApiResult<()> {
 pub fn code_at(secret: &[u8], now: i64) -> String {
     otp::format_code(otp::totp(OtpAlgorithm::Sha1, secret, now, STEP, DIGITS), DIGITS)
 }
-
-/// Keeps `Zeroizing` in the public signature list honest for callers decoding secrets.
-pub fn decode_secret(b32: &str) -> Option<Zeroizing<Vec<u8>>> {
-    otp::base32_decode(b32).map(Zeroizing::new)
-}

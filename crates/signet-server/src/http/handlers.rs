@@ -68,12 +68,16 @@ pub async fn ca_certificate(State(state): State<AppState>) -> ApiResult<Response
     Ok(([(header::CONTENT_TYPE, "application/x-pem-file")], ca.chain_pem).into_response())
 }
 
-fn require_type(headers: &HeaderMap, want: &str) -> ApiResult<()> {
-    let ct = headers
+/// The request's media type without parameters, lower-cased.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    if ct.as_deref() != Some(want) {
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
+fn require_type(headers: &HeaderMap, want: &str) -> ApiResult<()> {
+    if media_type(headers).as_deref() != Some(want) {
         return Err(ApiError::unsupported_media(format!("send the request as {want}")));
     }
     Ok(())
@@ -599,13 +603,9 @@ pub async fn list_documents(
 
 /// The media type of an upload, from `Content-Type` (PDFs sniffed from octet-stream).
 fn upload_media_type(headers: &HeaderMap, data: &[u8]) -> ApiResult<String> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-        .ok_or_else(|| {
-            ApiError::unsupported_media("send the file as the body with its Content-Type (e.g. application/pdf)")
-        })?;
+    let ct = media_type(headers).ok_or_else(|| {
+        ApiError::unsupported_media("send the file as the body with its Content-Type (e.g. application/pdf)")
+    })?;
     let (top, sub) = ct
         .split_once('/')
         .ok_or_else(|| ApiError::unsupported_media(format!("{ct:?} is not a media type")))?;

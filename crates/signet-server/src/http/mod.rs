@@ -9,7 +9,6 @@ pub mod routes;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -186,9 +185,4 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), envelope))
         .with_state(state)
-}
-
-/// A body-less request, for tests.
-pub fn empty() -> Body {
-    Body::empty()
 }
