@@ -10,6 +10,7 @@ fuzz_target!(|data: &[u8]| {
         trust_anchors: &[],
         extra_certs: &[],
         crls: &[],
+        ocsps: &[],
     };
     let _ = signet_pdf::validate::validate(&data, &inputs, &opts);
     let _ = signet_pdf::validate::revisions::eof_markers(&data);

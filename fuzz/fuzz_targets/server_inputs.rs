@@ -37,6 +37,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = signet_pki::ocsp::respond(data, cert, signer, &lookup, 1_800_000_000, 3600);
     // The client side: any bytes as a response about the CA's own certificate.
     let _ = signet_pki::ocsp::verify_response(data, cert, cert, Some(b"nonce"), 1_800_000_000);
+    // Embedded responses (DSS, CMS): decoded, then asked about a certificate and its signer.
+    if let Ok(r) = signet_pki::ocsp::Response::from_der(data) {
+        let _ = r.single_for(cert, cert);
+        let _ = r.signer(cert, &[], &Default::default());
+    }
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = signet_crypto::otp::base32_decode(text);
         let _ = signet_crypto::otp::code_matches(text, 123_456, 6);

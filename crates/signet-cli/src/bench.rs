@@ -347,6 +347,7 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
                     trust_anchors: &anchors,
                     extra_certs: &[],
                     crls: &[],
+                    ocsps: &[],
                 },
                 &vopts,
             );
@@ -402,6 +403,7 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             trust_anchors: &anchors,
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &signet_cms::VerifyOptions::new(signet_pki::time::now()),
     );

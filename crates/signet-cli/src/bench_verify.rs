@@ -38,6 +38,7 @@ fn validate(pdf: &dyn signet_pdf::Source, anchor: &signet_pki::Certificate) -> C
             trust_anchors: std::slice::from_ref(anchor),
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &signet_cms::VerifyOptions::new(signet_pki::time::now()),
     )

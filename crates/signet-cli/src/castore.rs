@@ -43,6 +43,9 @@ pub struct State {
     pub version: u32,
     pub has_issuing: bool,
     pub crl_url: Option<String>,
+    /// OCSP responder URL put into issued certificates (AIA); absent in older ca.json files.
+    #[serde(default)]
+    pub ocsp_url: Option<String>,
     pub crl_number: u64,
     pub issued: Vec<Issued>,
     pub revoked: Vec<Revoked>,

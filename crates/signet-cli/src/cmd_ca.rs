@@ -63,6 +63,9 @@ pub struct InitArgs {
     /// CRL distribution point URL put into certificates this CA issues.
     #[arg(long)]
     pub crl_url: Option<String>,
+    /// OCSP responder URL (Authority Information Access) put into certificates this CA issues.
+    #[arg(long)]
+    pub ocsp_url: Option<String>,
     /// Root CA lifetime in days.
     #[arg(long, default_value_t = 7300)]
     pub days: i64,
@@ -349,6 +352,7 @@ pub fn init(a: &InitArgs, pass: &[u8]) -> CliResult<CaStore> {
             version: 1,
             has_issuing: a.issuing.is_some(),
             crl_url: a.crl_url.clone(),
+            ocsp_url: a.ocsp_url.clone(),
             crl_number: 0,
             issued: vec![],
             revoked: vec![],
@@ -381,6 +385,7 @@ pub fn issue_from_store(
     let mut t = Template::new(subject, public_key_der, profile, now - 60, not_after);
     t.email = email;
     t.crl_url = store.state.crl_url.clone();
+    t.ocsp_url = store.state.ocsp_url.clone();
     let cert = issue::issue(&t, Some(&issuer), signer)?;
     store.record_issued(&cert)?;
     Ok(cert)

@@ -27,6 +27,12 @@ pub enum LtvCommand {
         /// Also fetch the CRLs at the certificates' distribution points (http://, cached).
         #[arg(long)]
         fetch_crls: bool,
+        /// OCSP responses (DER) to store; repeatable.
+        #[arg(long)]
+        ocsp: Vec<PathBuf>,
+        /// Also ask the certificates' OCSP responders (AIA, http://, cached while fresh).
+        #[arg(long)]
+        fetch_ocsp: bool,
         /// Add a document timestamp from this RFC 3161 TSA (http://…): PAdES B-LTA.
         #[arg(long, value_name = "URL")]
         tsa: Option<String>,
@@ -71,9 +77,23 @@ pub fn run(c: LtvCommand) -> CliResult<Exit> {
             crl,
             cert,
             fetch_crls,
+            ocsp,
+            fetch_ocsp,
             tsa,
             force,
-        } => add(file, out, crl, cert, tsa, force, fetch_crls),
+        } => add(
+            file,
+            out,
+            AddOptions {
+                crl,
+                cert,
+                ocsp,
+                tsa,
+                force,
+                fetch_crls,
+                fetch_ocsp,
+            },
+        ),
         LtvCommand::Renew {
             file,
             out,
@@ -175,16 +195,36 @@ fn dss_then_timestamp(
     result
 }
 
+/// What `signet ltv add` stores and fetches.
+#[derive(Default)]
+pub struct AddOptions {
+    /// CRL files.
+    pub crl: Vec<PathBuf>,
+    /// Further certificate files.
+    pub cert: Vec<PathBuf>,
+    /// OCSP response files.
+    pub ocsp: Vec<PathBuf>,
+    /// TSA for a document timestamp (B-LTA).
+    pub tsa: Option<String>,
+    /// Overwrite the output.
+    pub force: bool,
+    /// Fetch CRLs at the distribution points.
+    pub fetch_crls: bool,
+    /// Ask the OCSP responders.
+    pub fetch_ocsp: bool,
+}
+
 /// `signet ltv add` (also the last step of `signet sign --level B-LT|B-LTA`).
-pub fn add(
-    file: PathBuf,
-    out: PathBuf,
-    crl: Vec<PathBuf>,
-    cert: Vec<PathBuf>,
-    tsa: Option<String>,
-    force: bool,
-    fetch_crls: bool,
-) -> CliResult<Exit> {
+pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
+    let AddOptions {
+        crl,
+        cert,
+        ocsp,
+        tsa,
+        force,
+        fetch_crls,
+        fetch_ocsp,
+    } = o;
     inputs::check_new(&out, force)?;
     let src = open(&file)?;
     let mut data = signet_pdf::ltv::ValidationData::default();
@@ -212,15 +252,26 @@ pub fn add(
         }
     }
     data.crls = inputs::crls_from(&crl)?.iter().map(|c| c.der().to_vec()).collect();
+    data.ocsps = inputs::ocsp_responses_from(&ocsp)?
+        .iter()
+        .map(|r| r.der().to_vec())
+        .collect();
+    let certs: Vec<signet_pki::Certificate> = data
+        .certs
+        .iter()
+        .filter_map(|d| signet_pki::Certificate::from_der(d).ok())
+        .collect();
     if fetch_crls {
-        let certs: Vec<signet_pki::Certificate> = data
-            .certs
-            .iter()
-            .filter_map(|d| signet_pki::Certificate::from_der(d).ok())
-            .collect();
         for c in crate::crl_fetch::for_certificates(&certs, signet_pki::time::now()) {
             if !data.crls.iter().any(|d| d == c.der()) {
                 data.crls.push(c.der().to_vec());
+            }
+        }
+    }
+    if fetch_ocsp {
+        for r in crate::ocsp_fetch::for_certificates(&certs, &[], signet_pki::time::now()) {
+            if !data.ocsps.iter().any(|d| d == r.der()) {
+                data.ocsps.push(r.der().to_vec());
             }
         }
     }
@@ -232,11 +283,12 @@ pub fn add(
         Some(url) => dss_then_timestamp(&file, &src, &out, &data, url)?,
     }
     println!(
-        "{} -> {} (DSS: {} certificate(s), {} CRL(s){})",
+        "{} -> {} (DSS: {} certificate(s), {} CRL(s), {} OCSP response(s){})",
         file.display(),
         out.display(),
         data.certs.len(),
         data.crls.len(),
+        data.ocsps.len(),
         if tsa.is_some() { ", document timestamp" } else { "" }
     );
     Ok(Exit::Ok)

@@ -2,7 +2,6 @@
 //! answer (signature by the CA or its authorised responder, CertID, nonce, freshness).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Subcommand;
 
@@ -25,8 +24,6 @@ pub enum OcspCommand {
     },
 }
 
-const TIMEOUT: Duration = Duration::from_secs(15);
-
 pub fn run(c: OcspCommand) -> CliResult<Exit> {
     let OcspCommand::Check { cert, issuer, url } = c;
     let cert = inputs::certificates(&cert)?
@@ -46,29 +43,7 @@ pub fn run(c: OcspCommand) -> CliResult<Exit> {
             .next()
             .ok_or_else(|| CliError::input("the certificate names no OCSP responder; give --url"))?,
     };
-    let mut nonce = [0u8; 16];
-    signet_crypto::random_bytes(&mut nonce).map_err(CliError::internal)?;
-    let req = signet_pki::ocsp::request(&cert, &issuer, &nonce).map_err(CliError::input)?;
-    let r = crate::http_client::request(
-        "POST",
-        &url,
-        &[
-            ("Content-Type", "application/ocsp-request"),
-            ("Accept", "application/ocsp-response"),
-        ],
-        &req,
-        TIMEOUT,
-        1 << 20,
-    )
-    .map_err(|e| CliError::input(format!("OCSP responder {url}: {e}")))?;
-    if r.status != 200 {
-        return Err(CliError::input(format!(
-            "OCSP responder {url}: HTTP status {}",
-            r.status
-        )));
-    }
-    let a = signet_pki::ocsp::verify_response(&r.body, &cert, &issuer, Some(&nonce), signet_pki::time::now())
-        .map_err(|e| CliError::input(format!("OCSP responder {url}: {e}")))?;
+    let (a, _) = crate::ocsp_fetch::ask(&url, &cert, &issuer, signet_pki::time::now()).map_err(CliError::input)?;
     let fmt = signet_pki::time::format;
     let next = a.next_update.map(fmt).unwrap_or_else(|| "-".into());
     let (word, exit) = match a.status {

@@ -314,11 +314,13 @@ fn upgrade_ltv(a: &Args, out: &Path, lta: bool) -> CliResult<()> {
     let r = crate::cmd_ltv::add(
         bt.clone(),
         out.to_path_buf(),
-        Vec::new(),
-        Vec::new(),
-        if lta { a.tsa.clone() } else { None },
-        true,
-        true,
+        crate::cmd_ltv::AddOptions {
+            tsa: if lta { a.tsa.clone() } else { None },
+            force: true,
+            fetch_crls: true,
+            fetch_ocsp: true,
+            ..Default::default()
+        },
     );
     let _ = std::fs::remove_file(&bt);
     if r.is_err() {

@@ -37,6 +37,12 @@ pub struct Args {
     /// cached until their nextUpdate).
     #[arg(long)]
     pub fetch_crls: bool,
+    /// OCSP responses (DER) to check revocation against; repeatable.
+    #[arg(long)]
+    pub ocsp: Vec<PathBuf>,
+    /// Ask the OCSP responders named in the certificates (http://, cached while fresh).
+    #[arg(long)]
+    pub fetch_ocsp: bool,
     /// Validate as of this time instead of now (2026-11-29 or 2026-11-29T10:00:00Z).
     #[arg(long)]
     pub at: Option<String>,
@@ -71,8 +77,8 @@ fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The CRLs for the certificates in the signatures of `a.file` (or `a.signature`) and `extra`.
-fn fetched_crls(a: &Args, extra: &[signet_pki::Certificate]) -> CliResult<Vec<signet_pki::Crl>> {
+/// The certificates in the signatures of `a.file` (or `a.signature`), with `extra`.
+fn signature_certificates(a: &Args, extra: &[signet_pki::Certificate]) -> CliResult<Vec<signet_pki::Certificate>> {
     let mut cms_list = Vec::new();
     match &a.signature {
         Some(p) => cms_list.push(decode_signature(inputs::read(p, "signature")?)?),
@@ -94,15 +100,22 @@ fn fetched_crls(a: &Args, extra: &[signet_pki::Certificate]) -> CliResult<Vec<si
                 .filter_map(|d| signet_pki::Certificate::from_der(d).ok()),
         );
     }
-    Ok(crate::crl_fetch::for_certificates(&certs, signet_pki::time::now()))
+    Ok(certs)
 }
 
 pub fn run(a: Args) -> CliResult<Exit> {
     let anchors = inputs::certificates_from(&a.trust)?;
     let extra = inputs::certificates_from(&a.cert)?;
     let mut crls = inputs::crls_from(&a.crl)?;
-    if a.fetch_crls {
-        crls.extend(fetched_crls(&a, &extra)?);
+    let mut ocsps = inputs::ocsp_responses_from(&a.ocsp)?;
+    if a.fetch_crls || a.fetch_ocsp {
+        let certs = signature_certificates(&a, &extra)?;
+        if a.fetch_crls {
+            crls.extend(crate::crl_fetch::for_certificates(&certs, time::now()));
+        }
+        if a.fetch_ocsp {
+            ocsps.extend(crate::ocsp_fetch::for_certificates(&certs, &anchors, time::now()));
+        }
     }
     let at = match &a.at {
         Some(s) => time::parse(s)?,
@@ -122,6 +135,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
                     trust_anchors: &anchors,
                     extra_certs: &extra,
                     crls: &crls,
+                    ocsps: &ocsps,
                 },
                 &opts,
             )
@@ -136,6 +150,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
                     trust_anchors: &anchors,
                     extra_certs: &extra,
                     crls: &crls,
+                    ocsps: &ocsps,
                 },
                 &opts,
             )
@@ -155,6 +170,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
                     trust_anchors: &anchors,
                     extra_certs: &extra,
                     crls: &crls,
+                    ocsps: &ocsps,
                 },
                 &opts,
             )

@@ -14,30 +14,29 @@ const MAX_CRL: u64 = 32 << 20;
 /// How long a CRL without nextUpdate is reused.
 const NO_NEXT_UPDATE_TTL: u64 = 3600;
 
-fn cache_dir() -> PathBuf {
+/// The cache directory for `kind` ("crl", "ocsp").
+pub fn cache_dir(kind: &str) -> PathBuf {
     if let Ok(d) = std::env::var("SIGNET_CACHE_DIR") {
-        return PathBuf::from(d).join("crl");
+        return PathBuf::from(d).join(kind);
     }
     let base = std::env::var("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|_| std::env::temp_dir());
-    base.join("signet").join("crl")
+    base.join("signet").join(kind)
 }
 
-fn cache_file(url: &str) -> PathBuf {
-    cache_dir().join(format!(
-        "{}.crl",
-        hex::encode(signet_crypto::digest::hash(
-            signet_crypto::HashAlgorithm::Sha256,
-            url.as_bytes()
-        ))
+/// The cache file for `key` under `kind`.
+pub fn cache_file(kind: &str, key: &[u8]) -> PathBuf {
+    cache_dir(kind).join(format!(
+        "{}.{kind}",
+        hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, key))
     ))
 }
 
 /// A cached CRL for `url` that is still fresh at `now`.
 fn cached(url: &str, now: i64) -> Option<Crl> {
-    let path = cache_file(url);
+    let path = cache_file("crl", url.as_bytes());
     let data = std::fs::read(&path).ok()?;
     let crl = Crl::parse_many(&data).ok()?.into_iter().next()?;
     let fresh = match crl.next_update() {
@@ -68,7 +67,7 @@ pub fn fetch(url: &str, now: i64) -> Result<(Crl, bool), String> {
     if crl.next_update().is_some_and(|n| n <= now) {
         return Err(format!("{url}: the CRL's nextUpdate has passed (stale CRL served)"));
     }
-    let path = cache_file(url);
+    let path = cache_file("crl", url.as_bytes());
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }

@@ -50,6 +50,17 @@ pub fn crls_from(paths: &[std::path::PathBuf]) -> CliResult<Vec<Crl>> {
     Ok(out)
 }
 
+/// OCSP responses (DER, one per file) from files.
+pub fn ocsp_responses_from(paths: &[std::path::PathBuf]) -> CliResult<Vec<signet_pki::ocsp::Response>> {
+    paths
+        .iter()
+        .map(|p| {
+            let data = read(p, "OCSP response file")?;
+            signet_pki::ocsp::Response::from_der(&data).map_err(|e| CliError::input(format!("{}: {e}", p.display())))
+        })
+        .collect()
+}
+
 /// Writes a file atomically: to a temporary name beside it, fsync, then rename.
 pub fn write_atomic(path: &Path, data: &[u8], private: bool) -> CliResult<()> {
     write_atomic_with(path, private, &mut |w| {

@@ -22,6 +22,7 @@ mod crl_fetch;
 mod exit;
 mod http_client;
 mod inputs;
+mod ocsp_fetch;
 mod passphrase;
 mod quickstart;
 mod tsa_client;

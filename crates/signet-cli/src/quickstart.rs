@@ -42,6 +42,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
         alg: "ecdsa-p384".into(),
         issuing: Some(format!("{} Issuing CA", a.org)),
         crl_url: None,
+        ocsp_url: None,
         days: 7300,
         passphrase_file: None,
         force: false,
@@ -109,6 +110,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
             trust_anchors: &anchors,
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &signet_cms::VerifyOptions::new(signet_pki::time::now()),
     );
@@ -138,6 +140,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
             trust_anchors: &anchors,
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &signet_cms::VerifyOptions::new(signet_pki::time::now()),
     )

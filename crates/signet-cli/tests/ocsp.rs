@@ -10,57 +10,15 @@
 
 mod common;
 
-use common::pdf::{new_signer, ok_cmd, setup};
+use common::pdf::{Kill, free_port, new_signer, ok_cmd, openssl_ocsp, openssl_serial as serial, setup};
 use common::{CA_PASS, Env, PASS, code};
 
-struct Responder(std::process::Child);
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serial(env: &Env, cert: &str) -> String {
-    let out = ok_cmd(env, "openssl", &["x509", "-in", cert, "-noout", "-serial"]);
-    out.trim().trim_start_matches("serial=").to_string()
-}
-
-fn responder(env: &Env, rsigner: &str, rkey: &str) -> (Responder, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new("openssl")
-        .args([
-            "ocsp",
-            "-index",
-            "index.txt",
-            "-port",
-            &port.to_string(),
-            "-rsigner",
-            rsigner,
-            "-rkey",
-            rkey,
-        ])
-        .args(["-CA", "ca/issuing.crt", "-ignore_err"])
-        .current_dir(env.dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(env.path(&format!("ocsp-{port}.log"))).unwrap())
-        .spawn()
-        .unwrap();
-    // Wait for its "waiting" line: a probe connection would wedge OpenSSL 3.0's responder,
-    // which serves one connection at a time and blocks on a client that sent nothing.
-    let log = env.path(&format!("ocsp-{port}.log"));
-    for _ in 0..100 {
-        if std::fs::read_to_string(&log).is_ok_and(|l| l.contains("waiting for OCSP client connections")) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    (Responder(child), format!("http://127.0.0.1:{port}"))
+fn responder(env: &Env, rsigner: &str, rkey: &str) -> (Kill, String) {
+    let port = free_port();
+    (
+        openssl_ocsp(env, port, rsigner, rkey, &[]),
+        format!("http://127.0.0.1:{port}"),
+    )
 }
 
 #[test]

@@ -1693,13 +1693,6 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
         ]);
     };
     publish(&env);
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let _http = Kill(
         std::process::Command::new("python3")
             .args([
@@ -1913,4 +1906,253 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     // Without fetching, the same file has no revocation data to fail on.
     let o = env.signet(&["verify", "bb.pdf", "--trust", "ca/root.crt"]);
     assert_ne!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+/// OCSP answers as long-term validation data, from a responder we did not write
+/// (`openssl ocsp -index … -port …` at the certificates' AIA URL): `sign --level B-LT|B-LTA`
+/// asks it and stores the answers in the DSS /OCSPs; our validator uses them (and the
+/// document's DSS in general) without any flag; pyHanko's certificate validator accepts the
+/// DSS offline; we validate pyHanko-made OCSP-based B-LT/B-LTA files; a revocation published
+/// after the time-stamp does not fail the signature, one before it does.
+#[test]
+fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
+    let env = Env::new();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    env.ok(&[
+        "ca",
+        "init",
+        "--dir",
+        "ca",
+        "--name",
+        "OCSP Root",
+        "--issuing",
+        "OCSP Issuing",
+        "--ocsp-url",
+        &url,
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
+    new_signer(
+        &env,
+        "responder",
+        "ecdsa-p256",
+        "OCSP Responder",
+        &["--profile", "ocsp"],
+    );
+    plain_key(&env, "responder");
+    plain_key(&env, "alice");
+    let tsa = start_tsa(&env);
+    let index = |revoked_at: Option<&str>| {
+        let alice = match revoked_at {
+            None => format!(
+                "V\t301231235959Z\t\t{}\tunknown\t/CN=alice\n",
+                openssl_serial(&env, "alice.crt")
+            ),
+            Some(t) => format!(
+                "R\t301231235959Z\t{t},keyCompromise\t{}\tunknown\t/CN=alice\n",
+                openssl_serial(&env, "alice.crt")
+            ),
+        };
+        let tsa = format!(
+            "V\t301231235959Z\t\t{}\tunknown\t/CN=tsa\n",
+            openssl_serial(&env, "tsa.crt")
+        );
+        env.write("index.txt", format!("{alice}{tsa}").as_bytes());
+    };
+    index(None);
+    let responder = openssl_ocsp(&env, port, "responder.crt", "responder.pem", &["-ndays", "1"]);
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    let signet = |args: &[&str], cache: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(args)
+            .current_dir(env.dir.path())
+            .env("SIGNET_PASSPHRASE", common::PASS)
+            .env("SIGNET_CACHE_DIR", env.path(cache))
+            .output()
+            .unwrap()
+    };
+    let verify_json = |file: &str, extra: &[&str], cache: &str| {
+        let mut a = vec!["verify", file, "--trust", "ca/root.crt", "--format", "json"];
+        a.extend_from_slice(extra);
+        let o = signet(&a, cache);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let sig = v["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["format"] == "PAdES")
+            .unwrap()
+            .clone();
+        (code(&o), sig)
+    };
+    let checks = |sig: &serde_json::Value, id: &str| -> String {
+        sig["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["id"] == id)
+            .map(|c| format!("{} {}\n", c["status"], c["detail"]))
+            .collect()
+    };
+
+    for (level, file) in [("B-LT", "blt.pdf"), ("B-LTA", "blta.pdf")] {
+        let o = signet(
+            &[
+                "sign",
+                "clean.pdf",
+                "-o",
+                file,
+                "--key",
+                "alice.key",
+                "--cert",
+                "alice.crt",
+                "--tsa",
+                &tsa.url,
+                "--level",
+                level,
+            ],
+            "cache",
+        );
+        let err = stderr(&o);
+        assert!(o.status.success(), "{err}");
+        assert!(err.contains(&format!("signet: OCSP {url} for alice example")), "{err}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("OCSP response(s)"));
+        // No flag: the DSS is read by the validator itself.
+        let (c, sig) = verify_json(file, &[], "cache");
+        assert_eq!(c, 0, "{sig}");
+        assert_eq!(sig["level"], format!("PAdES-{level}"), "{sig}");
+        let rev = checks(&sig, "revocation");
+        assert!(rev.contains("alice example: not revoked (OCSP response of"), "{rev}");
+    }
+    // The same upgrade by hand, plus the root's CRL for the issuing CA: pyHanko's certificate
+    // validator, offline and requiring revocation data, accepts the signer's and the TSA's
+    // certificates from our DSS alone — and refuses them from a DSS without the OCSP answers.
+    env.ok(&[
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "--root",
+        "-o",
+        "root.crl",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "bt.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--tsa",
+        &tsa.url,
+    ]);
+    let o = signet(
+        &[
+            "ltv",
+            "add",
+            "bt.pdf",
+            "-o",
+            "lt-ocsp.pdf",
+            "--fetch-ocsp",
+            "--crl",
+            "root.crl",
+            "--tsa",
+            &tsa.url,
+        ],
+        "cache",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    env.ok(&["ltv", "add", "bt.pdf", "-o", "lt-crl-only.pdf", "--crl", "root.crl"]);
+    let oracle = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/pyhanko_pdf.py");
+    let ph = |args: &[&str]| {
+        let o = std::process::Command::new("python3")
+            .arg(oracle)
+            .args(args)
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+
+    // pyHanko-made B-LT and B-LTA (its signer fetches from the same responder) validate here.
+    std::fs::write(
+        env.path("alice-chain.pem"),
+        [
+            std::fs::read(env.path("alice.crt")).unwrap(),
+            std::fs::read(env.path("ca/issuing.crt")).unwrap(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    for (level, file) in [("lt", "ph-lt.pdf"), ("lta", "ph-lta.pdf")] {
+        ph(&[
+            "sign_ltv",
+            "clean.pdf",
+            file,
+            "alice.pem",
+            "alice-chain.pem",
+            "Sig1",
+            "ca/root.crt",
+            &tsa.url,
+            level,
+        ]);
+    }
+    drop(responder); // offline from here on
+
+    let out = ph(&["dss_revinfo", "lt-ocsp.pdf", "ca/root.crt", "alice.crt", "tsa.crt"]);
+    assert!(out.contains("alice.crt: OK") && out.contains("tsa.crt: OK"), "{out}");
+    let out = ph(&["dss_revinfo", "lt-crl-only.pdf", "ca/root.crt", "alice.crt"]);
+    assert!(out.contains("alice.crt: ERROR"), "{out}");
+    for (file, level) in [("ph-lt.pdf", "PAdES-B-LT"), ("ph-lta.pdf", "PAdES-B-LTA")] {
+        let (c, sig) = verify_json(file, &[], "empty-cache");
+        assert_eq!(c, 0, "{file}: {sig}");
+        assert_eq!(sig["level"], level, "{file}: {sig}");
+        assert!(
+            checks(&sig, "revocation").contains("not revoked (OCSP response"),
+            "{sig}"
+        );
+    }
+
+    // Alice's key is compromised now; the responder says so from here on.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let now = ok_cmd(&env, "date", &["-u", "+%y%m%d%H%M%SZ"]);
+    index(Some(now.trim()));
+    let _responder = openssl_ocsp(&env, port, "responder.crt", "responder.pem", &["-ndays", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Signed before: still valid with the embedded answers, and with a fresh answer too (the
+    // revocation comes after the time-stamp: noted, not failed).
+    let (c, sig) = verify_json("blta.pdf", &[], "fresh-1");
+    assert_eq!(c, 0, "{sig}");
+    let (c, sig) = verify_json("blta.pdf", &["--fetch-ocsp"], "fresh-2");
+    assert_eq!(c, 0, "{sig}");
+    let rev = checks(&sig, "revocation");
+    assert!(rev.contains("after the validation time"), "{rev}");
+    // Signed after: the fresh answer fails it.
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "late.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+        "--tsa",
+        &tsa.url,
+    ]);
+    let (c, sig) = verify_json("late.pdf", &["--fetch-ocsp"], "fresh-3");
+    assert_eq!(c, 1, "{sig}");
+    assert_eq!(sig["sub_indication"], "REVOKED_NO_POE", "{sig}");
+    let msg = checks(&sig, "certificate-path");
+    assert!(
+        msg.contains("OCSP response says the end-entity certificate was revoked"),
+        "{msg}"
+    );
 }

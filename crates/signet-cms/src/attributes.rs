@@ -27,6 +27,9 @@ pub const ID_AA_CMS_ALGORITHM_PROTECTION: ObjectIdentifier = ObjectIdentifier::n
 pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 
+/// adbe-revocationInfoArchival (Adobe's signed attribute carrying CRLs and OCSP responses).
+pub const ADBE_REVOCATION_INFO_ARCHIVAL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
+
 /// IssuerSerial (RFC 5035).
 #[derive(Clone, Debug, Sequence, PartialEq, Eq)]
 pub struct IssuerSerial {

@@ -167,6 +167,7 @@ pub fn token_from_response(
             trust_anchors: &[],
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &VerifyOptions::new(time),
     );

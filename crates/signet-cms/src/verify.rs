@@ -20,10 +20,11 @@ use der::asn1::OctetString;
 use der::{Decode, Encode, Tagged};
 use signet_crypto::verify::{VerifyError, verify_signature};
 use signet_crypto::{AlgorithmPolicy, HashAlgorithm, SignatureAlgorithm, ber, digest::Hasher};
+use signet_pki::ocsp::Response;
 use signet_pki::path::{PathOptions, Purpose, RevocationMode, RevocationStatus, Validator};
 use signet_pki::report::CertificateInfo;
 use signet_pki::time::UnixTime;
-use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport, name};
+use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport, name, raw};
 use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::attributes::*;
@@ -45,6 +46,9 @@ pub struct VerifyInput<'a> {
     pub extra_certs: &'a [Certificate],
     /// CRLs to check revocation with (those inside the SignedData are added).
     pub crls: &'a [Crl],
+    /// OCSP responses to check revocation with (those in Adobe's revocation-information
+    /// attribute are added).
+    pub ocsps: &'a [Response],
 }
 
 /// How to verify.
@@ -160,6 +164,10 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
             crls.push(crl);
         }
     }
+    let mut ocsps: Vec<Response> = input.ocsps.to_vec();
+    for si in sd.signer_infos.0.iter() {
+        adobe_revocation_info(si, &mut crls, &mut ocsps);
+    }
 
     // The content: encapsulated or detached.
     let attached: Option<Vec<u8>> = match &sd.encap_content_info.econtent {
@@ -219,6 +227,7 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
                 &content,
                 &pool,
                 &crls,
+                &ocsps,
                 input.trust_anchors,
                 opts,
                 &mut r,
@@ -349,6 +358,7 @@ fn verify_signer(
     content: &ContentDigests,
     pool: &[Certificate],
     crls: &[Crl],
+    ocsps: &[Response],
     anchors: &[Certificate],
     opts: &VerifyOptions,
     r: &mut SignatureReport,
@@ -510,7 +520,7 @@ fn verify_signer(
     // A valid signature time-stamp is proof that the signature existed at its time: the
     // signer's path is then validated at that time (a certificate that expired or was revoked
     // later does not invalidate it; one revoked earlier does).
-    let poe = signature_timestamps(si, pool, crls, anchors, opts, r);
+    let poe = signature_timestamps(si, pool, crls, ocsps, anchors, opts, r);
 
     // Certificate path.
     if anchors.is_empty() {
@@ -531,7 +541,10 @@ fn verify_signer(
         policy: Default::default(),
         past_time: poe.is_some(),
     };
-    match Validator::new(anchors, pool, crls, &popts).validate(signer) {
+    match Validator::new(anchors, pool, crls, &popts)
+        .with_ocsp(ocsps)
+        .validate(signer)
+    {
         Ok(path) => {
             r.chain = path.certificates.iter().map(CertificateInfo::of).collect();
             let anchor = path.certificates.last().map(|c| c.display_name()).unwrap_or_default();
@@ -551,11 +564,12 @@ fn verify_signer(
             for (i, st) in path.revocation.iter().enumerate() {
                 let who = path.certificates[i].display_name();
                 match st {
-                    RevocationStatus::Good { crl_this_update } => r.pass(
+                    RevocationStatus::Good { this_update, source } => r.pass(
                         "revocation",
                         format!(
-                            "{who}: not revoked (CRL of {})",
-                            signet_pki::time::format(*crl_this_update)
+                            "{who}: not revoked ({} of {})",
+                            source.name(),
+                            signet_pki::time::format(*this_update)
                         ),
                     ),
                     RevocationStatus::RevokedLater(rev) => r.warn(
@@ -576,8 +590,48 @@ fn verify_signer(
     }
 }
 
-/// Whether `needle` occurs in `hay` (the received file). memmem is linear in the input, so a
-/// 256 MiB attached content cannot turn this search quadratic.
+/// The CRLs and OCSP responses in a signer's adbe-revocationInfoArchival signed attribute
+/// (what Acrobat and pyHanko's non-PAdES mode embed):
+/// `SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL OPTIONAL, ocsp [1] EXPLICIT SEQUENCE OF
+/// OCSPResponse OPTIONAL, … }`. Unreadable items are skipped; everything is verified on use.
+fn adobe_revocation_info(si: &SignerInfo, crls: &mut Vec<Crl>, ocsps: &mut Vec<Response>) {
+    let values = si
+        .signed_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .filter(|a| a.oid == ADBE_REVOCATION_INFO_ARCHIVAL)
+        .flat_map(|a| a.values.iter());
+    for v in values {
+        let Ok(der) = v.to_der() else { continue };
+        for part in children(&der) {
+            let list = children(part).into_iter().next().map(children).unwrap_or_default();
+            match part.first() {
+                Some(0xa0) => crls.extend(list.into_iter().filter_map(|c| Crl::from_der(c).ok())),
+                Some(0xa1) => ocsps.extend(list.into_iter().filter_map(|o| Response::from_der(o).ok())),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The elements inside the constructed element at the start of `data`.
+fn children(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let Some(outer) = raw::element(data, 0) else { return out };
+    let Some((h, _)) = raw::header(data, 0) else { return out };
+    let mut pos = h;
+    while pos < outer.end {
+        match raw::element(data, pos) {
+            Some(r) if r.end <= outer.end => {
+                out.push(&data[r.clone()]);
+                pos = r.end;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
 /// Signature time-stamps (RFC 3161 appendix A, CAdES-T): each token must be valid for the
 /// time-stamping purpose and stamp this SignerInfo's signature value. A valid one proves the
 /// signature existed at its time and lifts the level to B-T; a broken one is reported and
@@ -586,6 +640,7 @@ fn signature_timestamps(
     si: &SignerInfo,
     pool: &[Certificate],
     crls: &[Crl],
+    ocsps: &[Response],
     anchors: &[Certificate],
     opts: &VerifyOptions,
     r: &mut SignatureReport,
@@ -606,6 +661,7 @@ fn signature_timestamps(
                 trust_anchors: anchors,
                 extra_certs: pool,
                 crls,
+                ocsps,
             },
             opts,
         );
@@ -644,6 +700,8 @@ fn signature_timestamps(
     earliest
 }
 
+/// Whether `needle` occurs in `hay` (the received file). memmem is linear in the input, so a
+/// 256 MiB attached content cannot turn this search quadratic.
 fn contains_from_end(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::rfind(hay, needle).is_some()
 }

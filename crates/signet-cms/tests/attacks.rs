@@ -193,6 +193,7 @@ fn check(fx: &Fx, cms: &[u8], content: &[u8], extra: &[Certificate]) -> Validati
             trust_anchors: &anchors,
             extra_certs: extra,
             crls: &[],
+            ocsps: &[],
         },
         &VerifyOptions::new(now()),
     )
@@ -581,6 +582,7 @@ fn without_trust_anchor_the_verdict_is_no_chain() {
             trust_anchors: &[],
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &VerifyOptions::new(now()),
     );

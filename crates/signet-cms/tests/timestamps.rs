@@ -71,6 +71,7 @@ fn round_trip_and_refusals() {
             trust_anchors: std::slice::from_ref(&root),
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &VerifyOptions::new(now()),
     );
@@ -148,6 +149,7 @@ fn verify_detached(cms: &[u8], content: &[u8], root: &signet_pki::Certificate) -
             trust_anchors: std::slice::from_ref(root),
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &VerifyOptions::new(now()),
     )
@@ -205,6 +207,7 @@ fn time_stamp_items_69_to_73() {
             trust_anchors: std::slice::from_ref(&root),
             extra_certs: &[],
             crls: &[],
+            ocsps: &[],
         },
         &VerifyOptions::new(now()),
     );

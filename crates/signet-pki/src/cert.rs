@@ -247,6 +247,13 @@ impl Certificate {
         }
         Ok(out)
     }
+    /// Whether the certificate carries id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): an OCSP
+    /// responder certificate whose own revocation status need not be checked.
+    pub fn has_ocsp_nocheck(&self) -> bool {
+        self.extensions()
+            .iter()
+            .any(|e| e.extn_id == crate::oids::PKIX_OCSP_NOCHECK)
+    }
     /// OCSP responder URLs from the Authority Information Access extension.
     pub fn ocsp_urls(&self) -> Result<Vec<String>, PkiError> {
         let mut out = Vec::new();

@@ -236,11 +236,7 @@ pub fn build_and_sign(
             exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);
             exts.push(ext(false, &ExtendedKeyUsage(vec![KP_OCSP_SIGNING]))?);
             // id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): NULL value.
-            exts.push(extension(
-                ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5"),
-                false,
-                &der::asn1::Null,
-            )?);
+            exts.push(extension(crate::oids::PKIX_OCSP_NOCHECK, false, &der::asn1::Null)?);
         }
     }
     exts.push(ext(false, &SubjectKeyIdentifier(OctetString::new(ski)?))?);

@@ -42,6 +42,8 @@ pub mod oids {
     pub const KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
     /// id-kp-OCSPSigning.
     pub const KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+    /// id-pkix-ocsp-nocheck.
+    pub const PKIX_OCSP_NOCHECK: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
     /// Adobe Authentic Documents Trust (PDF signing).
     pub const KP_ADOBE_PDF_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.5");
     /// Microsoft document signing.

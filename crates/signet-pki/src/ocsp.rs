@@ -245,14 +245,15 @@ struct OcspResponseAsn {
     response_bytes: Option<ResponseBytes>,
 }
 
-/// BasicOCSPResponse.
+/// BasicOCSPResponse (certificates kept as received, so their signatures verify over the
+/// original bytes).
 #[derive(Clone, Debug, Sequence)]
 struct BasicResponseAsn {
     tbs_response_data: der::Any,
     signature_algorithm: AlgorithmIdentifierOwned,
     signature: BitString,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
-    certs: Option<Vec<x509_cert::Certificate>>,
+    certs: Option<Vec<der::Any>>,
 }
 
 /// ResponseData.
@@ -303,37 +304,225 @@ pub const SKEW_SECS: i64 = 300;
 /// Age limit for responses without nextUpdate.
 pub const MAX_AGE_SECS: i64 = 3600;
 
-fn verifies(spki: &[u8], alg: signet_crypto::SignatureAlgorithm, msg: &[u8], sig: &[u8]) -> bool {
-    signet_crypto::verify::verify_signature(spki, alg, msg, sig, &signet_crypto::AlgorithmPolicy::default()).is_ok()
+/// Who signed a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResponseSigner {
+    /// The issuing CA's own key.
+    Issuer,
+    /// A responder certificate the CA issued for OCSP signing (RFC 6960 §4.2.2.2).
+    Delegated(Box<Certificate>),
 }
 
-/// A delegated responder certificate in `certs` that `issuer` issued for OCSP signing, valid at
-/// `now`, whose key made `sig`; its name.
-fn delegated_signer(
-    certs: &[x509_cert::Certificate],
-    issuer: &Certificate,
+impl ResponseSigner {
+    /// `issuer` or the responder's name.
+    pub fn describe(&self) -> String {
+        match self {
+            ResponseSigner::Issuer => "issuer".into(),
+            ResponseSigner::Delegated(c) => c.display_name(),
+        }
+    }
+}
+
+/// One SingleResponse, decoded.
+#[derive(Clone, Debug)]
+struct Single {
+    cert_id: CertId,
+    status: CertStatus,
+    this_update: UnixTime,
+    next_update: Option<UnixTime>,
+}
+
+/// A successful basic OCSP response (RFC 6960 §4.2.1), decoded but not yet trusted: who signed
+/// it and whether it is fresh are for [`Response::signer`] and the caller's time rules. Kept
+/// with its original bytes, e.g. for a PDF's document security store.
+#[derive(Clone, Debug)]
+pub struct Response {
+    der: Vec<u8>,
+    tbs_der: Vec<u8>,
     alg: signet_crypto::SignatureAlgorithm,
-    tbs: &[u8],
-    sig: &[u8],
-    now: UnixTime,
-) -> Option<String> {
-    let issuer_spki = issuer.spki_der().ok()?;
-    certs.iter().find_map(|c| {
-        let rc = Certificate::from_der(&c.to_der().ok()?).ok()?;
-        let issued_by_ca = crate::name::names_match(rc.issuer(), issuer.subject())
-            && rc
-                .signature_algorithm()
-                .ok()
-                .is_some_and(|a| verifies(&issuer_spki, a, rc.tbs_der(), rc.signature_value()));
-        let for_ocsp = rc
-            .extended_key_usage()
-            .ok()
+    signature: Vec<u8>,
+    certs: Vec<Certificate>,
+    produced_at: UnixTime,
+    singles: Vec<Single>,
+    nonce: Option<Vec<u8>>,
+}
+
+fn decode_status(any: &der::Any) -> Result<CertStatus, String> {
+    let v = any.value();
+    match any.to_der().map_err(|e| e.to_string())?.first().copied().unwrap_or(0) {
+        0x80 => Ok(CertStatus::Good),
+        0x82 => Ok(CertStatus::Unknown),
+        0xa1 => {
+            let t = raw::element(v, 0).ok_or("malformed RevokedInfo")?;
+            let time =
+                GeneralizedTime::from_der(&v[t.clone()]).map_err(|e| format!("malformed revocationTime: {e}"))?;
+            // revocationReason [0] EXPLICIT ENUMERATED
+            let reason = raw::element(v, t.end)
+                .map(|r| &v[r])
+                .filter(|inner| inner.len() >= 5 && inner[0] == 0xa0 && inner[2] == 0x0a)
+                .and_then(|inner| inner.get(4).copied());
+            Ok(CertStatus::Revoked {
+                time: unix(&time),
+                reason,
+            })
+        }
+        _ => Err("unknown certStatus".into()),
+    }
+}
+
+impl Response {
+    /// Decodes an OCSPResponse; an unsuccessful status or a non-basic response is an error.
+    pub fn from_der(response_der: &[u8]) -> Result<Self, String> {
+        let r = OcspResponseAsn::from_der(response_der).map_err(|e| format!("not an OCSP response: {e}"))?;
+        let status = r.response_status.value().first().copied().unwrap_or(255);
+        if r.response_status.tag() != der::Tag::Enumerated || status != 0 {
+            let what = match status {
+                1 => "malformedRequest",
+                2 => "internalError",
+                3 => "tryLater",
+                5 => "sigRequired",
+                6 => "unauthorized (the responder does not answer for this CA)",
+                _ => "an unknown status",
+            };
+            return Err(format!("the responder answered {what}"));
+        }
+        let bytes = r.response_bytes.ok_or("a successful response without responseBytes")?;
+        if bytes.response_type != ID_PKIX_OCSP_BASIC {
+            return Err(format!("unsupported response type {}", bytes.response_type));
+        }
+        let basic = BasicResponseAsn::from_der(bytes.response.as_bytes())
+            .map_err(|e| format!("malformed BasicOCSPResponse: {e}"))?;
+        let tbs_der = basic.tbs_response_data.to_der().map_err(|e| e.to_string())?;
+        let data = ResponseDataAsn::from_der(&tbs_der).map_err(|e| format!("malformed ResponseData: {e}"))?;
+        let alg = signet_crypto::SignatureAlgorithm::from_algorithm_identifier(&basic.signature_algorithm)
+            .map_err(|e| e.to_string())?;
+        let signature = basic
+            .signature
+            .as_bytes()
+            .ok_or("the signature is not a whole number of bytes")?
+            .to_vec();
+        let certs = basic
+            .certs
+            .iter()
             .flatten()
-            .is_some_and(|ekus| ekus.contains(&crate::oids::KP_OCSP_SIGNING));
-        let valid = rc.not_before() <= now && now <= rc.not_after();
-        let signed = verifies(&rc.spki_der().ok()?, alg, tbs, sig);
-        (issued_by_ca && for_ocsp && valid && signed).then(|| rc.display_name())
-    })
+            .filter_map(|c| Certificate::from_der(&c.to_der().ok()?).ok())
+            .collect();
+        let singles = data
+            .responses
+            .iter()
+            .map(|s| {
+                Ok(Single {
+                    cert_id: s.cert_id.clone(),
+                    status: decode_status(&s.cert_status)?,
+                    this_update: unix(&s.this_update),
+                    next_update: s.next_update.as_ref().map(unix),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let nonce = data
+            .response_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == ID_PKIX_OCSP_NONCE)
+            .map(|e| {
+                OctetString::from_der(e.extn_value.as_bytes())
+                    .map(|o| o.as_bytes().to_vec())
+                    .unwrap_or_else(|_| e.extn_value.as_bytes().to_vec())
+            });
+        Ok(Response {
+            der: response_der.to_vec(),
+            tbs_der,
+            alg,
+            signature,
+            certs,
+            produced_at: unix(&data.produced_at),
+            singles,
+            nonce,
+        })
+    }
+
+    /// The response as received.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// producedAt.
+    pub fn produced_at(&self) -> UnixTime {
+        self.produced_at
+    }
+
+    /// The certificates the response carries (e.g. a delegated responder's).
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certs
+    }
+
+    /// The answer about `cert` (issued by `issuer`), if the response has one: a SingleResponse
+    /// whose CertID (SHA-1 or SHA-256) names this issuer and serial. Not yet a trusted answer.
+    pub fn single_for(&self, cert: &Certificate, issuer: &Certificate) -> Option<Answer> {
+        self.singles.iter().find_map(|s| {
+            let halg = match s.cert_id.hash_algorithm.oid {
+                SHA1 => HashAlgorithm::Sha1,
+                SHA256 => HashAlgorithm::Sha256,
+                _ => return None,
+            };
+            let expected = cert_id(issuer, cert.serial(), halg).ok()?;
+            (expected.issuer_name_hash == s.cert_id.issuer_name_hash
+                && expected.issuer_key_hash == s.cert_id.issuer_key_hash
+                && expected.serial_number == s.cert_id.serial_number)
+                .then(|| Answer {
+                    status: s.status,
+                    this_update: s.this_update,
+                    next_update: s.next_update,
+                    produced_at: self.produced_at,
+                    signed_by: String::new(),
+                })
+        })
+    }
+
+    /// Who signed the response, if that is someone RFC 6960 §4.2.2.2 lets answer for `issuer`'s
+    /// certificates: the issuer's key, or a responder certificate in the response (or in
+    /// `more_certs`) that the issuer signed, with id-kp-OCSPSigning, valid at producedAt.
+    /// The responder certificate's own revocation status is for the caller to judge
+    /// ([`Certificate::has_ocsp_nocheck`]).
+    pub fn signer(
+        &self,
+        issuer: &Certificate,
+        more_certs: &[Certificate],
+        policy: &signet_crypto::AlgorithmPolicy,
+    ) -> Result<ResponseSigner, String> {
+        let verifies = |spki: &[u8], alg, msg: &[u8], sig: &[u8]| {
+            signet_crypto::verify::verify_signature(spki, alg, msg, sig, policy).is_ok()
+        };
+        let issuer_spki = issuer.spki_der().map_err(|e| e.to_string())?;
+        if verifies(&issuer_spki, self.alg, &self.tbs_der, &self.signature) {
+            return Ok(ResponseSigner::Issuer);
+        }
+        self.certs
+            .iter()
+            .chain(more_certs)
+            .find(|rc| {
+                let issued_by_ca = crate::name::names_match(rc.issuer(), issuer.subject())
+                    && rc
+                        .signature_algorithm()
+                        .is_ok_and(|a| verifies(&issuer_spki, a, rc.tbs_der(), rc.signature_value()));
+                let for_ocsp = rc
+                    .extended_key_usage()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|ekus| ekus.contains(&crate::oids::KP_OCSP_SIGNING));
+                let valid = rc.not_before() <= self.produced_at && self.produced_at <= rc.not_after();
+                issued_by_ca
+                    && for_ocsp
+                    && valid
+                    && rc
+                        .spki_der()
+                        .is_ok_and(|k| verifies(&k, self.alg, &self.tbs_der, &self.signature))
+            })
+            .map(|rc| ResponseSigner::Delegated(Box::new(rc.clone())))
+            .ok_or_else(|| {
+                "the response is signed neither by the CA nor by a responder it authorised (id-kp-OCSPSigning)".into()
+            })
+    }
 }
 
 /// Checks an OCSP response for `cert` (issued by `issuer`) as RFC 6960 §3.2 asks: status
@@ -348,115 +537,28 @@ pub fn verify_response(
     nonce: Option<&[u8]>,
     now: UnixTime,
 ) -> Result<Answer, String> {
-    let r = OcspResponseAsn::from_der(response_der).map_err(|e| format!("not an OCSP response: {e}"))?;
-    let status = r.response_status.value().first().copied().unwrap_or(255);
-    if r.response_status.tag() != der::Tag::Enumerated || status != 0 {
-        let what = match status {
-            1 => "malformedRequest",
-            2 => "internalError",
-            3 => "tryLater",
-            5 => "sigRequired",
-            6 => "unauthorized (the responder does not answer for this CA)",
-            _ => "an unknown status",
-        };
-        return Err(format!("the responder answered {what}"));
+    let r = Response::from_der(response_der)?;
+    let signer = r.signer(issuer, &[], &signet_crypto::AlgorithmPolicy::default())?;
+    let mut answer = r
+        .single_for(cert, issuer)
+        .ok_or("the response does not answer for this certificate")?;
+    answer.signed_by = signer.describe();
+    if let Some(n) = nonce
+        && r.nonce.as_deref() != Some(n)
+    {
+        return Err("the response does not carry our nonce (a replayed or unrelated answer)".into());
     }
-    let bytes = r.response_bytes.ok_or("a successful response without responseBytes")?;
-    if bytes.response_type != ID_PKIX_OCSP_BASIC {
-        return Err(format!("unsupported response type {}", bytes.response_type));
-    }
-    let basic = BasicResponseAsn::from_der(bytes.response.as_bytes())
-        .map_err(|e| format!("malformed BasicOCSPResponse: {e}"))?;
-    let tbs_der = basic.tbs_response_data.to_der().map_err(|e| e.to_string())?;
-    let data = ResponseDataAsn::from_der(&tbs_der).map_err(|e| format!("malformed ResponseData: {e}"))?;
-    let alg = signet_crypto::SignatureAlgorithm::from_algorithm_identifier(&basic.signature_algorithm)
-        .map_err(|e| e.to_string())?;
-    let sig = basic
-        .signature
-        .as_bytes()
-        .ok_or("the signature is not a whole number of bytes")?;
-    let issuer_spki = issuer.spki_der().map_err(|e| e.to_string())?;
-    let signed_by = if verifies(&issuer_spki, alg, &tbs_der, sig) {
-        "issuer".to_string()
-    } else {
-        delegated_signer(basic.certs.as_deref().unwrap_or(&[]), issuer, alg, &tbs_der, sig, now)
-            .ok_or("the response is signed neither by the CA nor by a responder it authorised (id-kp-OCSPSigning)")?
-    };
-    let mut found = None;
-    for single in &data.responses {
-        let id = &single.cert_id;
-        let halg = match id.hash_algorithm.oid {
-            SHA1 => HashAlgorithm::Sha1,
-            SHA256 => HashAlgorithm::Sha256,
-            _ => continue,
-        };
-        let expected = cert_id(issuer, cert.serial(), halg).map_err(|e| e.to_string())?;
-        if expected.issuer_name_hash == id.issuer_name_hash
-            && expected.issuer_key_hash == id.issuer_key_hash
-            && expected.serial_number == id.serial_number
-        {
-            found = Some(single);
-            break;
-        }
-    }
-    let single = found.ok_or("the response does not answer for this certificate")?;
-    if let Some(n) = nonce {
-        let echoed = data
-            .response_extensions
-            .iter()
-            .flatten()
-            .find(|e| e.extn_id == ID_PKIX_OCSP_NONCE)
-            .and_then(|e| OctetString::from_der(e.extn_value.as_bytes()).ok());
-        if echoed.as_ref().map(|o| o.as_bytes()) != Some(n) {
-            return Err("the response does not carry our nonce (a replayed or unrelated answer)".into());
-        }
-    }
-    let this_update = unix(&single.this_update);
-    let next_update = single.next_update.as_ref().map(unix);
-    if this_update > now + SKEW_SECS {
+    if answer.this_update > now + SKEW_SECS {
         return Err("the response's thisUpdate is in the future".into());
     }
-    match next_update {
+    match answer.next_update {
         Some(n) if n < now => return Err("the response is stale (nextUpdate has passed)".into()),
-        None if now - this_update > MAX_AGE_SECS => {
+        None if now - answer.this_update > MAX_AGE_SECS => {
             return Err("the response is older than an hour and has no nextUpdate".into());
         }
         _ => {}
     }
-    let v = single.cert_status.value();
-    let status_tag = single
-        .cert_status
-        .to_der()
-        .map_err(|e| e.to_string())?
-        .first()
-        .copied()
-        .unwrap_or(0);
-    let status = match status_tag {
-        0x80 => CertStatus::Good,
-        0x82 => CertStatus::Unknown,
-        0xa1 => {
-            let t = raw::element(v, 0).ok_or("malformed RevokedInfo")?;
-            let time =
-                GeneralizedTime::from_der(&v[t.clone()]).map_err(|e| format!("malformed revocationTime: {e}"))?;
-            // revocationReason [0] EXPLICIT ENUMERATED
-            let reason = raw::element(v, t.end)
-                .map(|r| &v[r])
-                .filter(|inner| inner.len() >= 5 && inner[0] == 0xa0 && inner[2] == 0x0a)
-                .and_then(|inner| inner.get(4).copied());
-            CertStatus::Revoked {
-                time: unix(&time),
-                reason,
-            }
-        }
-        _ => return Err("unknown certStatus".into()),
-    };
-    Ok(Answer {
-        status,
-        this_update,
-        next_update,
-        produced_at: unix(&data.produced_at),
-        signed_by,
-    })
+    Ok(answer)
 }
 
 fn gtime(t: UnixTime) -> Result<Vec<u8>, PkiError> {

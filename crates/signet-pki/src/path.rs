@@ -33,7 +33,7 @@ use crate::oids::{
 };
 use crate::report::SubIndication;
 use crate::time::{UnixTime, format};
-use crate::{Certificate, Crl, crl};
+use crate::{Certificate, Crl, crl, ocsp};
 use x509_cert::ext::pkix::NameConstraints as NameConstraintsExt;
 
 /// How revocation is checked.
@@ -195,10 +195,13 @@ impl PathError {
 /// The revocation status established for one certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RevocationStatus {
-    /// A usable CRL from the issuer does not list the certificate.
+    /// A usable CRL from the issuer does not list the certificate, or a usable OCSP response
+    /// says it is good.
     Good {
-        /// thisUpdate of the CRL used.
-        crl_this_update: UnixTime,
+        /// thisUpdate of the CRL or OCSP response used.
+        this_update: UnixTime,
+        /// Which kind of revocation data proved it.
+        source: RevocationSource,
     },
     /// Listed, but with a revocation time after the validation time.
     RevokedLater(Revocation),
@@ -206,6 +209,25 @@ pub enum RevocationStatus {
     Unknown(String),
     /// Revocation checking was off.
     NotChecked,
+}
+
+/// The kind of revocation data a status comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationSource {
+    /// A CRL.
+    Crl,
+    /// An OCSP response.
+    Ocsp,
+}
+
+impl RevocationSource {
+    /// "CRL" or "OCSP response".
+    pub fn name(self) -> &'static str {
+        match self {
+            RevocationSource::Crl => "CRL",
+            RevocationSource::Ocsp => "OCSP response",
+        }
+    }
 }
 
 /// A validated path.
@@ -222,6 +244,7 @@ pub struct Validator<'a> {
     anchors: &'a [Certificate],
     pool: &'a [Certificate],
     crls: &'a [Crl],
+    ocsps: &'a [ocsp::Response],
     opts: &'a PathOptions,
 }
 
@@ -235,8 +258,15 @@ impl<'a> Validator<'a> {
             anchors,
             pool,
             crls,
+            ocsps: &[],
             opts,
         }
+    }
+
+    /// Also uses these OCSP responses as revocation data (next to the CRLs).
+    pub fn with_ocsp(mut self, ocsps: &'a [ocsp::Response]) -> Self {
+        self.ocsps = ocsps;
+        self
     }
 
     /// Finds a valid path for `leaf`, or reports why none is valid (the error of the most
@@ -394,6 +424,7 @@ impl<'a> Validator<'a> {
                     RevocationMode::Require => true,
                     RevocationMode::RequireWhereSupplied => {
                         self.crls.iter().any(|c| names_match(c.issuer(), cert.issuer()))
+                            || self.ocsps.iter().any(|r| r.single_for(cert, working_issuer).is_some())
                     }
                     _ => false,
                 };
@@ -552,8 +583,138 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Establishes the revocation status of `cert` from the CRLs of its issuer.
+    /// Establishes the revocation status of `cert` from the CRLs of its issuer and the OCSP
+    /// responses about it: a revocation before the validation time in either fails; otherwise
+    /// a usable "good" from either proves it good.
     fn revocation_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        pos: usize,
+        depth: usize,
+    ) -> Result<RevocationStatus, PathError> {
+        let by_crl = self.crl_status(cert, issuer, pos, depth)?;
+        let Some(by_ocsp) = self.ocsp_status(cert, issuer, pos, depth)? else {
+            return Ok(by_crl);
+        };
+        use RevocationStatus::{Good, RevokedLater, Unknown};
+        Ok(match (by_crl, by_ocsp) {
+            (RevokedLater(r), _) | (_, RevokedLater(r)) => RevokedLater(r),
+            (g @ Good { .. }, _) | (_, g @ Good { .. }) => g,
+            (Unknown(a), Unknown(b)) => Unknown(format!("{a}; {b}")),
+            (other, _) => other,
+        })
+    }
+
+    /// The status of `cert` from the OCSP responses about it (`None`: there are none). A
+    /// response counts when it is signed by the issuer or by a responder the issuer authorised
+    /// (with id-pkix-ocsp-nocheck, or itself proven good by a CRL), and speaks for the
+    /// validation time: thisUpdate not after it (unless the time is a proven past time, when a
+    /// later answer is evidence too), and nextUpdate not before it (an hour without nextUpdate).
+    fn ocsp_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        pos: usize,
+        depth: usize,
+    ) -> Result<Option<RevocationStatus>, PathError> {
+        use RevocationStatus::{Good, RevokedLater, Unknown};
+        let t = self.opts.time;
+        let mut why: Option<String> = None;
+        let (mut good, mut revoked, mut later, mut concerned) = (None, None, None, false);
+        for r in self.ocsps {
+            let Some(a) = r.single_for(cert, issuer) else { continue };
+            concerned = true;
+            match r.signer(issuer, self.pool, &self.opts.algorithm_policy) {
+                Err(e) => {
+                    why = Some(format!("OCSP: {e}"));
+                    continue;
+                }
+                Ok(ocsp::ResponseSigner::Delegated(rc)) if !rc.has_ocsp_nocheck() => {
+                    if !matches!(
+                        self.crl_status(&rc, issuer, pos, depth),
+                        Ok(Good { .. } | RevokedLater(_))
+                    ) {
+                        why = Some(format!(
+                            "OCSP: the responder certificate {} has no id-pkix-ocsp-nocheck and no CRL proves it unrevoked",
+                            rc.display_name()
+                        ));
+                        continue;
+                    }
+                }
+                Ok(_) => {}
+            }
+            if a.this_update > t + ocsp::SKEW_SECS && !self.opts.past_time {
+                why = Some(format!(
+                    "the OCSP response was produced after the validation time ({})",
+                    format(a.this_update)
+                ));
+                continue;
+            }
+            if a.this_update < t {
+                match a.next_update {
+                    Some(n) if n < t => {
+                        why = Some(format!(
+                            "the OCSP response is not recent: its nextUpdate {} is before the validation time",
+                            format(n)
+                        ));
+                        continue;
+                    }
+                    None if t - a.this_update > ocsp::MAX_AGE_SECS => {
+                        why = Some(
+                            "the OCSP response has no nextUpdate and is over an hour older than the validation time"
+                                .into(),
+                        );
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            match a.status {
+                ocsp::CertStatus::Good => good = good.max(Some(a.this_update)),
+                ocsp::CertStatus::Revoked { time, reason } => {
+                    let rev = Revocation { time, reason };
+                    if time <= t {
+                        revoked = Some((rev, a.this_update));
+                    } else {
+                        later = Some(rev);
+                    }
+                }
+                ocsp::CertStatus::Unknown => why = Some("the OCSP responder does not know the certificate".into()),
+            }
+        }
+        // As with CRLs, any usable answer of "revoked before the validation time" fails,
+        // except a certificateHold that a newer "good" lifted.
+        if let Some((rev, answered)) = revoked
+            && !(rev.reason == Some(6) && good.is_some_and(|g| g > answered))
+        {
+            let reason = rev.reason.map(crl::reason_name).unwrap_or("no reason given");
+            let mut e = PathError::new(
+                PathErrorKind::Revoked,
+                pos,
+                format!(
+                    "the OCSP response says {} was revoked at {} ({reason})",
+                    who(cert, pos),
+                    format(rev.time)
+                ),
+            );
+            e.revocation = Some(rev);
+            return Err(e);
+        }
+        if let Some(rev) = later {
+            return Ok(Some(RevokedLater(rev)));
+        }
+        if let Some(this_update) = good {
+            return Ok(Some(Good {
+                this_update,
+                source: RevocationSource::Ocsp,
+            }));
+        }
+        Ok(concerned.then(|| Unknown(why.unwrap_or_else(|| "no usable OCSP response".into()))))
+    }
+
+    /// The status of `cert` from the CRLs of its issuer.
+    fn crl_status(
         &self,
         cert: &Certificate,
         issuer: &Certificate,
@@ -575,6 +736,7 @@ impl<'a> Validator<'a> {
                 unprocessable = Some(format!("a CRL of this issuer has a scope Signet does not process: {e}"));
             }
         }
+        let mut usable: Vec<&Crl> = Vec::new();
         for c in self.crls.iter().filter(|c| names_match(c.issuer(), cert.issuer())) {
             match c.covers(cert) {
                 Ok(true) => {}
@@ -610,31 +772,44 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             }
-            return Ok(match c.lookup(cert.serial()) {
-                Some(r) if r.reason == Some(8) => RevocationStatus::Good {
-                    crl_this_update: c.this_update(),
-                },
+            usable.push(c);
+        }
+        // Every usable CRL counts: one that lists the certificate as revoked before the
+        // validation time fails it whatever the order (an older CRL that does not list it
+        // proves nothing then), except a certificateHold the newest CRL no longer lists.
+        let newest = usable.iter().map(|c| c.this_update()).max();
+        let mut later = None;
+        for c in &usable {
+            match c.lookup(cert.serial()) {
+                Some(r) if r.reason == Some(8) => {}
+                Some(r) if r.reason == Some(6) && Some(c.this_update()) != newest => {}
                 Some(r) if r.time <= t => {
                     let reason = r.reason.map(crl::reason_name).unwrap_or("no reason given");
-                    let who = if pos == 0 {
-                        "the end-entity certificate".to_string()
-                    } else {
-                        format!("intermediate certificate {}", cert.display_name())
-                    };
                     let mut e = PathError::new(
                         PathErrorKind::Revoked,
                         pos,
-                        format!("the CRL says {who} was revoked at {} ({reason})", format(r.time)),
+                        format!(
+                            "the CRL says {} was revoked at {} ({reason})",
+                            who(cert, pos),
+                            format(r.time)
+                        ),
                     );
                     e.revocation = Some(r);
                     return Err(e);
                 }
-                Some(r) => RevocationStatus::RevokedLater(r),
-                None => match &unprocessable {
-                    Some(u) => RevocationStatus::Unknown(u.clone()),
-                    None => RevocationStatus::Good {
-                        crl_this_update: c.this_update(),
-                    },
+                Some(r) => later = Some(r),
+                None => {}
+            }
+        }
+        if let Some(r) = later {
+            return Ok(RevocationStatus::RevokedLater(r));
+        }
+        if let Some(this_update) = newest {
+            return Ok(match unprocessable {
+                Some(u) => RevocationStatus::Unknown(u),
+                None => RevocationStatus::Good {
+                    this_update,
+                    source: RevocationSource::Crl,
                 },
             });
         }
@@ -684,7 +859,7 @@ impl<'a> Validator<'a> {
                 {
                     let mut opts = self.opts.clone();
                     opts.purpose = Purpose::Any;
-                    let v = Validator::new(self.anchors, self.pool, self.crls, &opts);
+                    let v = Validator::new(self.anchors, self.pool, self.crls, &opts).with_ocsp(self.ocsps);
                     if v.validate_at_depth(other, depth + 1).is_ok() {
                         return Ok(());
                     }
@@ -695,12 +870,17 @@ impl<'a> Validator<'a> {
     }
 }
 
-fn check_validity(cert: &Certificate, pos: usize, t: UnixTime) -> Result<(), PathError> {
-    let who = if pos == 0 {
+/// How a certificate on the path is named in messages.
+fn who(cert: &Certificate, pos: usize) -> String {
+    if pos == 0 {
         "the end-entity certificate".to_string()
     } else {
         format!("intermediate certificate {}", cert.display_name())
-    };
+    }
+}
+
+fn check_validity(cert: &Certificate, pos: usize, t: UnixTime) -> Result<(), PathError> {
+    let who = who(cert, pos);
     if t < cert.not_before() {
         return Err(PathError::new(
             PathErrorKind::NotYetValid,

@@ -461,3 +461,155 @@ fn partitioned_crls_apply_only_within_their_scope() {
         assert!(e.message.contains("scope"), "{e}");
     }
 }
+
+// --- OCSP responses as revocation data ---
+
+use signet_pki::ocsp::{self, CertStatus};
+use signet_pki::path::RevocationSource;
+
+/// A response about `cert` from `ca`'s key (or a delegated `responder` key), produced at `at`,
+/// valid for `next` seconds.
+fn ocsp_of(
+    cert: &Certificate,
+    ca: &Certificate,
+    signer: &SoftwareSigner,
+    status: CertStatus,
+    at: i64,
+    next: i64,
+) -> ocsp::Response {
+    let req = ocsp::request(cert, ca, b"nonce").unwrap();
+    let der = ocsp::respond(&req, ca, signer, &|_| status, at, next).unwrap();
+    ocsp::Response::from_der(&der).unwrap()
+}
+
+fn validate_ocsp(
+    p: &Pki,
+    pool: &[Certificate],
+    crls: &[Crl],
+    ocsps: &[ocsp::Response],
+    o: &PathOptions,
+) -> Result<signet_pki::ValidatedPath, signet_pki::PathError> {
+    let mut all = vec![p.int.clone()];
+    all.extend_from_slice(pool);
+    Validator::new(&[p.root.clone()], &all, crls, o)
+        .with_ocsp(ocsps)
+        .validate(&p.leaf)
+}
+
+#[test]
+fn ocsp_good_proves_the_certificate_unrevoked() {
+    let p = pki();
+    let r = ocsp_of(&p.leaf, &p.int, &p.int_key, CertStatus::Good, NOW - 60, 3600);
+    let path = validate_ocsp(&p, &[], &[], &[r], &opts(NOW)).unwrap();
+    assert!(
+        matches!(path.revocation[0], RevocationStatus::Good { source: RevocationSource::Ocsp, this_update } if this_update == NOW - 60),
+        "{:?}",
+        path.revocation
+    );
+    // The intermediate has no revocation data: noted, not failed (RequireWhereSupplied).
+    assert!(matches!(path.revocation[1], RevocationStatus::Unknown(_)));
+}
+
+#[test]
+fn ocsp_revoked_before_the_time_fails_and_after_it_is_noted() {
+    let p = pki();
+    let revoked = CertStatus::Revoked {
+        time: NOW - 86_400,
+        reason: Some(1),
+    };
+    let r = ocsp_of(&p.leaf, &p.int, &p.int_key, revoked, NOW - 60, 3600);
+    let e = validate_ocsp(&p, &[], &[], &[r.clone()], &opts(NOW)).unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
+    assert_eq!(e.sub_indication(), SubIndication::REVOKED_NO_POE);
+    assert!(
+        e.message.contains("OCSP") && e.message.contains("key compromise"),
+        "{e}"
+    );
+    // At a proven earlier time (a time-stamp's), the later answer shows a later revocation.
+    let mut past = opts(NOW - 2 * 86_400);
+    past.past_time = true;
+    let path = validate_ocsp(&p, &[], &[], &[r.clone()], &past).unwrap();
+    assert!(matches!(path.revocation[0], RevocationStatus::RevokedLater(_)));
+    // Without the proof, an answer produced after the validation time does not speak for it.
+    let e = validate_ocsp(&p, &[], &[], &[r], &opts(NOW - 2 * 86_400)).unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::RevocationUnknown, "{e}");
+    assert!(e.message.contains("after the validation time"), "{e}");
+}
+
+#[test]
+fn a_revocation_in_any_usable_source_wins_whatever_the_order() {
+    let p = pki();
+    let good_crl = crl_of(&p, &[], NOW - 7200, NOW + 86_400);
+    let revoked = CertStatus::Revoked {
+        time: NOW - 3600,
+        reason: Some(1),
+    };
+    let bad = ocsp_of(&p.leaf, &p.int, &p.int_key, revoked, NOW - 60, 3600);
+    let good = ocsp_of(&p.leaf, &p.int, &p.int_key, CertStatus::Good, NOW - 7200, 86_400);
+    for ocsps in [vec![bad.clone(), good.clone()], vec![good.clone(), bad.clone()]] {
+        let e = validate_ocsp(&p, &[], &[good_crl.clone()], &ocsps, &opts(NOW)).unwrap_err();
+        assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
+    }
+    // Two usable CRLs, an older one without the entry and a newer one with it.
+    let entry = RevokedEntry {
+        serial: p.leaf.serial().to_vec(),
+        revocation_time: NOW - 3600,
+        reason: Some(1),
+    };
+    let newer = crl_of(&p, &[entry], NOW - 60, NOW + 86_400);
+    for crls in [
+        vec![good_crl.clone(), newer.clone()],
+        vec![newer.clone(), good_crl.clone()],
+    ] {
+        let e = validate_ocsp(&p, &[], &crls, &[], &opts(NOW)).unwrap_err();
+        assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
+    }
+}
+
+#[test]
+fn stale_or_unauthorised_ocsp_answers_prove_nothing() {
+    let p = pki();
+    // Stale: nextUpdate before the validation time; required because it concerns the leaf.
+    let stale = ocsp_of(&p.leaf, &p.int, &p.int_key, CertStatus::Good, NOW - 10 * 86_400, 3600);
+    let e = validate_ocsp(&p, &[], &[], &[stale], &opts(NOW)).unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::RevocationUnknown, "{e}");
+    assert!(e.message.contains("not recent"), "{e}");
+    // Signed by the leaf's own key (not authorised by the CA).
+    let forged = ocsp_of(&p.leaf, &p.int, &p.leaf_key, CertStatus::Good, NOW - 60, 3600);
+    let e = validate_ocsp(&p, &[], &[], &[forged], &opts(NOW)).unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::RevocationUnknown, "{e}");
+    assert!(e.message.contains("neither by the CA"), "{e}");
+    // "unknown" is no proof either.
+    let unknown = ocsp_of(&p.leaf, &p.int, &p.int_key, CertStatus::Unknown, NOW - 60, 3600);
+    let e = validate_ocsp(&p, &[], &[], &[unknown], &opts(NOW)).unwrap_err();
+    assert!(e.message.contains("does not know"), "{e}");
+}
+
+#[test]
+fn a_delegated_responder_with_nocheck_is_accepted() {
+    let p = pki();
+    let rkey = key();
+    let responder = issue::issue(
+        &tpl("Responder", &rkey, Profile::OcspResponder),
+        Some(&p.int),
+        &p.int_key,
+    )
+    .unwrap();
+    assert!(responder.has_ocsp_nocheck());
+    let r = ocsp_of(&p.leaf, &p.int, &rkey, CertStatus::Good, NOW - 60, 3600);
+    let path = validate_ocsp(&p, &[responder.clone()], &[], &[r.clone()], &opts(NOW)).unwrap();
+    assert!(matches!(path.revocation[0], RevocationStatus::Good { .. }));
+    // Without the responder certificate at hand, the signature cannot be attributed.
+    assert_eq!(
+        validate_ocsp(&p, &[], &[], &[r], &opts(NOW)).unwrap_err().kind,
+        PathErrorKind::RevocationUnknown
+    );
+    // A signer certificate (no id-kp-OCSPSigning) of the same CA is not a responder.
+    let signer = ocsp_of(&p.leaf, &p.int, &p.leaf_key, CertStatus::Good, NOW - 60, 3600);
+    assert_eq!(
+        validate_ocsp(&p, &[p.leaf.clone()], &[], &[signer], &opts(NOW))
+            .unwrap_err()
+            .kind,
+        PathErrorKind::RevocationUnknown
+    );
+}

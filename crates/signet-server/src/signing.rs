@@ -295,9 +295,17 @@ pub async fn verify(state: &AppState, user: &User, doc: &Document) -> ApiResult<
         },
     )
     .await?;
-    tokio::task::spawn_blocking(move || validate_bytes(&data, detached.as_deref(), &anchors))
+    let crls = own_crl(state).await?;
+    tokio::task::spawn_blocking(move || validate_bytes(&data, detached.as_deref(), &anchors, &crls))
         .await
         .map_err(ApiError::internal)?
+}
+
+/// The organisation CA's current revocation list, so that a signature by a key revoked here
+/// fails validation at once (revocation data in the document or signature is used as well).
+pub async fn own_crl(state: &AppState) -> ApiResult<Vec<signet_pki::Crl>> {
+    let der = crate::revocation::crl(state).await?;
+    Ok(vec![signet_pki::Crl::from_der(&der).map_err(ApiError::internal)?])
 }
 
 /// The organisation CA certificate(s).
@@ -313,6 +321,7 @@ pub fn validate_bytes(
     data: &[u8],
     detached: Option<&[u8]>,
     anchors: &[signet_pki::Certificate],
+    crls: &[signet_pki::Crl],
 ) -> ApiResult<signet_pki::report::ValidationReport> {
     let opts = signet_cms::VerifyOptions::new(signet_pki::time::now());
     if data.starts_with(b"%PDF-") && detached.is_none() {
@@ -321,7 +330,8 @@ pub fn validate_bytes(
             &signet_pdf::validate::Inputs {
                 trust_anchors: anchors,
                 extra_certs: &[],
-                crls: &[],
+                crls,
+                ocsps: &[],
             },
             &opts,
         )
@@ -334,7 +344,8 @@ pub fn validate_bytes(
             detached: content.as_mut().map(|c| c as &mut dyn std::io::Read),
             trust_anchors: anchors,
             extra_certs: &[],
-            crls: &[],
+            crls,
+            ocsps: &[],
         },
         &opts,
     );

@@ -98,6 +98,25 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
             .remove(0);
         assert_eq!(ask(&t, &alice_cert, &ca_cert).await, signet_pki::ocsp::CertStatus::Good);
 
+        // Alice signs with it while it is good; the server's verify passes.
+        let secret = t.enrol(&alice).await;
+        let up = t
+            .upload(&alice, "Contract", "contract", "application/pdf", pdf("Contract"))
+            .await;
+        let doc = up.json()["document"]["id"].as_str().unwrap().to_string();
+        let r = t
+            .post(
+                &format!("/api/v1/documents/{doc}/sign"),
+                &alice,
+                json!({"key_id": key_id, "totp_code": t.code(&secret)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+        let v = t
+            .post(&format!("/api/v1/documents/{doc}/verify"), &alice, json!({}))
+            .await;
+        assert_eq!(v.json()["indication"], "TOTAL-PASSED", "{}", v.json());
+
         // Revoked by an administrator: OCSP says revoked with the reason, the CRL lists it, the
         // key no longer signs.
         let r = t
@@ -135,6 +154,14 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
             ask(&t, &alice_cert, &ca_cert).await,
             signet_pki::ocsp::CertStatus::Revoked { reason: Some(1), .. }
         ));
+        // The server's own verify now consults its CA's revocation list: the signature (no
+        // time-stamp proving it came first) fails as revoked.
+        let v = t
+            .post(&format!("/api/v1/documents/{doc}/verify"), &alice, json!({}))
+            .await;
+        let report = v.json();
+        assert_eq!(report["indication"], "INDETERMINATE", "{report}");
+        assert_eq!(report["signatures"][0]["sub_indication"], "REVOKED_NO_POE", "{report}");
         let crl = t.get("/crl/ca.crl", &Auth::None).await;
         assert_eq!(crl.headers["content-type"], "application/pkix-crl");
         std::fs::write(dir.join("ca.crl"), &crl.body).unwrap();

@@ -286,3 +286,80 @@ pub fn new_signer(env: &Env, who: &str, alg: &str, cn: &str, extra: &[&str]) {
 pub fn tsa_cert(env: &Env) {
     new_signer(env, "tsa", "ecdsa-p256", "Test TSA", &["--profile", "tsa"]);
 }
+
+/// A child process that is killed when dropped.
+pub struct Kill(pub std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `openssl ocsp -index index.txt -port PORT -rsigner … -rkey … -CA ca/issuing.crt` in the
+/// test directory, returned once it logs that it is waiting: a probe connection would wedge
+/// OpenSSL 3.0's responder, which serves one connection at a time and blocks on a client that
+/// sent nothing. `extra` passes e.g. `-ndays 1` (a nextUpdate in every answer).
+pub fn openssl_ocsp(env: &Env, port: u16, rsigner: &str, rkey: &str, extra: &[&str]) -> Kill {
+    let log = env.path(&format!("ocsp-{port}-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let child = std::process::Command::new("openssl")
+        .args([
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-port",
+            &port.to_string(),
+            "-rsigner",
+            rsigner,
+            "-rkey",
+            rkey,
+        ])
+        .args(["-CA", "ca/issuing.crt", "-ignore_err"])
+        .args(extra)
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::fs::read_to_string(&log).is_ok_and(|l| l.contains("waiting for OCSP client connections")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Kill(child)
+}
+
+/// The certificate's serial number as `openssl x509 -serial` prints it (upper-case hex).
+pub fn openssl_serial(env: &Env, cert: &str) -> String {
+    let out = ok_cmd(env, "openssl", &["x509", "-in", cert, "-noout", "-serial"]);
+    out.trim().trim_start_matches("serial=").to_string()
+}
+
+/// Decrypts `KEY.key` (passphrase from pw.txt) to `KEY.pem` for tools that take plain keys.
+pub fn plain_key(env: &Env, who: &str) {
+    ok_cmd(
+        env,
+        "openssl",
+        &[
+            "pkey",
+            "-in",
+            &format!("{who}.key"),
+            "-passin",
+            &format!("pass:{PASS}"),
+            "-out",
+            &format!("{who}.pem"),
+        ],
+    );
+}

@@ -14,6 +14,15 @@
   doctimestamp IN OUT TSA_URL
       add a document timestamp (ETSI.RFC3161) from the TSA at TSA_URL
   (sign takes an optional 8th argument TSA_URL for a signature timestamp, PAdES B-T)
+  sign_ltv IN OUT KEY CERT FIELD ROOT TSA_URL lt|lta
+      sign as pyHanko's signer does for long-term validation: validation data fetched online
+      (OCSP/CRL from the certificates' URLs) into the DSS, PAdES B-LT; with lta a document
+      timestamp on top (B-LTA)
+  dss_revinfo FILE ROOT CERT...
+      validate each CERT offline with pyHanko's certificate validator, using only the
+      certificates, CRLs and OCSP responses in FILE's DSS (revocation information required
+      for every certificate with a revocation source, no retroactive revinfo); prints
+      "CERT: OK" or "CERT: ERROR …" per certificate
 """
 import json
 import sys
@@ -146,6 +155,54 @@ def editpage(inp, out):
             w.write(o)
 
 
+def sign_ltv(inp, out, key, cert, field, root, tsa, level):
+    certs = list(load_certs_from_pemder([cert]))
+    signer = signers.SimpleSigner(
+        signing_cert=certs[0],
+        signing_key=load_private_key_from_pemder(key, passphrase=None),
+        cert_registry=SimpleCertificateStore.from_certs(certs[1:]),
+    )
+    vc = ValidationContext(trust_roots=[load_cert_from_pemder(root)], allow_fetching=True, revocation_mode="soft-fail")
+    meta = signers.PdfSignatureMetadata(
+        field_name=field, subfilter=fields.SigSeedSubFilter.PADES, embed_validation_info=True,
+        validation_context=vc, use_pades_lta=(level == "lta"),
+    )
+    with open(inp, "rb") as f:
+        w = IncrementalPdfFileWriter(f, strict=False)
+        with open(out, "wb") as o:
+            signers.sign_pdf(w, meta, signer=signer, timestamper=timestamps.HTTPTimeStamper(tsa), output=o)
+
+
+def dss_revinfo(path, root, *certs):
+    import asyncio
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko_certvalidator import CertificateValidator
+    from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+    from pyhanko.sign.validation.errors import NoDSSFoundError
+    with open(path, "rb") as f:
+        try:
+            dss = DocumentSecurityStore.read_dss(PdfFileReader(f, strict=False))
+        except NoDSSFoundError:
+            for c in certs:
+                print(f"{c}: ERROR no DSS")
+            return
+        vc = dss.as_validation_context(dict(
+            trust_roots=[load_cert_from_pemder(root)], allow_fetching=False, retroactive_revinfo=False,
+            revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
+        ))
+
+        async def check(c):
+            try:
+                await CertificateValidator(next(iter(load_certs_from_pemder([c]))), validation_context=vc).async_validate_usage(set())
+                print(f"{c}: OK")
+            except Exception as e:
+                print(f"{c}: ERROR {type(e).__name__}: {e}")
+
+        for c in certs:
+            asyncio.run(check(c))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate, "editpage": editpage, "doctimestamp": doctimestamp}[cmd](*args)
+    {"sign": sign, "validate": validate, "fill": fill, "annotate": annotate, "editpage": editpage, "doctimestamp": doctimestamp,
+     "sign_ltv": sign_ltv, "dss_revinfo": dss_revinfo}[cmd](*args)

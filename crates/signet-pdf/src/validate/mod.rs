@@ -13,6 +13,7 @@ pub mod revisions;
 
 use lopdf::{Dictionary, Object, ObjectId};
 use signet_cms::{VerifyInput, VerifyOptions};
+use signet_pki::ocsp::Response;
 use signet_pki::report::EmbeddedInfo;
 use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport};
 
@@ -29,6 +30,53 @@ pub struct Inputs<'a> {
     pub extra_certs: &'a [Certificate],
     /// CRLs.
     pub crls: &'a [Crl],
+    /// OCSP responses.
+    pub ocsps: &'a [Response],
+}
+
+/// What the document security store (`/DSS`) holds, decoded; unreadable items are skipped
+/// (everything is verified where it is used).
+#[derive(Default)]
+struct Dss {
+    certs: Vec<Certificate>,
+    crls: Vec<Crl>,
+    ocsps: Vec<Response>,
+}
+
+/// Largest DSS stream read (a CA's CRL can run to megabytes).
+const MAX_DSS_ITEM: usize = 32 << 20;
+
+impl Dss {
+    fn read(doc: &PdfDocument<'_>) -> Dss {
+        let Some(dss) = doc
+            .catalog()
+            .ok()
+            .and_then(|c| c.get(b"DSS").ok().and_then(|d| doc.resolve_dict(d)))
+        else {
+            return Dss::default();
+        };
+        let items = |key: &[u8]| -> Vec<Vec<u8>> {
+            dss.get(key)
+                .ok()
+                .and_then(|v| doc.resolve_array(v))
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|c| c.as_reference().ok())
+                .filter_map(|id| doc.reader.decoded_stream(id, MAX_DSS_ITEM).ok())
+                .collect()
+        };
+        Dss {
+            certs: items(b"Certs")
+                .iter()
+                .filter_map(|d| Certificate::from_der(d).ok())
+                .collect(),
+            crls: items(b"CRLs").iter().filter_map(|d| Crl::from_der(d).ok()).collect(),
+            ocsps: items(b"OCSPs")
+                .iter()
+                .filter_map(|d| Response::from_der(d).ok())
+                .collect(),
+        }
+    }
 }
 
 /// One signature field found in the form.
@@ -56,9 +104,20 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
         }
     });
     let certification = certification(&doc);
+    // The validation data in the document security store joins what the caller supplied.
+    let dss = Dss::read(&doc);
+    let certs: Vec<Certificate> = inputs.extra_certs.iter().chain(&dss.certs).cloned().collect();
+    let crls: Vec<Crl> = inputs.crls.iter().chain(&dss.crls).cloned().collect();
+    let ocsps: Vec<Response> = inputs.ocsps.iter().chain(&dss.ocsps).cloned().collect();
+    let all = Inputs {
+        trust_anchors: inputs.trust_anchors,
+        extra_certs: &certs,
+        crls: &crls,
+        ocsps: &ocsps,
+    };
     let mut reports: Vec<SignatureReport> = found
         .iter()
-        .map(|f| one(&doc, f, &revs, trailing, certification, inputs, opts))
+        .map(|f| one(&doc, f, &revs, trailing, certification, &all, opts))
         .collect();
     // Signatures cover distinct revisions; two claiming the same one are a collision.
     let mut seen = std::collections::BTreeMap::new();
@@ -76,29 +135,15 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
             );
         }
     }
-    levels(&doc, &mut reports);
+    levels(&dss, &mut reports);
     Ok(ValidationReport::new(reports))
 }
 
 /// PAdES B-LT when the document security store holds the signer's certificate and revocation
 /// data; B-LTA when a valid document timestamp in a later revision covers that too.
-fn levels(doc: &PdfDocument<'_>, reports: &mut [SignatureReport]) {
-    let Some(dss) = doc
-        .catalog()
-        .ok()
-        .and_then(|c| c.get(b"DSS").ok().and_then(|d| doc.resolve_dict(d)))
-    else {
-        return;
-    };
-    let list = |key: &[u8]| dss.get(key).ok().and_then(|v| doc.resolve_array(v)).unwrap_or_default();
-    let certs: Vec<String> = list(b"Certs")
-        .iter()
-        .filter_map(|c| c.as_reference().ok())
-        .filter_map(|id| doc.reader.decoded_stream(id, 1 << 20).ok())
-        .filter_map(|der| signet_pki::Certificate::from_der(&der).ok())
-        .map(|c| c.fingerprint())
-        .collect();
-    let has_revinfo = !list(b"OCSPs").is_empty() || !list(b"CRLs").is_empty();
+fn levels(dss: &Dss, reports: &mut [SignatureReport]) {
+    let certs: Vec<String> = dss.certs.iter().map(|c| c.fingerprint()).collect();
+    let has_revinfo = !dss.ocsps.is_empty() || !dss.crls.is_empty();
     let stamped: Vec<usize> = reports
         .iter()
         .filter(|r| r.passed() && r.format == "PAdES document timestamp")
@@ -271,6 +316,7 @@ fn one(
                     trust_anchors: inputs.trust_anchors,
                     extra_certs: inputs.extra_certs,
                     crls: inputs.crls,
+                    ocsps: inputs.ocsps,
                 },
                 opts,
             );
@@ -304,6 +350,7 @@ fn one(
                     trust_anchors: inputs.trust_anchors,
                     extra_certs: inputs.extra_certs,
                     crls: inputs.crls,
+                    ocsps: inputs.ocsps,
                 },
                 opts,
             );

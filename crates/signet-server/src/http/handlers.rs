@@ -749,7 +749,8 @@ pub async fn verify_upload(
         json!({"sha256": sha, "size": body.len()}),
     )
     .await?;
-    let report = tokio::task::spawn_blocking(move || signing::validate_bytes(&body, None, &anchors))
+    let crls = signing::own_crl(&state).await?;
+    let report = tokio::task::spawn_blocking(move || signing::validate_bytes(&body, None, &anchors, &crls))
         .await
         .map_err(ApiError::internal)??;
     Ok(Json(report).into_response())
