@@ -225,7 +225,7 @@ async fn write_batch(
         if let Some(v) = &p.version {
             // A conflict is found before this item writes anything, so the rest of the batch
             // goes on without it.
-            match crate::documents::write_version(&mut tx, v, at).await? {
+            match crate::documents::write_version(&mut tx, v, at, backend).await? {
                 Ok(n) => {
                     version = Some(n);
                     if let Some(o) = details.as_object_mut() {

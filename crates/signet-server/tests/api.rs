@@ -790,3 +790,78 @@ async fn a_key_under_attack_locks_for_everyone_until_unlocked() {
         );
     }
 }
+
+/// A signed version becomes current only if the version it was made on still is: a stale one
+/// is a 409 that leaves nothing behind (no version, no signature row, no audit entry), and the
+/// rest of the same audit batch goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
+    use signet_server::audit::{Event, append_with_version};
+    use signet_server::documents::NewVersion;
+    for b in backends() {
+        let t = T::new(&b).await;
+        let (alice, alice_id) = t.user("alice", &["signer"]).await;
+        let up = t
+            .upload(&alice, "Order", "order", "application/pdf", pdf("Order"))
+            .await;
+        let doc = up.json()["document"]["id"].as_str().unwrap().to_string();
+        let sha = up.json()["document"]["versions"][0]["sha256"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let key = t.org_key().await;
+        let version = |expected: i64, sig: &str| NewVersion {
+            document_id: doc.clone(),
+            kind: "signed".into(),
+            sha256: sha.clone(),
+            size: 1,
+            media_type: "application/pdf".into(),
+            filename: "order.pdf".into(),
+            created_by: alice_id.clone(),
+            make_current: true,
+            expected_current: expected,
+            signature: Some((sig.to_string(), key.clone(), "pades".into())),
+        };
+        let ev = Event {
+            actor: &alice_id,
+            action: "signature.create",
+            target: &doc,
+            outcome: "ok",
+            details: serde_json::json!({}),
+        };
+        let count = |table: &'static str| {
+            let pool = t.state.db.pool.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        let (versions, sigs, entries) = (
+            count("document_versions").await,
+            count("signatures").await,
+            count("audit_log").await,
+        );
+        // Both at once: one batch (or two); exactly one of them was made on the current version.
+        let (stale, fresh) = tokio::join!(
+            append_with_version(&t.state.db, &ev, version(7, "sig-stale")),
+            append_with_version(&t.state.db, &ev, version(1, "sig-fresh")),
+        );
+        let e = stale.unwrap_err();
+        assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}: {}", e.detail);
+        let (_, v) = fresh.unwrap();
+        assert_eq!(v, 2, "{b:?}");
+        assert_eq!(count("document_versions").await, versions + 1, "{b:?}");
+        assert_eq!(count("signatures").await, sigs + 1, "{b:?}");
+        assert_eq!(count("audit_log").await, entries + 1, "{b:?}");
+        // Version 2 is current now; one more on version 1 conflicts too.
+        let e = append_with_version(&t.state.db, &ev, version(1, "sig-late"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}");
+        let d = t.get(&format!("/api/v1/documents/{doc}"), &alice).await.json();
+        assert_eq!(d["document"]["current_version"], 2, "{b:?}: {d}");
+    }
+}
