@@ -200,15 +200,12 @@ async fn write_batch(
     backend: Backend,
     batch: &[Pending],
 ) -> Result<Vec<ItemResult>, sqlx::Error> {
+    // PostgreSQL: the transaction starts holding the log's advisory lock (one round trip for
+    // both), so the tail read next is the newest even with several nodes writing.
     let mut tx = match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Backend::Postgres => pool.begin().await?,
+        Backend::Postgres => pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(70012)").await?,
     };
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(70012)")
-            .execute(&mut *tx)
-            .await?;
-    }
     let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *tx)
         .await?;

@@ -80,14 +80,24 @@ impl Db {
             .connect_with(opts.clone())
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
-        let writer = match backend {
-            Backend::Sqlite => Self::pool_options(backend, 1)
-                .connect_with(opts)
+        // SQLite: one writer connection for every write (no busy waiting). PostgreSQL: writes
+        // go through the pool, but the audit log's group-commit writer has a connection of its
+        // own, so it never queues behind request handlers for one and keeps its prepared
+        // statements warm.
+        let one = || async {
+            Self::pool_options(backend, 1)
+                .connect_with(opts.clone())
                 .await
-                .map_err(|e| format!("cannot open the database: {e}"))?,
-            Backend::Postgres => pool.clone(),
+                .map_err(|e| format!("cannot open the database: {e}"))
         };
-        let audit = crate::audit::start_writer(writer.clone(), backend);
+        let (writer, audit_pool) = match backend {
+            Backend::Sqlite => {
+                let w = one().await?;
+                (w.clone(), w)
+            }
+            Backend::Postgres => (pool.clone(), one().await?),
+        };
+        let audit = crate::audit::start_writer(audit_pool, backend);
         Ok(Db {
             pool,
             writer,
