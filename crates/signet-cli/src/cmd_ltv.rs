@@ -92,6 +92,7 @@ pub fn run(c: LtvCommand) -> CliResult<Exit> {
                 force,
                 fetch_crls,
                 fetch_ocsp,
+                require_revocation: false,
             },
         ),
         LtvCommand::Renew {
@@ -212,6 +213,9 @@ pub struct AddOptions {
     pub fetch_crls: bool,
     /// Ask the OCSP responders.
     pub fetch_ocsp: bool,
+    /// Fail (writing nothing) when no CRL or OCSP answer could be had: what `sign --level
+    /// B-LT|B-LTA` promises cannot be kept then.
+    pub require_revocation: bool,
 }
 
 /// `signet ltv add` (also the last step of `signet sign --level B-LT|B-LTA`).
@@ -224,6 +228,7 @@ pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
         force,
         fetch_crls,
         fetch_ocsp,
+        require_revocation,
     } = o;
     inputs::check_new(&out, force)?;
     let src = open(&file)?;
@@ -274,6 +279,11 @@ pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
                 data.ocsps.push(r.der().to_vec());
             }
         }
+    }
+    if require_revocation && data.crls.is_empty() && data.ocsps.is_empty() {
+        return Err(CliError::input(
+            "no revocation data (CRL or OCSP answer) could be obtained for the certificates, so the signature cannot be made B-LT; sign at B-T and add the data later with `signet ltv add`",
+        ));
     }
     let pdf_err = |e: signet_pdf::PdfError| CliError::input(format!("{}: {e}", file.display()));
     match &tsa {

@@ -301,8 +301,9 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
     Ok((out, kind))
 }
 
-/// Turns the freshly signed `out` into B-LT (DSS with the certificates and the CRLs fetched from
-/// their distribution points) or B-LTA (plus a document timestamp). On failure nothing is left.
+/// Turns the freshly signed `out` into B-LT (DSS with the certificates, the CRLs fetched from
+/// their distribution points and the OCSP responders' answers) or B-LTA (plus a document
+/// timestamp). Without any revocation data, or on any other failure, nothing is left.
 fn upgrade_ltv(a: &Args, out: &Path, lta: bool) -> CliResult<()> {
     let bt = out.with_file_name(format!(
         ".{}.signet-bt",
@@ -319,6 +320,7 @@ fn upgrade_ltv(a: &Args, out: &Path, lta: bool) -> CliResult<()> {
             force: true,
             fetch_crls: true,
             fetch_ocsp: true,
+            require_revocation: true,
             ..Default::default()
         },
     );

@@ -2105,6 +2105,28 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
         ]);
     }
     drop(responder); // offline from here on
+    // B-LT needs revocation data: with the responder gone (and nothing cached), nothing is
+    // written and the error says why.
+    let o = signet(
+        &[
+            "sign",
+            "clean.pdf",
+            "-o",
+            "no-lt.pdf",
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--tsa",
+            &tsa.url,
+            "--level",
+            "B-LT",
+        ],
+        "fresh-0",
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("no revocation data"), "{}", stderr(&o));
+    assert!(!env.path("no-lt.pdf").exists());
 
     let out = ph(&["dss_revinfo", "lt-ocsp.pdf", "ca/root.crt", "alice.crt", "tsa.crt"]);
     assert!(out.contains("alice.crt: OK") && out.contains("tsa.crt: OK"), "{out}");
