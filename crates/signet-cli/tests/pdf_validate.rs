@@ -1840,26 +1840,41 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
         "--tsa",
         &tsa.url,
     ]);
+    // B-LT alone (no document timestamp) too: pyHanko then validates at the current time with
+    // the DSS's data.
+    env.ok(&[
+        "ltv",
+        "add",
+        "bt.pdf",
+        "-o",
+        "lt.pdf",
+        "--crl",
+        "srv/issuing.crl",
+        "--crl",
+        "root.crl",
+    ]);
     std::fs::rename(env.path("srv/issuing.crl"), env.path("hidden.crl")).unwrap();
-    let o = std::process::Command::new("pyhanko")
-        .args([
-            "sign",
-            "adesverify",
-            "--trust-replace",
-            "--trust",
-            "ca/root.crt",
-            "lta.pdf",
-        ])
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "pyHanko adesverify: {out}");
-    assert!(out.contains("INTACT:TRUSTED"), "{out}");
+    for file in ["lta.pdf", "lt.pdf"] {
+        let o = std::process::Command::new("pyhanko")
+            .args(["sign", "adesverify", "--trust-replace", "--trust", "ca/root.crt", file])
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "pyHanko adesverify {file}: {out}");
+        assert!(out.contains("INTACT:TRUSTED"), "{file}: {out}");
+    }
+    let (c, sig) = {
+        let o = env.signet(&["verify", "lt.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (code(&o), v["signatures"][0].clone())
+    };
+    assert_eq!(c, 0, "{sig}");
+    assert_eq!(sig["level"], "PAdES-B-LT", "{sig}");
     std::fs::rename(env.path("hidden.crl"), env.path("srv/issuing.crl")).unwrap();
 
     // Revocation found through the distribution point: a B-B signature, then alice revoked.
