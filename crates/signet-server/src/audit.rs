@@ -139,6 +139,10 @@ async fn enqueue(
 pub fn start_writer(pool: sqlx::AnyPool, backend: Backend) -> Queue {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pending>();
     tokio::spawn(async move {
+        // The log's tail as this writer last committed it: the next batch chains on to it
+        // without reading it back. If anything else appended meanwhile, the primary key on seq
+        // refuses the insert and the batch is retried on the tail read from the database.
+        let mut tail: Option<(i64, String)> = None;
         while let Some(first) = rx.recv().await {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -151,12 +155,14 @@ pub fn start_writer(pool: sqlx::AnyPool, backend: Backend) -> Queue {
                 "the audit log is busy; nothing was done, try again",
             ));
             for _attempt in 0..20 {
-                match write_batch(&pool, backend, &batch).await {
-                    Ok(per_item) => {
+                match write_batch(&pool, backend, &batch, tail.take()).await {
+                    Ok((per_item, new_tail)) => {
                         result = Ok(per_item);
+                        tail = new_tail;
                         break;
                     }
-                    // Two nodes raced for the same seq: the loser retries on the new tail.
+                    // Another node (or process) appended since our last batch, or raced us for
+                    // the same seq: retry on the tail read afresh.
                     Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
                     Err(e) => {
                         tracing::error!("audit log write failed: {e}");
@@ -192,26 +198,34 @@ pub fn start_writer(pool: sqlx::AnyPool, backend: Backend) -> Queue {
 /// What one queued item ends in.
 type ItemResult = ApiResult<(i64, Option<i64>)>;
 
-/// Writes a batch in one transaction. An item whose version conflicts fails alone (it has
-/// written nothing when the conflict is found, and gets no entry). The outer error is a database
-/// failure that fails the whole batch.
+/// Writes a batch in one transaction, chained on to `tail` (seq and hash of the newest entry)
+/// when the caller knows it, else on the tail read from the database. An item whose version
+/// conflicts fails alone (it has written nothing when the conflict is found, and gets no
+/// entry). The outer error is a database failure that fails the whole batch. Returns the
+/// per-item results and the new tail.
 async fn write_batch(
     pool: &sqlx::AnyPool,
     backend: Backend,
     batch: &[Pending],
-) -> Result<Vec<ItemResult>, sqlx::Error> {
+    tail: Option<(i64, String)>,
+) -> Result<(Vec<ItemResult>, Option<(i64, String)>), sqlx::Error> {
     // PostgreSQL: the transaction starts holding the log's advisory lock (one round trip for
     // both), so the tail read next is the newest even with several nodes writing.
     let mut tx = match backend {
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(70012)").await?,
     };
-    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (mut prev_seq, mut prev_hash) = match last {
-        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-        None => (0, GENESIS.to_string()),
+    let (mut prev_seq, mut prev_hash) = match tail {
+        Some(t) => t,
+        None => {
+            let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+            match last {
+                Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+                None => (0, GENESIS.to_string()),
+            }
+        }
     };
     let at = signet_pki::time::now();
     let mut out = Vec::with_capacity(batch.len());
@@ -291,7 +305,7 @@ async fn write_batch(
         q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(out)
+    Ok((out, Some((prev_seq, prev_hash))))
 }
 
 fn row_entry(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
