@@ -18,27 +18,9 @@ pub enum LtvCommand {
         /// Where to write the upgraded PDF.
         #[arg(short, long)]
         out: PathBuf,
-        /// CRLs to store (PEM or DER); repeatable.
-        #[arg(long)]
-        crl: Vec<PathBuf>,
-        /// Further certificates to store (e.g. the root); repeatable.
-        #[arg(long)]
-        cert: Vec<PathBuf>,
-        /// Also fetch the CRLs at the certificates' distribution points (http://, cached).
-        #[arg(long)]
-        fetch_crls: bool,
-        /// OCSP responses (DER) to store; repeatable.
-        #[arg(long)]
-        ocsp: Vec<PathBuf>,
-        /// Also ask the certificates' OCSP responders (AIA, http://, cached while fresh).
-        #[arg(long)]
-        fetch_ocsp: bool,
-        /// Add a document timestamp from this RFC 3161 TSA (http://…): PAdES B-LTA.
-        #[arg(long, value_name = "URL")]
-        tsa: Option<String>,
-        /// Overwrite the output.
-        #[arg(long)]
-        force: bool,
+        /// What to store and fetch.
+        #[command(flatten)]
+        options: AddOptions,
     },
     /// Add a fresh document timestamp (and the validation data of the last one) when the last
     /// document timestamp's TSA certificate expires within the given number of days.
@@ -71,30 +53,7 @@ fn open(path: &std::path::Path) -> CliResult<signet_pdf::FileSource> {
 
 pub fn run(c: LtvCommand) -> CliResult<Exit> {
     match c {
-        LtvCommand::Add {
-            file,
-            out,
-            crl,
-            cert,
-            fetch_crls,
-            ocsp,
-            fetch_ocsp,
-            tsa,
-            force,
-        } => add(
-            file,
-            out,
-            AddOptions {
-                crl,
-                cert,
-                ocsp,
-                tsa,
-                force,
-                fetch_crls,
-                fetch_ocsp,
-                require_revocation: false,
-            },
-        ),
+        LtvCommand::Add { file, out, options } => add(file, out, options),
         LtvCommand::Renew {
             file,
             out,
@@ -197,24 +156,32 @@ fn dss_then_timestamp(
 }
 
 /// What `signet ltv add` stores and fetches.
-#[derive(Default)]
+#[derive(clap::Args, Default)]
 pub struct AddOptions {
-    /// CRL files.
+    /// CRLs to store (PEM or DER); repeatable.
+    #[arg(long)]
     pub crl: Vec<PathBuf>,
-    /// Further certificate files.
+    /// Further certificates to store (e.g. the root); repeatable.
+    #[arg(long)]
     pub cert: Vec<PathBuf>,
-    /// OCSP response files.
+    /// OCSP responses (DER) to store; repeatable.
+    #[arg(long)]
     pub ocsp: Vec<PathBuf>,
-    /// TSA for a document timestamp (B-LTA).
+    /// Add a document timestamp from this RFC 3161 TSA (http://…): PAdES B-LTA.
+    #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
     /// Overwrite the output.
+    #[arg(long)]
     pub force: bool,
-    /// Fetch CRLs at the distribution points.
+    /// Also fetch the CRLs at the certificates' distribution points (http://, cached).
+    #[arg(long)]
     pub fetch_crls: bool,
-    /// Ask the OCSP responders.
+    /// Also ask the certificates' OCSP responders (AIA, http://, cached while fresh).
+    #[arg(long)]
     pub fetch_ocsp: bool,
     /// Fail (writing nothing) when no CRL or OCSP answer could be had: what `sign --level
     /// B-LT|B-LTA` promises cannot be kept then.
+    #[arg(skip)]
     pub require_revocation: bool,
 }
 

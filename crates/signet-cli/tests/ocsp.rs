@@ -10,8 +10,8 @@
 
 mod common;
 
-use common::pdf::{Kill, free_port, new_signer, ok_cmd, openssl_ocsp, openssl_serial as serial, setup};
-use common::{CA_PASS, Env, PASS, code};
+use common::pdf::{Kill, free_port, new_signer, ok_cmd, openssl_ocsp, openssl_serial as serial, plain_key, setup};
+use common::{CA_PASS, Env, code};
 
 fn responder(env: &Env, rsigner: &str, rkey: &str) -> (Kill, String) {
     let port = free_port();
@@ -32,20 +32,8 @@ fn our_ocsp_client_reads_openssl_responders() {
         "OCSP Responder",
         &["--profile", "ocsp"],
     );
-    for (k, pass) in [("responder", PASS), ("alice", PASS)] {
-        ok_cmd(
-            &env,
-            "openssl",
-            &[
-                "pkey",
-                "-in",
-                &format!("{k}.key"),
-                "-passin",
-                &format!("pass:{pass}"),
-                "-out",
-                &format!("{k}.pem"),
-            ],
-        );
+    for k in ["responder", "alice"] {
+        plain_key(&env, k);
     }
     ok_cmd(
         &env,

@@ -80,19 +80,7 @@ fn sign(env: &Env, input: &str, out: &str, extra: &[&str]) {
 /// pyHanko reads unencrypted PEM keys.
 fn export_keys(env: &Env) {
     for who in ["alice", "bob"] {
-        ok_cmd(
-            env,
-            "openssl",
-            &[
-                "pkey",
-                "-in",
-                &format!("{who}.key"),
-                "-passin",
-                &format!("pass:{PASS}"),
-                "-out",
-                &format!("{who}.pem"),
-            ],
-        );
+        plain_key(env, who);
     }
 }
 
