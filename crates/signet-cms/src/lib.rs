@@ -13,6 +13,7 @@
 
 pub mod attributes;
 pub mod sign;
+pub mod signed_data;
 pub mod timestamp;
 pub mod verify;
 

@@ -4,7 +4,6 @@
 //! can compare the message imprint with what it expects to be stamped.
 
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
 use const_oid::ObjectIdentifier;
 use der::asn1::{GeneralizedTime, Int, OctetString};
 use der::{Decode, Sequence};
@@ -181,7 +180,7 @@ pub fn token_from_response(
     }
     let signer_fp = v.report.signer.as_ref().map(|s| s.sha256.clone()).unwrap_or_default();
     let ci = ContentInfo::from_der(&token).map_err(|e| e.to_string())?;
-    let sd: SignedData = ci.content.decode_as().map_err(|e: der::Error| e.to_string())?;
+    let sd = crate::signed_data::decode(&ci)?.signed_data;
     let tsa_cert = sd
         .certificates
         .iter()
@@ -342,10 +341,9 @@ pub fn tst_info(token: &[u8]) -> Result<TstInfo, String> {
     if ci.content_type != ID_SIGNED_DATA {
         return Err("the time-stamp token is not a SignedData".into());
     }
-    let sd: SignedData = ci
-        .content
-        .decode_as()
-        .map_err(|e| format!("malformed time-stamp SignedData: {e}"))?;
+    let sd = crate::signed_data::decode(&ci)
+        .map_err(|e| format!("malformed time-stamp SignedData: {e}"))?
+        .signed_data;
     if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return Err(format!(
             "the token's content is {}, not a TSTInfo",

@@ -12,7 +12,6 @@ use std::io::Read;
 
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
-use cms::revocation::RevocationInfoChoice;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
@@ -91,7 +90,7 @@ pub fn certificates_of(cms_der: &[u8]) -> Vec<Vec<u8>> {
             break;
         }
         let Ok(ci) = ContentInfo::from_der(&der) else { continue };
-        let Ok(sd) = ci.content.decode_as::<SignedData>() else {
+        let Ok(sd) = crate::signed_data::decode(&ci).map(|d| d.signed_data) else {
             continue;
         };
         for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
@@ -136,10 +135,11 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
             format!("the CMS content type is {}, not signedData", ci.content_type),
         );
     }
-    let sd: SignedData = match ci.content.decode_as() {
-        Ok(sd) => sd,
+    let decoded = match crate::signed_data::decode(&ci) {
+        Ok(d) => d,
         Err(e) => return format_failure(opts.time, format!("malformed SignedData: {e}")),
     };
+    let sd = decoded.signed_data;
     if sd.signer_infos.0.is_empty() {
         return format_failure(opts.time, "the SignedData has no SignerInfo");
     }
@@ -156,15 +156,9 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
         }
     }
     let mut crls: Vec<Crl> = input.crls.to_vec();
-    for r in sd.crls.iter().flat_map(|s| s.0.iter()) {
-        if let RevocationInfoChoice::Crl(c) = r
-            && let Ok(der) = c.to_der()
-            && let Ok(crl) = Crl::from_der(&der)
-        {
-            crls.push(crl);
-        }
-    }
+    crls.extend(decoded.crls);
     let mut ocsps: Vec<Response> = input.ocsps.to_vec();
+    ocsps.extend(decoded.ocsps);
     for si in sd.signer_infos.0.iter() {
         adobe_revocation_info(si, &mut crls, &mut ocsps);
     }
