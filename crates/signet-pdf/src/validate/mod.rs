@@ -45,37 +45,44 @@ struct Dss {
 
 /// Largest DSS stream read (a CA's CRL can run to megabytes).
 const MAX_DSS_ITEM: usize = 32 << 20;
+/// Most bytes decoded from the whole DSS (a decompression bomb counts with the bytes it
+/// inflated before it was refused), so that a store of many bombs cannot turn validation into
+/// minutes of inflating.
+const MAX_DSS_TOTAL: usize = 128 << 20;
 
 impl Dss {
     fn read(doc: &PdfDocument<'_>) -> Dss {
+        let mut out = Dss::default();
         let Some(dss) = doc
             .catalog()
             .ok()
             .and_then(|c| c.get(b"DSS").ok().and_then(|d| doc.resolve_dict(d)))
         else {
-            return Dss::default();
+            return out;
         };
-        let items = |key: &[u8]| -> Vec<Vec<u8>> {
-            dss.get(key)
-                .ok()
-                .and_then(|v| doc.resolve_array(v))
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|c| c.as_reference().ok())
-                .filter_map(|id| doc.reader.decoded_stream(id, MAX_DSS_ITEM).ok())
-                .collect()
+        let mut budget = MAX_DSS_TOTAL;
+        let mut each = |key: &[u8], take: &mut dyn FnMut(&[u8])| {
+            let refs = dss.get(key).ok().and_then(|v| doc.resolve_array(v)).unwrap_or_default();
+            for id in refs.iter().filter_map(|c| c.as_reference().ok()) {
+                if budget == 0 {
+                    return;
+                }
+                let limit = MAX_DSS_ITEM.min(budget);
+                match doc.reader.decoded_stream(id, limit) {
+                    Ok(d) => {
+                        budget -= d.len().min(budget);
+                        take(&d);
+                    }
+                    // Only inflating cost work (a raw stream over the limit is refused unread).
+                    Err(e) if e.what.contains("inflates beyond") => budget -= limit,
+                    Err(_) => {}
+                }
+            }
         };
-        Dss {
-            certs: items(b"Certs")
-                .iter()
-                .filter_map(|d| Certificate::from_der(d).ok())
-                .collect(),
-            crls: items(b"CRLs").iter().filter_map(|d| Crl::from_der(d).ok()).collect(),
-            ocsps: items(b"OCSPs")
-                .iter()
-                .filter_map(|d| Response::from_der(d).ok())
-                .collect(),
-        }
+        each(b"Certs", &mut |d| out.certs.extend(Certificate::from_der(d).ok()));
+        each(b"CRLs", &mut |d| out.crls.extend(Crl::from_der(d).ok()));
+        each(b"OCSPs", &mut |d| out.ocsps.extend(Response::from_der(d).ok()));
+        out
     }
 }
 
