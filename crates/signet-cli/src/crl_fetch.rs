@@ -4,7 +4,6 @@
 //! `$SIGNET_CACHE_DIR`, else `$XDG_CACHE_HOME/signet/crl`, else `~/.cache/signet/crl`.
 //! Failures are warnings: validation then reports the missing revocation data.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use signet_pki::{Certificate, Crl};
@@ -14,29 +13,9 @@ const MAX_CRL: u64 = 32 << 20;
 /// How long a CRL without nextUpdate is reused.
 const NO_NEXT_UPDATE_TTL: u64 = 3600;
 
-/// The cache directory for `kind` ("crl", "ocsp").
-pub fn cache_dir(kind: &str) -> PathBuf {
-    if let Ok(d) = std::env::var("SIGNET_CACHE_DIR") {
-        return PathBuf::from(d).join(kind);
-    }
-    let base = std::env::var("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|_| std::env::temp_dir());
-    base.join("signet").join(kind)
-}
-
-/// The cache file for `key` under `kind`.
-pub fn cache_file(kind: &str, key: &[u8]) -> PathBuf {
-    cache_dir(kind).join(format!(
-        "{}.{kind}",
-        hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, key))
-    ))
-}
-
 /// A cached CRL for `url` that is still fresh at `now`.
 fn cached(url: &str, now: i64) -> Option<Crl> {
-    let path = cache_file("crl", url.as_bytes());
+    let path = crate::fetch_cache::file("crl", url.as_bytes());
     let data = std::fs::read(&path).ok()?;
     let crl = Crl::parse_many(&data).ok()?.into_iter().next()?;
     let fresh = match crl.next_update() {
@@ -67,13 +46,7 @@ pub fn fetch(url: &str, now: i64) -> Result<(Crl, bool), String> {
     if crl.next_update().is_some_and(|n| n <= now) {
         return Err(format!("{url}: the CRL's nextUpdate has passed (stale CRL served)"));
     }
-    let path = cache_file("crl", url.as_bytes());
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    if let Err(e) = crate::inputs::write_atomic(&path, crl.der(), false) {
-        eprintln!("signet: warning: cannot cache the CRL from {url}: {}", e.message);
-    }
+    crate::fetch_cache::store("crl", url.as_bytes(), crl.der(), &format!("the CRL from {url}"));
     Ok((crl, false))
 }
 

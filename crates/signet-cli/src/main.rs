@@ -20,6 +20,7 @@ mod cmd_tsa;
 mod cmd_verify;
 mod crl_fetch;
 mod exit;
+mod fetch_cache;
 mod http_client;
 mod inputs;
 mod ocsp_fetch;

@@ -46,30 +46,10 @@ fn cache_key(url: &str, cert: &Certificate) -> Vec<u8> {
 /// (pyHanko, for one, accepts it only then), and long-term validation data must postdate the
 /// signature it supports.
 fn cached(url: &str, cert: &Certificate, issuer: &Certificate, now: i64) -> Option<Response> {
-    let der = std::fs::read(crate::crl_fetch::cache_file("ocsp", &cache_key(url, cert))).ok()?;
+    let der = std::fs::read(crate::fetch_cache::file("ocsp", &cache_key(url, cert))).ok()?;
     let a = signet_pki::ocsp::verify_response(&der, cert, issuer, None, now).ok()?;
     a.next_update?;
     Response::from_der(&der).ok()
-}
-
-/// The issuer of `cert` among `candidates`: the subject names it and its key verifies the
-/// certificate's signature.
-fn issuer_of<'a>(cert: &Certificate, candidates: &'a [Certificate]) -> Option<&'a Certificate> {
-    candidates.iter().find(|i| {
-        signet_pki::name::names_match(i.subject(), cert.issuer())
-            && i.spki_der().is_ok_and(|k| {
-                cert.signature_algorithm().is_ok_and(|alg| {
-                    signet_crypto::verify::verify_signature(
-                        &k,
-                        alg,
-                        cert.tbs_der(),
-                        cert.signature_value(),
-                        &Default::default(),
-                    )
-                    .is_ok()
-                })
-            })
-    })
 }
 
 /// OCSP responses for every certificate in `certs` that names a responder and whose issuer is
@@ -90,7 +70,7 @@ pub fn for_certificates(certs: &[Certificate], anchors: &[Certificate], now: i64
             eprintln!("signet: warning: skipping the OCSP responder {url} (only http:// is asked)");
             continue;
         }
-        let Some(issuer) = issuer_of(cert, &all) else {
+        let Some(issuer) = all.iter().find(|i| cert.is_issued_by(i, &Default::default())) else {
             eprintln!(
                 "signet: warning: cannot ask {url} about {}: its issuer certificate is not at hand",
                 cert.display_name()
@@ -105,16 +85,12 @@ pub fn for_certificates(certs: &[Certificate], anchors: &[Certificate], now: i64
         match ask(&url, cert, issuer, now).and_then(|(_, der)| Ok((Response::from_der(&der)?, der))) {
             Ok((r, der)) => {
                 eprintln!("signet: OCSP {url} for {}", cert.display_name());
-                let path = crate::crl_fetch::cache_file("ocsp", &cache_key(&url, cert));
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                if let Err(e) = crate::inputs::write_atomic(&path, &der, false) {
-                    eprintln!(
-                        "signet: warning: cannot cache the OCSP response from {url}: {}",
-                        e.message
-                    );
-                }
+                crate::fetch_cache::store(
+                    "ocsp",
+                    &cache_key(&url, cert),
+                    &der,
+                    &format!("the OCSP response from {url}"),
+                );
                 out.push(r);
             }
             Err(e) => eprintln!("signet: warning: {e}"),

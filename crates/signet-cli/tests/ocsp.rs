@@ -55,18 +55,22 @@ fn our_ocsp_client_reads_openssl_responders() {
     );
     env.write("index.txt", index.as_bytes());
 
+    let check = |cert: &str, url: &str| {
+        env.signet(&[
+            "ocsp",
+            "check",
+            "--cert",
+            cert,
+            "--issuer",
+            "ca/issuing.crt",
+            "--url",
+            url,
+        ])
+    };
+
     // A delegated responder (id-kp-OCSPSigning, issued by the CA).
     let (_r, url) = responder(&env, "responder.crt", "responder.pem");
-    let o = env.signet(&[
-        "ocsp",
-        "check",
-        "--cert",
-        "alice.crt",
-        "--issuer",
-        "ca/issuing.crt",
-        "--url",
-        &url,
-    ]);
+    let o = check("alice.crt", &url);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let log = std::fs::read_dir(env.dir.path())
         .unwrap()
@@ -84,16 +88,7 @@ fn our_ocsp_client_reads_openssl_responders() {
         out.contains(": good") && out.contains("signed by OCSP Responder"),
         "{out}"
     );
-    let o = env.signet(&[
-        "ocsp",
-        "check",
-        "--cert",
-        "bob.crt",
-        "--issuer",
-        "ca/issuing.crt",
-        "--url",
-        &url,
-    ]);
+    let o = check("bob.crt", &url);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(code(&o), 1, "{out}");
     assert!(
@@ -103,32 +98,14 @@ fn our_ocsp_client_reads_openssl_responders() {
 
     // The CA key itself signs.
     let (_r2, url2) = responder(&env, "ca/issuing.crt", "issuing.pem");
-    let o = env.signet(&[
-        "ocsp",
-        "check",
-        "--cert",
-        "alice.crt",
-        "--issuer",
-        "ca/issuing.crt",
-        "--url",
-        &url2,
-    ]);
+    let o = check("alice.crt", &url2);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(code(&o), 0, "{out}");
     assert!(out.contains("signed by issuer"), "{out}");
 
     // A responder whose certificate the CA never authorised for OCSP: no usable answer.
     let (_r3, url3) = responder(&env, "alice.crt", "alice.pem");
-    let o = env.signet(&[
-        "ocsp",
-        "check",
-        "--cert",
-        "alice.crt",
-        "--issuer",
-        "ca/issuing.crt",
-        "--url",
-        &url3,
-    ]);
+    let o = check("alice.crt", &url3);
     assert_eq!(code(&o), 2);
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("neither by the CA"),
@@ -137,15 +114,6 @@ fn our_ocsp_client_reads_openssl_responders() {
     );
 
     // Nothing listening: a clear error.
-    let o = env.signet(&[
-        "ocsp",
-        "check",
-        "--cert",
-        "alice.crt",
-        "--issuer",
-        "ca/issuing.crt",
-        "--url",
-        "http://127.0.0.1:1/",
-    ]);
+    let o = check("alice.crt", "http://127.0.0.1:1/");
     assert_eq!(code(&o), 2);
 }

@@ -8,7 +8,7 @@
 //! sees the structure; everything else is decoded as before.
 
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
+use cms::signed_data::{SignedData, SignerInfo};
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use signet_pki::ocsp::Response;
@@ -27,29 +27,10 @@ pub struct Decoded {
     pub ocsps: Vec<Response>,
 }
 
-/// The elements inside the constructed element that `data` is, with their ranges.
-fn children(data: &[u8]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let (Some(outer), Some((h, _))) = (raw::element(data, 0), raw::header(data, 0)) else {
-        return out;
-    };
-    let mut pos = h;
-    while pos < outer.end {
-        match raw::element(data, pos) {
-            Some(r) if r.end <= outer.end => {
-                pos = r.end;
-                out.push(r);
-            }
-            _ => break,
-        }
-    }
-    out
-}
-
 /// Decodes the SignedData in `ci`; see the module documentation.
 pub fn decode(ci: &ContentInfo) -> Result<Decoded, String> {
     let sd_der = ci.content.to_der().map_err(|e| e.to_string())?;
-    let parts = children(&sd_der);
+    let parts = raw::children(&sd_der);
     let Some(crls_at) = parts.iter().position(|r| sd_der[r.start] == 0xa1) else {
         return SignedData::from_der(&sd_der)
             .map(|signed_data| Decoded {
@@ -61,13 +42,13 @@ pub fn decode(ci: &ContentInfo) -> Result<Decoded, String> {
     };
     let field = &sd_der[parts[crls_at].clone()];
     let (mut crls, mut ocsps) = (Vec::new(), Vec::new());
-    for r in children(field) {
+    for r in raw::children(field) {
         let choice = &field[r];
         match choice.first() {
             Some(0x30) => crls.extend(Crl::from_der(choice).ok()),
             // other [1] IMPLICIT SEQUENCE { otherRevInfoFormat OID, otherRevInfo ANY }
             Some(0xa1) => {
-                let inner = children(choice);
+                let inner = raw::children(choice);
                 if let [format, info, ..] = inner.as_slice()
                     && ObjectIdentifier::from_der(&choice[format.clone()]).ok() == Some(ID_RI_OCSP_RESPONSE)
                 {
@@ -89,4 +70,93 @@ pub fn decode(ci: &ContentInfo) -> Result<Decoded, String> {
         crls,
         ocsps,
     })
+}
+
+/// The CRLs and OCSP responses in a signer's adbe-revocationInfoArchival signed attribute
+/// (what Acrobat and pyHanko's non-PAdES mode embed):
+/// `SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL OPTIONAL, ocsp [1] EXPLICIT SEQUENCE OF
+/// OCSPResponse OPTIONAL, … }`. Unreadable items are skipped; everything is verified on use.
+pub fn adobe_revocation_info(si: &SignerInfo, crls: &mut Vec<Crl>, ocsps: &mut Vec<Response>) {
+    let values = si
+        .signed_attrs
+        .iter()
+        .flat_map(|a| a.iter())
+        .filter(|a| a.oid == crate::attributes::ADBE_REVOCATION_INFO_ARCHIVAL)
+        .flat_map(|a| a.values.iter());
+    for v in values {
+        if let Ok(der) = v.to_der() {
+            read_revocation_info_archival(&der, crls, ocsps);
+        }
+    }
+}
+
+/// Reads one RevocationInfoArchival value (DER).
+fn read_revocation_info_archival(der: &[u8], crls: &mut Vec<Crl>, ocsps: &mut Vec<Response>) {
+    for part in raw::children(der) {
+        let part = &der[part];
+        // [0] or [1] EXPLICIT around a SEQUENCE OF the items.
+        let Some(list) = raw::children(part).into_iter().next().map(|r| &part[r]) else {
+            continue;
+        };
+        let items = raw::children(list).into_iter().map(|r| &list[r]);
+        match part.first() {
+            Some(0xa0) => crls.extend(items.filter_map(|c| Crl::from_der(c).ok())),
+            Some(0xa1) => ocsps.extend(items.filter_map(|o| Response::from_der(o).ok())),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signet_crypto::{KeyAlgorithm, PrivateKey, Signer, SoftwareSigner};
+    use signet_pki::issue::{Profile, Template, issue};
+    use signet_pki::ocsp::{self, CertStatus};
+
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        raw::push_length(&mut out, content.len());
+        out.extend_from_slice(content);
+        out
+    }
+
+    #[test]
+    fn adobe_revocation_archival_yields_its_crls_and_ocsp_responses() {
+        let key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
+        let name = signet_pki::name::SubjectSpec {
+            common_name: "Archival CA".into(),
+            ..Default::default()
+        }
+        .to_name()
+        .unwrap();
+        let t = Template::new(
+            name,
+            key.public_key_der().unwrap(),
+            Profile::RootCa { path_len: None },
+            0,
+            4_000_000_000,
+        );
+        let ca = issue(&t, None, &key).unwrap();
+        let crl = signet_pki::crl::build(&ca, &key, &[], 1_000, 2_000, 1).unwrap();
+        let req = ocsp::request(&ca, &ca, b"n").unwrap();
+        let resp = ocsp::respond(&req, &ca, &key, &|_| CertStatus::Good, 1_000, 60).unwrap();
+        // SEQUENCE { crl [0] { SEQUENCE OF CRL }, ocsp [1] { SEQUENCE OF OCSPResponse }, junk }
+        let value = raw::sequence(&[
+            &tlv(0xa0, &raw::sequence(&[crl.der()])),
+            &tlv(0xa1, &raw::sequence(&[&resp, b"\x30\x00"])),
+            &tlv(0xa2, &raw::sequence(&[])),
+        ]);
+        let (mut crls, mut ocsps) = (Vec::new(), Vec::new());
+        read_revocation_info_archival(&value, &mut crls, &mut ocsps);
+        assert_eq!(crls.len(), 1);
+        assert_eq!(ocsps.len(), 1);
+        assert_eq!(ocsps[0].der(), resp.as_slice());
+        // Truncated or foreign bytes: nothing, no panic.
+        for bad in [&value[..value.len() / 2], b"\x04\x00".as_slice(), b"".as_slice()] {
+            let (mut c, mut o) = (Vec::new(), Vec::new());
+            read_revocation_info_archival(bad, &mut c, &mut o);
+            assert!(c.len() <= 1 && o.is_empty());
+        }
+    }
 }

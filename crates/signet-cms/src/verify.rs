@@ -23,7 +23,7 @@ use signet_pki::ocsp::Response;
 use signet_pki::path::{PathOptions, Purpose, RevocationMode, RevocationStatus, Validator};
 use signet_pki::report::CertificateInfo;
 use signet_pki::time::UnixTime;
-use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport, name, raw};
+use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport, name};
 use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::attributes::*;
@@ -160,7 +160,7 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
     let mut ocsps: Vec<Response> = input.ocsps.to_vec();
     ocsps.extend(decoded.ocsps);
     for si in sd.signer_infos.0.iter() {
-        adobe_revocation_info(si, &mut crls, &mut ocsps);
+        crate::signed_data::adobe_revocation_info(si, &mut crls, &mut ocsps);
     }
 
     // The content: encapsulated or detached.
@@ -582,48 +582,6 @@ fn verify_signer(
         }
         Err(e) => r.fail("certificate-path", e.sub_indication(), e.message.clone()),
     }
-}
-
-/// The CRLs and OCSP responses in a signer's adbe-revocationInfoArchival signed attribute
-/// (what Acrobat and pyHanko's non-PAdES mode embed):
-/// `SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRL OPTIONAL, ocsp [1] EXPLICIT SEQUENCE OF
-/// OCSPResponse OPTIONAL, … }`. Unreadable items are skipped; everything is verified on use.
-fn adobe_revocation_info(si: &SignerInfo, crls: &mut Vec<Crl>, ocsps: &mut Vec<Response>) {
-    let values = si
-        .signed_attrs
-        .iter()
-        .flat_map(|a| a.iter())
-        .filter(|a| a.oid == ADBE_REVOCATION_INFO_ARCHIVAL)
-        .flat_map(|a| a.values.iter());
-    for v in values {
-        let Ok(der) = v.to_der() else { continue };
-        for part in children(&der) {
-            let list = children(part).into_iter().next().map(children).unwrap_or_default();
-            match part.first() {
-                Some(0xa0) => crls.extend(list.into_iter().filter_map(|c| Crl::from_der(c).ok())),
-                Some(0xa1) => ocsps.extend(list.into_iter().filter_map(|o| Response::from_der(o).ok())),
-                _ => {}
-            }
-        }
-    }
-}
-
-/// The elements inside the constructed element at the start of `data`.
-fn children(data: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let Some(outer) = raw::element(data, 0) else { return out };
-    let Some((h, _)) = raw::header(data, 0) else { return out };
-    let mut pos = h;
-    while pos < outer.end {
-        match raw::element(data, pos) {
-            Some(r) if r.end <= outer.end => {
-                out.push(&data[r.clone()]);
-                pos = r.end;
-            }
-            _ => break,
-        }
-    }
-    out
 }
 
 /// Signature time-stamps (RFC 3161 appendix A, CAdES-T): each token must be valid for the

@@ -56,16 +56,7 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 
 /// The elements inside the constructed element `data`.
 fn children(data: &[u8]) -> Vec<Vec<u8>> {
-    let (h, _) = raw::header(data, 0).unwrap();
-    let end = raw::element(data, 0).unwrap().end;
-    let mut out = Vec::new();
-    let mut pos = h;
-    while pos < end {
-        let r = raw::element(data, pos).unwrap();
-        pos = r.end;
-        out.push(data[r].to_vec());
-    }
-    out
+    raw::children(data).into_iter().map(|r| data[r].to_vec()).collect()
 }
 
 /// The ContentInfo with a `crls` field holding `choices` put before the SignerInfos (nothing

@@ -247,6 +247,18 @@ impl Certificate {
         }
         Ok(out)
     }
+    /// Whether `issuer` issued this certificate: its subject is this certificate's issuer name
+    /// and its key verifies this certificate's signature under `policy`.
+    pub fn is_issued_by(&self, issuer: &Certificate, policy: &signet_crypto::AlgorithmPolicy) -> bool {
+        crate::name::names_match(issuer.subject(), self.issuer())
+            && issuer.spki_der().is_ok_and(|k| {
+                self.signature_algorithm().is_ok_and(|alg| {
+                    signet_crypto::verify::verify_signature(&k, alg, self.tbs_der(), self.signature_value(), policy)
+                        .is_ok()
+                })
+            })
+    }
+
     /// Whether the certificate carries id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): an OCSP
     /// responder certificate whose own revocation status need not be checked.
     pub fn has_ocsp_nocheck(&self) -> bool {

@@ -501,10 +501,7 @@ impl Response {
             .iter()
             .chain(more_certs)
             .find(|rc| {
-                let issued_by_ca = crate::name::names_match(rc.issuer(), issuer.subject())
-                    && rc
-                        .signature_algorithm()
-                        .is_ok_and(|a| verifies(&issuer_spki, a, rc.tbs_der(), rc.signature_value()));
+                let issued_by_ca = rc.is_issued_by(issuer, policy);
                 let for_ocsp = rc
                     .extended_key_usage()
                     .ok()

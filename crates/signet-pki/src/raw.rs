@@ -37,6 +37,26 @@ pub fn first_inner_element(data: &[u8]) -> Option<Range<usize>> {
     element(data, h)
 }
 
+/// The byte ranges of the elements inside the constructed element at the start of `data`
+/// (stopping at the first that does not fit inside it).
+pub fn children(data: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (Some(outer), Some((h, _))) = (element(data, 0), header(data, 0)) else {
+        return out;
+    };
+    let mut pos = h;
+    while pos < outer.end {
+        match element(data, pos) {
+            Some(r) if r.end <= outer.end => {
+                pos = r.end;
+                out.push(r);
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
 /// Encodes a DER length.
 pub fn push_length(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
