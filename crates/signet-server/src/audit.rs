@@ -209,26 +209,21 @@ async fn write_batch(
     batch: &[Pending],
     tail: Option<(i64, String)>,
 ) -> Result<(Vec<ItemResult>, Option<(i64, String)>), sqlx::Error> {
-    // PostgreSQL, entries only (the "started" entries, logins, downloads…) and the tail known:
-    // one INSERT, which commits on its own — one round trip instead of three. Another node's
-    // append in between makes it collide on seq, and the batch is retried on a fresh tail.
+    // PostgreSQL with the tail known: the whole batch is one statement, which commits on its
+    // own — one round trip. It fails as a whole on another node's append in between (seq
+    // collides), on a version conflict or on a version number taken meanwhile; then the batch
+    // goes the transactional way below, on the tail read afresh, where each item fails alone.
     if backend == Backend::Postgres
-        && batch.len() <= INSERT_CHUNK
-        && batch.iter().all(|p| p.version.is_none())
-        && let Some((mut prev_seq, mut prev_hash)) = tail
+        && let Some(tail) = tail.clone()
     {
-        let at = signet_pki::time::now();
-        let mut entries = Vec::with_capacity(batch.len());
-        for p in batch {
-            let e = chained(p, p.details.to_string(), prev_seq, prev_hash, at);
-            prev_seq = e.seq;
-            prev_hash = e.hash.clone();
-            entries.push(e);
+        match write_batch_in_one_statement(pool, batch, tail).await {
+            Ok(Some(done)) => return Ok(done),
+            Ok(None) => {}
+            Err(sqlx::Error::Database(d))
+                if d.is_unique_violation() || d.code().as_deref() == Some(CONFLICT_SQLSTATE) => {}
+            Err(e) => return Err(e),
         }
-        let mut conn = pool.acquire().await?;
-        insert_entries(&mut conn, &entries).await?;
-        let out = entries.iter().map(|e| Ok((e.seq, None))).collect();
-        return Ok((out, Some((prev_seq, prev_hash))));
+        return Box::pin(write_batch(pool, backend, batch, None)).await;
     }
     // Otherwise one transaction; on PostgreSQL it starts holding the log's advisory lock (one
     // round trip for both), so the tail read next is the newest even with several nodes writing.
@@ -279,6 +274,111 @@ async fn write_batch(
     insert_entries(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok((out, Some((prev_seq, prev_hash))))
+}
+
+/// The SQLSTATE the one-statement batch fails with when a version it switches to is stale
+/// (`invalid_text_representation`, raised on purpose by casting "version conflict" to a number).
+const CONFLICT_SQLSTATE: &str = "22P02";
+
+/// PostgreSQL: a batch (entries, the versions some of them add, the signature rows) as one
+/// statement of data-modifying CTEs. Rows to insert are passed as two JSON arrays; each switch
+/// of a document's current version is an UPDATE by primary key of its own (a join against the
+/// JSON rows would be planned as a scan of all documents), so the statement's text depends only
+/// on how many switches the batch holds and is prepared once per count. A statement is atomic:
+/// if any switch finds the current version moved, a cast fails on purpose and nothing is
+/// written; versions take the numbers their callers computed, and a number taken meanwhile
+/// fails the statement on the primary key. `Ok(None)`: the batch is not for this path (it
+/// switches one document twice).
+async fn write_batch_in_one_statement(
+    pool: &sqlx::AnyPool,
+    batch: &[Pending],
+    (mut prev_seq, mut prev_hash): (i64, String),
+) -> Result<Option<(Vec<ItemResult>, Option<(i64, String)>)>, sqlx::Error> {
+    let switches: Vec<&crate::documents::NewVersion> = batch
+        .iter()
+        .filter_map(|p| p.version.as_ref())
+        .filter(|v| v.make_current)
+        .collect();
+    for (i, v) in switches.iter().enumerate() {
+        if switches[..i].iter().any(|w| w.document_id == v.document_id) {
+            return Ok(None);
+        }
+    }
+    let mut sql = String::from(
+        "WITH v AS (SELECT * FROM json_to_recordset($1::json) AS x(document_id text, version bigint, kind text, \
+         blob_sha256 text, size bigint, media_type text, filename text, created_by text, created_at bigint, \
+         signature_id text, key_id text, format text)), ",
+    );
+    for i in 0..switches.len() {
+        let b = 3 + 3 * i;
+        sql.push_str(&format!(
+            "u{i} AS (UPDATE documents SET current_version = ${b} WHERE id = ${} AND current_version = ${} RETURNING 1), ",
+            b + 1,
+            b + 2
+        ));
+    }
+    sql.push_str(
+        "ins AS (INSERT INTO document_versions (document_id, version, kind, blob_sha256, size, media_type, filename, \
+         created_by, created_at) SELECT document_id, version, kind, blob_sha256, size, media_type, filename, \
+         created_by, created_at FROM v RETURNING 1), \
+         sig AS (INSERT INTO signatures (id, document_id, version, key_id, user_id, format, created_at) \
+         SELECT signature_id, document_id, version, key_id, created_by, format, created_at FROM v \
+         WHERE signature_id IS NOT NULL RETURNING 1), \
+         aud AS (INSERT INTO audit_log (seq, at, actor, action, target, outcome, details, prev_hash, hash) \
+         SELECT seq, at, actor, action, target, outcome, details, prev_hash, hash FROM json_to_recordset($2::json) \
+         AS a(seq bigint, at bigint, actor text, action text, target text, outcome text, details text, \
+         prev_hash text, hash text) RETURNING 1) \
+         SELECT CAST(CASE WHEN 0",
+    );
+    for i in 0..switches.len() {
+        sql.push_str(&format!(" + (SELECT count(*) FROM u{i})"));
+    }
+    sql.push_str(&format!(
+        " = {} THEN '0' ELSE 'version conflict' END AS bigint) + (SELECT count(*) FROM aud) \
+         + (SELECT count(*) FROM ins) + (SELECT count(*) FROM sig)",
+        switches.len()
+    ));
+    let at = signet_pki::time::now();
+    let mut versions = Vec::new();
+    let mut entries = Vec::with_capacity(batch.len());
+    let mut out = Vec::with_capacity(batch.len());
+    for p in batch {
+        let mut details = p.details.clone();
+        let mut version = None;
+        if let Some(v) = &p.version {
+            version = Some(v.next_version);
+            if let Some(o) = details.as_object_mut() {
+                o.insert("version".into(), serde_json::json!(v.next_version));
+            }
+            let (signature_id, key_id, format) = match &v.signature {
+                Some((s, k, f)) => (Some(s), Some(k), Some(f)),
+                None => (None, None, None),
+            };
+            versions.push(serde_json::json!({
+                "document_id": v.document_id, "version": v.next_version, "kind": v.kind,
+                "blob_sha256": v.sha256, "size": v.size, "media_type": v.media_type,
+                "filename": v.filename, "created_by": v.created_by, "created_at": at,
+                "signature_id": signature_id, "key_id": key_id, "format": format,
+            }));
+        }
+        let e = chained(p, details.to_string(), prev_seq, prev_hash, at);
+        out.push(Ok((e.seq, version)));
+        prev_seq = e.seq;
+        prev_hash = e.hash.clone();
+        entries.push(e);
+    }
+    let entries = serde_json::to_string(&entries).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(serde_json::Value::Array(versions).to_string())
+        .bind(entries);
+    for v in &switches {
+        q = q
+            .bind(v.next_version)
+            .bind(v.document_id.clone())
+            .bind(v.expected_current);
+    }
+    q.execute(pool).await?;
+    Ok(Some((out, Some((prev_seq, prev_hash)))))
 }
 
 /// The entry for `p` after (`prev_seq`, `prev_hash`), with its hash.

@@ -1,8 +1,13 @@
 //! Content-addressed blob storage on a filesystem (local or shared between nodes).
 //!
-//! A blob is stored under `ab/cdef…` (its SHA-256 in hex). Writes go to a temporary file in the
-//! same directory, are fsynced, renamed into place and the directory fsynced: a blob that
-//! `put` returned for is durable, and a crash leaves at most a stray temporary file.
+//! A blob is stored under `ab/cdef…` (its SHA-256 in hex). A write goes to a temporary file in
+//! the same directory, which is renamed into place, then the file and the directory are
+//! fsynced: a blob that `put` returned for is durable. Renaming before the file's fsync lets one
+//! journal commit carry the data, the inode and the name on ext4 (the directory's fsync then
+//! finds nothing left to do), so a `put` waits for one commit instead of two. A crash in between
+//! can leave an incomplete file under the final name, which no database row refers to yet (the
+//! version is committed after `put` returns); a later `put` of the same content finds that its
+//! hash does not match and writes it again, and `get` checks every blob's hash.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,19 +42,27 @@ impl BlobStore {
     pub fn put(&self, data: &[u8]) -> std::io::Result<String> {
         let id = hex::encode(signet_crypto::digest::hash(HashAlgorithm::Sha256, data));
         let path = self.path(&id).ok_or_else(|| std::io::Error::other("bad blob id"))?;
-        if path.exists() {
+        let dir = path.parent().ok_or_else(|| std::io::Error::other("bad blob path"))?;
+        // Already stored (the same content twice), unless a crash left it incomplete. Synced
+        // again: the put that wrote it may not have finished making it durable.
+        if path.exists() && self.get(&id).is_ok() {
+            std::fs::File::open(&path)?.sync_all()?;
+            std::fs::File::open(dir)?.sync_all()?;
             return Ok(id);
         }
-        let dir = path.parent().ok_or_else(|| std::io::Error::other("bad blob path"))?;
-        std::fs::create_dir_all(dir)?;
+        if !dir.exists() {
+            // A new fan-out directory: its name in the root must be durable too.
+            std::fs::create_dir_all(dir)?;
+            std::fs::File::open(&self.root)?.sync_all()?;
+        }
         let mut suffix = [0u8; 8];
         signet_crypto::random_bytes(&mut suffix).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(".tmp-{}", hex::encode(suffix)));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(data)?;
-            f.sync_all()?;
             std::fs::rename(&tmp, &path)?;
+            f.sync_all()?;
             std::fs::File::open(dir)?.sync_all()
         })();
         if result.is_err() {
@@ -89,6 +102,11 @@ mod tests {
         std::fs::write(store.path(&id).unwrap(), b"jello").unwrap();
         assert_eq!(store.get(&id).unwrap_err().kind(), std::io::ErrorKind::InvalidData);
         assert!(store.get("../../etc/passwd").is_err());
+        // An incomplete file under a blob's name (a crash between rename and fsync) is written
+        // again by the next put of that content, not taken for the blob.
+        std::fs::write(store.path(&id).unwrap(), b"hel").unwrap();
+        assert_eq!(store.put(b"hello").unwrap(), id);
+        assert_eq!(store.get(&id).unwrap(), b"hello");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

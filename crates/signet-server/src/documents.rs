@@ -335,6 +335,10 @@ pub struct NewVersion {
     pub make_current: bool,
     /// The current version the signature was made on.
     pub expected_current: i64,
+    /// The number this version is expected to get: one past the newest version the caller read.
+    /// A hint for writing the batch in one statement; if it is taken meanwhile, the writer
+    /// falls back to numbering it in a transaction.
+    pub next_version: i64,
     /// The signature row: (signature id, key id, format).
     pub signature: Option<(String, String, String)>,
 }

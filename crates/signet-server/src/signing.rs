@@ -242,6 +242,7 @@ async fn sign_authorized(
         created_by: user.id.clone(),
         make_current: is_pdf,
         expected_current: doc.current_version,
+        next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
         signature: Some((sig_id.clone(), key.id.clone(), format.into())),
     };
     // The version and its audit entry are committed together.

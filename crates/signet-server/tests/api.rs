@@ -820,6 +820,7 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
             created_by: alice_id.clone(),
             make_current: true,
             expected_current: expected,
+            next_version: expected + 1,
             signature: Some((sig.to_string(), key.clone(), "pades".into())),
         };
         let ev = Event {
@@ -863,5 +864,25 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}");
         let d = t.get(&format!("/api/v1/documents/{doc}"), &alice).await.json();
         assert_eq!(d["document"]["current_version"], 2, "{b:?}: {d}");
+        // The version number the caller expects is only a hint: taken meanwhile (here by
+        // version 2), the signature still lands, as the next free number, and its entry says so.
+        let mut hinted = version(2, "sig-hint");
+        hinted.next_version = 2;
+        let (seq, v) = append_with_version(&t.state.db, &ev, hinted).await.unwrap();
+        assert_eq!(v, 3, "{b:?}");
+        let log = t.get("/api/v1/audit?limit=1000", &t.admin).await.json();
+        let entry = log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["seq"] == seq)
+            .unwrap()
+            .clone();
+        assert!(
+            entry["details"].as_str().unwrap().contains("\"version\":3"),
+            "{b:?}: {entry}"
+        );
+        let d = t.get(&format!("/api/v1/documents/{doc}"), &alice).await.json();
+        assert_eq!(d["document"]["current_version"], 3, "{b:?}: {d}");
     }
 }
