@@ -231,7 +231,7 @@ async fn write_batch(
         Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Backend::Postgres => pool.begin_with("BEGIN; SELECT pg_advisory_xact_lock(70012)").await?,
     };
-    let (mut prev_seq, mut prev_hash) = match tail {
+    let tail = match tail {
         Some(t) => t,
         None => {
             let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -243,37 +243,26 @@ async fn write_batch(
             }
         }
     };
-    let at = signet_pki::time::now();
+    let mut chain = Chain::new(tail, signet_pki::time::now());
     let mut out = Vec::with_capacity(batch.len());
-    let mut entries = Vec::with_capacity(batch.len());
     for p in batch {
-        let mut details = p.details.clone();
         let mut version = None;
         if let Some(v) = &p.version {
             // A conflict is found before this item writes anything, so the rest of the batch
             // goes on without it.
-            match crate::documents::write_version(&mut tx, v, at, backend).await? {
-                Ok(n) => {
-                    version = Some(n);
-                    if let Some(o) = details.as_object_mut() {
-                        o.insert("version".into(), serde_json::json!(n));
-                    }
-                }
+            match crate::documents::write_version(&mut tx, v, chain.at, backend).await? {
+                Ok(n) => version = Some(n),
                 Err(conflict) => {
                     out.push(Err(conflict));
                     continue;
                 }
             }
         }
-        let e = chained(p, details.to_string(), prev_seq, prev_hash, at);
-        out.push(Ok((e.seq, version)));
-        prev_seq = e.seq;
-        prev_hash = e.hash.clone();
-        entries.push(e);
+        out.push(Ok((chain.push(p, version), version)));
     }
-    insert_entries(&mut tx, &entries).await?;
+    insert_entries(&mut tx, &chain.entries).await?;
     tx.commit().await?;
-    Ok((out, Some((prev_seq, prev_hash))))
+    Ok((out, Some(chain.tail())))
 }
 
 /// The SQLSTATE the one-statement batch fails with when a version it switches to is stale
@@ -292,7 +281,7 @@ const CONFLICT_SQLSTATE: &str = "22P02";
 async fn write_batch_in_one_statement(
     pool: &sqlx::AnyPool,
     batch: &[Pending],
-    (mut prev_seq, mut prev_hash): (i64, String),
+    tail: (i64, String),
 ) -> Result<Option<(Vec<ItemResult>, Option<(i64, String)>)>, sqlx::Error> {
     let switches: Vec<&crate::documents::NewVersion> = batch
         .iter()
@@ -338,18 +327,12 @@ async fn write_batch_in_one_statement(
          + (SELECT count(*) FROM ins) + (SELECT count(*) FROM sig)",
         switches.len()
     ));
-    let at = signet_pki::time::now();
+    let mut chain = Chain::new(tail, signet_pki::time::now());
     let mut versions = Vec::new();
-    let mut entries = Vec::with_capacity(batch.len());
     let mut out = Vec::with_capacity(batch.len());
     for p in batch {
-        let mut details = p.details.clone();
-        let mut version = None;
+        let version = p.version.as_ref().map(|v| v.next_version);
         if let Some(v) = &p.version {
-            version = Some(v.next_version);
-            if let Some(o) = details.as_object_mut() {
-                o.insert("version".into(), serde_json::json!(v.next_version));
-            }
             let (signature_id, key_id, format) = match &v.signature {
                 Some((s, k, f)) => (Some(s), Some(k), Some(f)),
                 None => (None, None, None),
@@ -357,17 +340,13 @@ async fn write_batch_in_one_statement(
             versions.push(serde_json::json!({
                 "document_id": v.document_id, "version": v.next_version, "kind": v.kind,
                 "blob_sha256": v.sha256, "size": v.size, "media_type": v.media_type,
-                "filename": v.filename, "created_by": v.created_by, "created_at": at,
+                "filename": v.filename, "created_by": v.created_by, "created_at": chain.at,
                 "signature_id": signature_id, "key_id": key_id, "format": format,
             }));
         }
-        let e = chained(p, details.to_string(), prev_seq, prev_hash, at);
-        out.push(Ok((e.seq, version)));
-        prev_seq = e.seq;
-        prev_hash = e.hash.clone();
-        entries.push(e);
+        out.push(Ok((chain.push(p, version), version)));
     }
-    let entries = serde_json::to_string(&entries).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let entries = serde_json::to_string(&chain.entries).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(serde_json::Value::Array(versions).to_string())
         .bind(entries);
@@ -378,7 +357,52 @@ async fn write_batch_in_one_statement(
             .bind(v.expected_current);
     }
     q.execute(pool).await?;
-    Ok(Some((out, Some((prev_seq, prev_hash)))))
+    Ok(Some((out, Some(chain.tail()))))
+}
+
+/// A batch's entries, chained on to the log's tail as they are added.
+struct Chain {
+    /// Time of every entry in the batch.
+    at: i64,
+    entries: Vec<Entry>,
+    seq: i64,
+    hash: String,
+}
+
+impl Chain {
+    fn new((seq, hash): (i64, String), at: i64) -> Self {
+        Chain {
+            at,
+            entries: Vec::new(),
+            seq,
+            hash,
+        }
+    }
+
+    /// Adds `p`'s entry (its details get the number of the version it adds, if any); returns
+    /// its seq.
+    fn push(&mut self, p: &Pending, version: Option<i64>) -> i64 {
+        let mut details = p.details.clone();
+        if let (Some(n), Some(o)) = (version, details.as_object_mut()) {
+            o.insert("version".into(), serde_json::json!(n));
+        }
+        let e = chained(
+            p,
+            details.to_string(),
+            self.seq,
+            std::mem::take(&mut self.hash),
+            self.at,
+        );
+        self.seq = e.seq;
+        self.hash = e.hash.clone();
+        self.entries.push(e);
+        self.seq
+    }
+
+    /// The seq and hash of the newest entry.
+    fn tail(&self) -> (i64, String) {
+        (self.seq, self.hash.clone())
+    }
 }
 
 /// The entry for `p` after (`prev_seq`, `prev_hash`), with its hash.
