@@ -2107,6 +2107,25 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
             level,
         ]);
     }
+    // pyHanko's AdES validation (EN 319 102-1) of our OCSP-based B-LTA whose DSS covers the
+    // whole chain (alice and the TSA by OCSP, the issuing CA by the root's CRL). Online: it
+    // wants revocation data for the newest document time-stamp's TSA issued after that
+    // time-stamp, which only the responder (or a later DSS update) can give.
+    let o = std::process::Command::new("pyhanko")
+        .args([
+            "sign",
+            "adesverify",
+            "--trust-replace",
+            "--trust",
+            "ca/root.crt",
+            "lt-ocsp.pdf",
+        ])
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(o.status.success(), "pyHanko adesverify lt-ocsp.pdf: {out}");
+    assert!(out.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{out}");
     drop(responder); // offline from here on
     // B-LT needs revocation data: with the responder gone (and nothing cached), nothing is
     // written and the error says why.
