@@ -66,6 +66,11 @@ pub struct InitArgs {
     /// OCSP responder URL (Authority Information Access) put into certificates this CA issues.
     #[arg(long)]
     pub ocsp_url: Option<String>,
+    /// With --issuing: CRL distribution point put into the issuing CA's certificate, where the
+    /// root's CRL (`signet ca crl --root`) is published — so relying parties, and `sign --level
+    /// B-LT`, can show the issuing CA unrevoked.
+    #[arg(long, requires = "issuing")]
+    pub root_crl_url: Option<String>,
     /// Root CA lifetime in days.
     #[arg(long, default_value_t = 7300)]
     pub days: i64,
@@ -332,6 +337,7 @@ pub fn init(a: &InitArgs, pass: &[u8]) -> CliResult<CaStore> {
             now + days * DAY,
         );
         t.serial = None;
+        t.crl_url = a.root_crl_url.clone();
         let icert = issue::issue(&t, Some(&root), &root_key)?;
         inputs::write_atomic(
             &a.dir.join("issuing.key"),

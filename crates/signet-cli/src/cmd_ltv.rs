@@ -185,6 +185,31 @@ pub struct AddOptions {
     pub require_revocation: bool,
 }
 
+/// The certificates among `certs` (but self-issued roots) for which `data` holds no CRL or
+/// OCSP answer, by name.
+fn without_revocation_data(certs: &[signet_pki::Certificate], data: &signet_pdf::ltv::ValidationData) -> Vec<String> {
+    let crls: Vec<signet_pki::Crl> = data
+        .crls
+        .iter()
+        .filter_map(|d| signet_pki::Crl::from_der(d).ok())
+        .collect();
+    let ocsps: Vec<signet_pki::ocsp::Response> = data
+        .ocsps
+        .iter()
+        .filter_map(|d| signet_pki::ocsp::Response::from_der(d).ok())
+        .collect();
+    let policy = signet_crypto::AlgorithmPolicy::default();
+    certs
+        .iter()
+        .filter(|c| !signet_pki::name::names_match(c.subject(), c.issuer()))
+        .filter(|c| {
+            let issuer = certs.iter().find(|i| c.is_issued_by(i, &policy));
+            !signet_pki::coverage::has_revocation_data(c, issuer, &crls, &ocsps, certs)
+        })
+        .map(|c| c.display_name())
+        .collect()
+}
+
 /// `signet ltv add` (also the last step of `signet sign --level B-LT|B-LTA`).
 pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
     let AddOptions {
@@ -247,10 +272,14 @@ pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
             }
         }
     }
-    if require_revocation && data.crls.is_empty() && data.ocsps.is_empty() {
-        return Err(CliError::input(
-            "no revocation data (CRL or OCSP answer) could be obtained for the certificates, so the signature cannot be made B-LT; sign at B-T and add the data later with `signet ltv add`",
-        ));
+    if require_revocation {
+        let missing = without_revocation_data(&certs, &data);
+        if !missing.is_empty() {
+            return Err(CliError::input(format!(
+                "no revocation data (CRL or OCSP answer) could be obtained for {}, so the signature cannot be made B-LT; give the issuer's CRL with --crl, or sign at B-T and add the data later with `signet ltv add`",
+                missing.join(", ")
+            )));
+        }
     }
     let pdf_err = |e: signet_pdf::PdfError| CliError::input(format!("{}: {e}", file.display()));
     match &tsa {

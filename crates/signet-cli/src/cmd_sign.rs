@@ -95,10 +95,16 @@ pub struct Args {
     /// Overwrite the output.
     #[arg(long)]
     pub force: bool,
-    /// PDF: the PAdES baseline level. B-T needs --tsa; B-LT also stores the certificates and the
-    /// CRLs fetched from their distribution points (DSS); B-LTA adds a document timestamp.
+    /// PDF: the PAdES baseline level. B-T needs --tsa; B-LT also stores the certificates, the
+    /// CRLs fetched from their distribution points and the answers of their OCSP responders
+    /// (DSS), and fails unless every certificate but the root is covered; B-LTA adds a
+    /// document timestamp.
     #[arg(long, value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
     pub level: Option<String>,
+    /// With --level B-LT|B-LTA: CRLs to store as well (PEM or DER; e.g. the root's, for an
+    /// issuing CA certificate without a distribution point); repeatable.
+    #[arg(long, requires = "level")]
+    pub crl: Vec<PathBuf>,
     /// With --server: the server key to sign with (see the server's GET /api/v1/keys).
     #[arg(long)]
     pub key_id: Option<String>,
@@ -317,6 +323,7 @@ fn upgrade_ltv(a: &Args, out: &Path, lta: bool) -> CliResult<()> {
         out.to_path_buf(),
         crate::cmd_ltv::AddOptions {
             tsa: if lta { a.tsa.clone() } else { None },
+            crl: a.crl.clone(),
             force: true,
             fetch_crls: true,
             fetch_ocsp: true,

@@ -59,7 +59,7 @@ enum Command {
     #[command(subcommand)]
     Cert(cmd_ca::CertCommand),
     /// Sign a file (CAdES detached signature).
-    Sign(cmd_sign::Args),
+    Sign(Box<cmd_sign::Args>),
     /// Verify a signature and print a report.
     Verify(cmd_verify::Args),
     /// Long-term validation: add validation data and document timestamps to signed PDFs.
@@ -100,7 +100,7 @@ fn main() {
         Command::Cert(c) => cmd_ca::run_cert(c),
         Command::Sign(a) => match &cli.server {
             Some(url) => cmd_remote::sign(&a, url),
-            None => cmd_sign::run(a),
+            None => cmd_sign::run(*a),
         },
         Command::Verify(a) => cmd_verify::run(a),
         Command::Serve(a) => cmd_serve::run_serve(a),

@@ -43,6 +43,7 @@ pub fn run(a: Args) -> CliResult<Exit> {
         issuing: Some(format!("{} Issuing CA", a.org)),
         crl_url: None,
         ocsp_url: None,
+        root_crl_url: None,
         days: 7300,
         passphrase_file: None,
         force: false,

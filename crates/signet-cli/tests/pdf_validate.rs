@@ -1322,42 +1322,50 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
         let ok = p["bottom_line"].as_bool().or(p["valid"].as_bool()).unwrap_or(false);
         assert!(ok, "pyHanko: {p}");
     }
-    // B-LT: a DSS with the signer's certificate and a CRL; B-LTA: a document timestamp after it.
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "-o",
-        "crl.pem",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
-    let crl = signet_crypto::pem::parse_blocks(&std::fs::read(env.path("crl.pem")).unwrap()).unwrap()[0]
-        .der
-        .clone();
-    let bob = signet_crypto::pem::parse_blocks(&std::fs::read(env.path("bob.crt")).unwrap()).unwrap()[0]
-        .der
-        .clone();
-    let bt = std::fs::read(env.path("bt.pdf")).unwrap();
-    let (root, catalog) = {
-        let d = doc_of(&bt);
-        (d.root_ref().unwrap(), d.catalog().unwrap())
+    // B-LT: a DSS with the path's certificates and revocation data for each of them but the
+    // root (the issuing CA's CRL for bob, the root's CRL for the issuing CA); B-LTA: a document
+    // timestamp after it.
+    let der = |f: &str| {
+        signet_crypto::pem::parse_blocks(&std::fs::read(env.path(f)).unwrap()).unwrap()[0]
+            .der
+            .clone()
     };
-    let (c, r, d) = (fresh(&bt, 0), fresh(&bt, 1), fresh(&bt, 2));
-    let mut dss = Dictionary::new();
-    dss.set("Certs", Object::Array(vec![Object::Reference(c)]));
-    dss.set("CRLs", Object::Array(vec![Object::Reference(r)]));
-    let lt = update(
-        &bt,
-        vec![
-            (c, Object::Stream(Stream::new(Dictionary::new(), bob))),
-            (r, Object::Stream(Stream::new(Dictionary::new(), crl))),
-            (d, Object::Dictionary(dss)),
-            (root, with(&catalog, "DSS", Object::Reference(d))),
-        ],
+    let crl = ["ca", "crl", "--dir", "ca", "--passphrase-file", "capw.txt", "-o"];
+    env.ok(&[&crl[..], &["crl.pem"]].concat());
+    env.ok(&[&crl[..], &["root-crl.pem", "--root"]].concat());
+    let bt = std::fs::read(env.path("bt.pdf")).unwrap();
+    let with_dss = |certs: &[&str], crls: &[&str]| {
+        let (root, catalog) = {
+            let d = doc_of(&bt);
+            (d.root_ref().unwrap(), d.catalog().unwrap())
+        };
+        let mut objects = Vec::new();
+        let refs = |files: &[&str], objects: &mut Vec<(ObjectId, Object)>| {
+            let mut out = Vec::new();
+            for f in files {
+                let id = fresh(&bt, objects.len() as u32);
+                objects.push((id, Object::Stream(Stream::new(Dictionary::new(), der(f)))));
+                out.push(Object::Reference(id));
+            }
+            out
+        };
+        let mut dss = Dictionary::new();
+        dss.set("Certs", Object::Array(refs(certs, &mut objects)));
+        dss.set("CRLs", Object::Array(refs(crls, &mut objects)));
+        let d = fresh(&bt, objects.len() as u32);
+        objects.push((d, Object::Dictionary(dss)));
+        objects.push((root, with(&catalog, "DSS", Object::Reference(d))));
+        update(&bt, objects)
+    };
+    env.write(
+        "blt.pdf",
+        &with_dss(&["bob.crt", "ca/issuing.crt"], &["crl.pem", "root-crl.pem"]),
     );
-    env.write("blt.pdf", &lt);
+    // Without the root's CRL the issuing CA is not covered: B-T, and a warning says why.
+    env.write(
+        "blt-partial.pdf",
+        &with_dss(&["bob.crt", "ca/issuing.crt"], &["crl.pem"]),
+    );
     let level = |f: &str| {
         let o = env.signet(&["verify", f, "--trust", "ca/root.crt", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -1376,6 +1384,15 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
     assert_eq!(level("blt.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LT".into()));
     py(&env, &["doctimestamp", "blt.pdf", "blta.pdf", &tsa.url]);
     assert_eq!(level("blta.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LTA".into()));
+    assert_eq!(level("blt-partial.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-T".into()));
+    py(&env, &["doctimestamp", "blt-partial.pdf", "blta-partial.pdf", &tsa.url]);
+    assert_eq!(level("blta-partial.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-T".into()));
+    let o = env.signet(&["verify", "blt-partial.pdf", "--trust", "ca/root.crt"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("the DSS holds no revocation data for PDF Test Issuing, so the level stays B-T"),
+        "{out}"
+    );
 }
 
 /// `signet sign --tsa URL` against a TSA we did not write: PAdES B-T and CAdES B-T that our
@@ -1416,10 +1433,25 @@ fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
         "--passphrase-file",
         "capw.txt",
     ]);
-    env.ok(&["ltv", "add", "bt.pdf", "-o", "blt.pdf", "--crl", "crl.pem"]);
+    // The root's CRL too: B-LT needs revocation data for the issuing CA as well.
     env.ok(&[
-        "ltv", "add", "bt.pdf", "-o", "blta.pdf", "--crl", "crl.pem", "--tsa", &tsa.url,
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "--root",
+        "-o",
+        "root-crl.pem",
+        "--passphrase-file",
+        "capw.txt",
     ]);
+    let crls = ["--crl", "crl.pem", "--crl", "root-crl.pem"];
+    env.ok(&[&["ltv", "add", "bt.pdf", "-o", "blt.pdf"][..], &crls].concat());
+    env.ok(&[
+        &["ltv", "add", "bt.pdf", "-o", "blta.pdf", "--tsa", &tsa.url][..],
+        &crls,
+    ]
+    .concat());
     for (f, want) in [("blt.pdf", "PAdES-B-LT"), ("blta.pdf", "PAdES-B-LTA")] {
         let o = env.signet(&["verify", f, "--trust", "ca/root.crt", "--format", "json"]);
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -1650,6 +1682,7 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
         .unwrap()
         .port();
     let cdp = format!("http://127.0.0.1:{port}/issuing.crl");
+    let root_cdp = format!("http://127.0.0.1:{port}/root.crl");
     env.ok(&[
         "ca",
         "init",
@@ -1661,6 +1694,8 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
         "CDP Issuing",
         "--crl-url",
         &cdp,
+        "--root-crl-url",
+        &root_cdp,
         "--passphrase-file",
         "capw.txt",
     ]);
@@ -1668,41 +1703,17 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     let tsa = start_tsa(&env);
     std::fs::create_dir_all(env.path("srv")).unwrap();
     let publish = |env: &Env| {
-        let _ = std::fs::remove_file(env.path("srv/issuing.crl"));
-        env.ok(&[
-            "ca",
-            "crl",
-            "--dir",
-            "ca",
-            "-o",
-            "srv/issuing.crl",
-            "--passphrase-file",
-            "capw.txt",
-        ]);
+        for (file, root) in [("srv/issuing.crl", false), ("srv/root.crl", true)] {
+            let _ = std::fs::remove_file(env.path(file));
+            let mut a = vec!["ca", "crl", "--dir", "ca", "-o", file, "--passphrase-file", "capw.txt"];
+            if root {
+                a.push("--root");
+            }
+            env.ok(&a);
+        }
     };
     publish(&env);
-    let _http = Kill(
-        std::process::Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--directory",
-            ])
-            .arg(env.path("srv"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    for _ in 0..50 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let _http = serve_dir(&env, "srv", port);
     env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
     let signet = |args: &[&str], cache: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
@@ -1733,7 +1744,9 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{err}");
     assert!(
-        err.contains(&format!("signet: CRL {cdp}")) && !err.contains("(cached)"),
+        err.contains(&format!("signet: CRL {cdp}"))
+            && err.contains(&format!("signet: CRL {root_cdp}"))
+            && !err.contains("(cached)"),
         "{err}"
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("PAdES B-LTA"));
@@ -1803,6 +1816,42 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
         "--passphrase-file",
         "capw.txt",
     ]);
+    // B-LT needs revocation data for the issuing CA too: with the root's CRL not published
+    // (and nothing cached), `sign --level B-LT` names what is missing and writes nothing; the
+    // CRL given by hand completes it.
+    std::fs::remove_file(env.path("srv/root.crl")).unwrap();
+    let lt_args = |out: &'static str| {
+        vec![
+            "sign",
+            "clean.pdf",
+            "-o",
+            out,
+            "--key",
+            "alice.key",
+            "--cert",
+            "alice.crt",
+            "--tsa",
+            &tsa.url,
+            "--level",
+            "B-LT",
+        ]
+    };
+    let o = signet(&lt_args("no-lt.pdf"), "cache2");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no revocation data (CRL or OCSP answer) could be obtained for CDP Issuing,"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!env.path("no-lt.pdf").exists());
+    let o = signet(
+        &[&lt_args("lt-by-hand.pdf")[..], &["--crl", "root.crl"]].concat(),
+        "cache2",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = env.signet(&["verify", "lt-by-hand.pdf", "--trust", "ca/root.crt", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signatures"][0]["level"], "PAdES-B-LT", "{v}");
     env.ok(&[
         "sign",
         "clean.pdf",
@@ -1922,6 +1971,8 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     let env = Env::new();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
+    let crl_port = free_port();
+    let root_cdp = format!("http://127.0.0.1:{crl_port}/root.crl");
     env.ok(&[
         "ca",
         "init",
@@ -1933,9 +1984,26 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
         "OCSP Issuing",
         "--ocsp-url",
         &url,
+        "--root-crl-url",
+        &root_cdp,
         "--passphrase-file",
         "capw.txt",
     ]);
+    // The root's CRL, published where the issuing CA's certificate points: B-LT covers the
+    // issuing CA with it.
+    std::fs::create_dir_all(env.path("srv")).unwrap();
+    env.ok(&[
+        "ca",
+        "crl",
+        "--dir",
+        "ca",
+        "--root",
+        "-o",
+        "srv/root.crl",
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    let _http = serve_dir(&env, "srv", crl_port);
     new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
     new_signer(
         &env,
@@ -2111,21 +2179,16 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     // whole chain (alice and the TSA by OCSP, the issuing CA by the root's CRL). Online: it
     // wants revocation data for the newest document time-stamp's TSA issued after that
     // time-stamp, which only the responder (or a later DSS update) can give.
-    let o = std::process::Command::new("pyhanko")
-        .args([
-            "sign",
-            "adesverify",
-            "--trust-replace",
-            "--trust",
-            "ca/root.crt",
-            "lt-ocsp.pdf",
-        ])
-        .current_dir(env.dir.path())
-        .output()
-        .unwrap();
-    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
-    assert!(o.status.success(), "pyHanko adesverify lt-ocsp.pdf: {out}");
-    assert!(out.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"), "{out}");
+    for file in ["lt-ocsp.pdf", "blta.pdf", "ph-lta.pdf"] {
+        let o = std::process::Command::new("pyhanko")
+            .args(["sign", "adesverify", "--trust-replace", "--trust", "ca/root.crt", file])
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+        assert!(o.status.success(), "pyHanko adesverify {file}: {out}");
+        assert!(out.contains(":INTACT:TRUSTED,"), "{file}: {out}");
+    }
     drop(responder); // offline from here on
     // B-LT needs revocation data: with the responder gone (and nothing cached), nothing is
     // written and the error says why.

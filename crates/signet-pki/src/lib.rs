@@ -5,6 +5,7 @@
 //! - [`issue`]: certificate profiles for the internal CA (root, issuing CA, signer, self-signed)
 //!   signed through [`signet_crypto::Signer`], and CSR intake;
 //! - [`crl`]: CRL building and revocation lookup;
+//! - [`coverage`]: whether revocation data is at hand for every certificate of a path (B-LT);
 //! - [`path`]: RFC 5280 §6.1 path building and validation with CRL revocation;
 //! - [`report`]: the validation result model shared by CMS, PAdES and SES (ETSI EN 319 102-1
 //!   indications and sub-indications plus the facts behind them), rendered as text and JSON.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cert;
+pub mod coverage;
 pub mod crl;
 mod error;
 pub mod issue;

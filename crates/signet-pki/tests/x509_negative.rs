@@ -613,3 +613,83 @@ fn a_delegated_responder_with_nocheck_is_accepted() {
         PathErrorKind::RevocationUnknown
     );
 }
+
+/// B-LT coverage: every certificate of the path but the anchor needs revocation data from its
+/// issuer — a CRL signed by the issuer's key in whose scope it lies, or an OCSP answer for it
+/// signed by the issuer; data under the right name from another key does not count.
+#[test]
+fn revocation_coverage_needs_data_for_every_certificate_but_the_anchor() {
+    use signet_pki::coverage::{has_revocation_data, uncovered};
+    let p = pki();
+    let path = [&p.leaf, &p.int, &p.root];
+    let names = |v: Vec<&Certificate>| v.iter().map(|c| c.display_name()).collect::<Vec<_>>();
+    let int_crl = crl_of(&p, &[], NOW - 3600, NOW + 86_400);
+    let root_crl = crl::build(&p.root, &p.root_key, &[], NOW - 3600, NOW + 86_400, 1).unwrap();
+    // Nothing; the issuing CA's CRL alone (the issuing CA itself uncovered); both.
+    assert_eq!(uncovered(&path, &[], &[], &[]).len(), 2);
+    assert_eq!(
+        names(uncovered(&path, std::slice::from_ref(&int_crl), &[], &[])),
+        vec![p.int.display_name()]
+    );
+    assert!(uncovered(&path, &[int_crl.clone(), root_crl.clone()], &[], &[]).is_empty());
+    // An OCSP answer from the issuing CA covers the leaf in place of its CRL.
+    let answer = ocsp_of(&p.leaf, &p.int, &p.int_key, CertStatus::Good, NOW, 3600);
+    assert!(
+        uncovered(
+            &path,
+            std::slice::from_ref(&root_crl),
+            std::slice::from_ref(&answer),
+            &[]
+        )
+        .is_empty()
+    );
+    // …but not the issuing CA, which it does not name.
+    assert!(!has_revocation_data(
+        &p.int,
+        Some(&p.root),
+        &[],
+        std::slice::from_ref(&answer),
+        &[]
+    ));
+    // A CRL under the issuing CA's name signed by another key does not count when the issuer
+    // is known; with the issuer unknown only the name and scope can be checked.
+    let other = key();
+    let impostor = issue::issue(
+        &tpl("Issuing", &other, Profile::RootCa { path_len: None }),
+        None,
+        &other,
+    )
+    .unwrap();
+    let forged = crl::build(&impostor, &other, &[], NOW - 3600, NOW + 86_400, 1).unwrap();
+    assert!(!has_revocation_data(
+        &p.leaf,
+        Some(&p.int),
+        std::slice::from_ref(&forged),
+        &[],
+        &[]
+    ));
+    assert!(has_revocation_data(
+        &p.leaf,
+        Some(&p.int),
+        std::slice::from_ref(&int_crl),
+        &[],
+        &[]
+    ));
+    assert!(has_revocation_data(
+        &p.leaf,
+        None,
+        std::slice::from_ref(&int_crl),
+        &[],
+        &[]
+    ));
+    // An OCSP answer signed by a key the issuer never authorised does not count either.
+    let stranger = key();
+    let forged_answer = ocsp_of(&p.leaf, &p.int, &stranger, CertStatus::Good, NOW, 3600);
+    assert!(!has_revocation_data(
+        &p.leaf,
+        Some(&p.int),
+        &[],
+        std::slice::from_ref(&forged_answer),
+        &[]
+    ));
+}

@@ -298,6 +298,34 @@ impl Drop for Kill {
 }
 
 /// A loopback port that was free a moment ago.
+/// `python3 -m http.server` on `port` serving `dir` of the test directory (a CRL distribution
+/// point), returned once it accepts connections.
+pub fn serve_dir(env: &Env, dir: &str, port: u16) -> Kill {
+    let k = Kill(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+            ])
+            .arg(env.path(dir))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..50 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    k
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

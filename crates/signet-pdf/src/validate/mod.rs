@@ -142,14 +142,17 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
             );
         }
     }
-    levels(&dss, &mut reports);
+    levels(&dss, inputs.trust_anchors, &mut reports);
     Ok(ValidationReport::new(reports))
 }
 
-/// PAdES B-LT when the document security store holds the signer's certificate and revocation
-/// data; B-LTA when a valid document timestamp in a later revision covers that too.
-fn levels(dss: &Dss, reports: &mut [SignatureReport]) {
-    let certs: Vec<String> = dss.certs.iter().map(|c| c.fingerprint()).collect();
+/// PAdES B-LT when the document security store holds the signer's certificate and
+/// revocation data for every certificate of its path but the trust anchor
+/// ([`signet_pki::coverage`]); B-LTA when a valid document timestamp in a later revision covers
+/// that too. A store that holds some data but not all of it is named in a warning.
+fn levels(dss: &Dss, anchors: &[Certificate], reports: &mut [SignatureReport]) {
+    let known: Vec<(String, &Certificate)> = dss.certs.iter().chain(anchors).map(|c| (c.fingerprint(), c)).collect();
+    let find = |fp: &str| known.iter().find(|(f, _)| f == fp).map(|(_, c)| *c);
     let has_revinfo = !dss.ocsps.is_empty() || !dss.crls.is_empty();
     let stamped: Vec<usize> = reports
         .iter()
@@ -157,8 +160,36 @@ fn levels(dss: &Dss, reports: &mut [SignatureReport]) {
         .filter_map(|r| r.embedded.as_ref().and_then(|e| e.revision))
         .collect();
     for r in reports.iter_mut() {
-        let in_dss = r.signer.as_ref().is_some_and(|s| certs.contains(&s.sha256));
+        let in_dss = r.signer.as_ref().is_some_and(|s| find(&s.sha256).is_some());
         if r.level.as_deref() != Some("PAdES-B-T") || !in_dss || !has_revinfo {
+            continue;
+        }
+        let anchored = r
+            .chain
+            .last()
+            .is_some_and(|a| anchors.iter().any(|t| t.fingerprint() == a.sha256));
+        let path: Option<Vec<&Certificate>> = r.chain.iter().map(|i| find(&i.sha256)).collect();
+        let missing: Vec<String> = match path {
+            Some(path) if anchored => signet_pki::coverage::uncovered(&path, &dss.crls, &dss.ocsps, &dss.certs)
+                .iter()
+                .map(|c| c.display_name())
+                .collect(),
+            _ => {
+                r.warn(
+                    "level",
+                    "the DSS does not hold every certificate of the path to a trust anchor, so the level stays B-T",
+                );
+                continue;
+            }
+        };
+        if !missing.is_empty() {
+            r.warn(
+                "level",
+                format!(
+                    "the DSS holds no revocation data for {}, so the level stays B-T (long-term validation needs it for every certificate but the trust anchor)",
+                    missing.join(", ")
+                ),
+            );
             continue;
         }
         let rev = r.embedded.as_ref().and_then(|e| e.revision).unwrap_or(0);
