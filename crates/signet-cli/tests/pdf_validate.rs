@@ -1670,6 +1670,22 @@ fn time_stamps_prove_existence_after_expiry_and_later_revocation() {
     assert_ne!(verdict("early-bt.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
 }
 
+/// `signet sign clean.pdf -o OUT` with alice's key and certificate, then `extra`.
+fn alice_sign<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "sign",
+        "clean.pdf",
+        "-o",
+        out,
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ];
+    a.extend_from_slice(extra);
+    a
+}
+
 /// `signet sign --level B-LTA` fetches the CRLs at the certificates' distribution points (served
 /// by Python's http.server, a server we did not write), caches them until their nextUpdate, and
 /// the result validates at B-LTA; `signet verify --fetch-crls` finds a revocation from the CDP.
@@ -1725,20 +1741,7 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
             .unwrap()
     };
     let o = signet(
-        &[
-            "sign",
-            "clean.pdf",
-            "-o",
-            "blta.pdf",
-            "--key",
-            "alice.key",
-            "--cert",
-            "alice.crt",
-            "--tsa",
-            &tsa.url,
-            "--level",
-            "B-LTA",
-        ],
+        &alice_sign("blta.pdf", &["--tsa", &tsa.url, "--level", "B-LTA"]),
         "cache",
     );
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
@@ -1762,44 +1765,14 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     assert_eq!(sig["level"], "PAdES-B-LTA", "{sig}");
     agree(&env, "blta.pdf");
     // The second signature reuses the cached CRL (its nextUpdate is ahead).
-    let o = signet(
-        &[
-            "sign",
-            "clean.pdf",
-            "-o",
-            "blt.pdf",
-            "--key",
-            "alice.key",
-            "--cert",
-            "alice.crt",
-            "--tsa",
-            &tsa.url,
-            "--level",
-            "B-LT",
-        ],
-        "cache",
-    );
+    let o = signet(&alice_sign("blt.pdf", &["--tsa", &tsa.url, "--level", "B-LT"]), "cache");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("(cached)"),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
     // Levels need their ingredients; a failing TSA leaves nothing behind.
-    let o = signet(
-        &[
-            "sign",
-            "clean.pdf",
-            "-o",
-            "x.pdf",
-            "--key",
-            "alice.key",
-            "--cert",
-            "alice.crt",
-            "--level",
-            "B-LTA",
-        ],
-        "cache",
-    );
+    let o = signet(&alice_sign("x.pdf", &["--level", "B-LTA"]), "cache");
     assert_eq!(code(&o), 2);
     assert!(!env.path("x.pdf").exists());
 
@@ -1820,23 +1793,8 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     // (and nothing cached), `sign --level B-LT` names what is missing and writes nothing; the
     // CRL given by hand completes it.
     std::fs::remove_file(env.path("srv/root.crl")).unwrap();
-    let lt_args = |out: &'static str| {
-        vec![
-            "sign",
-            "clean.pdf",
-            "-o",
-            out,
-            "--key",
-            "alice.key",
-            "--cert",
-            "alice.crt",
-            "--tsa",
-            &tsa.url,
-            "--level",
-            "B-LT",
-        ]
-    };
-    let o = signet(&lt_args("no-lt.pdf"), "cache2");
+    let lt = ["--tsa", &tsa.url, "--level", "B-LT"];
+    let o = signet(&alice_sign("no-lt.pdf", &lt), "cache2");
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(
         stderr(&o).contains("no revocation data (CRL or OCSP answer) could be obtained for CDP Issuing,"),
@@ -1845,25 +1803,14 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     );
     assert!(!env.path("no-lt.pdf").exists());
     let o = signet(
-        &[&lt_args("lt-by-hand.pdf")[..], &["--crl", "root.crl"]].concat(),
+        &alice_sign("lt-by-hand.pdf", &[&lt[..], &["--crl", "root.crl"]].concat()),
         "cache2",
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = env.signet(&["verify", "lt-by-hand.pdf", "--trust", "ca/root.crt", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["signatures"][0]["level"], "PAdES-B-LT", "{v}");
-    env.ok(&[
-        "sign",
-        "clean.pdf",
-        "-o",
-        "bt.pdf",
-        "--key",
-        "alice.key",
-        "--cert",
-        "alice.crt",
-        "--tsa",
-        &tsa.url,
-    ]);
+    env.ok(&alice_sign("bt.pdf", &["--tsa", &tsa.url]));
     env.ok(&[
         "ltv",
         "add",
@@ -1915,19 +1862,7 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     std::fs::rename(env.path("hidden.crl"), env.path("srv/issuing.crl")).unwrap();
 
     // Revocation found through the distribution point: a B-B signature, then alice revoked.
-    let o = signet(
-        &[
-            "sign",
-            "clean.pdf",
-            "-o",
-            "bb.pdf",
-            "--key",
-            "alice.key",
-            "--cert",
-            "alice.crt",
-        ],
-        "cache",
-    );
+    let o = signet(&alice_sign("bb.pdf", &[]), "cache");
     assert!(o.status.success());
     std::thread::sleep(std::time::Duration::from_millis(1100));
     env.ok(&[
@@ -2069,23 +2004,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     };
 
     for (level, file) in [("B-LT", "blt.pdf"), ("B-LTA", "blta.pdf")] {
-        let o = signet(
-            &[
-                "sign",
-                "clean.pdf",
-                "-o",
-                file,
-                "--key",
-                "alice.key",
-                "--cert",
-                "alice.crt",
-                "--tsa",
-                &tsa.url,
-                "--level",
-                level,
-            ],
-            "cache",
-        );
+        let o = signet(&alice_sign(file, &["--tsa", &tsa.url, "--level", level]), "cache");
         let err = stderr(&o);
         assert!(o.status.success(), "{err}");
         assert!(err.contains(&format!("signet: OCSP {url} for alice example")), "{err}");
@@ -2111,18 +2030,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
         "--passphrase-file",
         "capw.txt",
     ]);
-    env.ok(&[
-        "sign",
-        "clean.pdf",
-        "-o",
-        "bt.pdf",
-        "--key",
-        "alice.key",
-        "--cert",
-        "alice.crt",
-        "--tsa",
-        &tsa.url,
-    ]);
+    env.ok(&alice_sign("bt.pdf", &["--tsa", &tsa.url]));
     let o = signet(
         &[
             "ltv",
@@ -2193,20 +2101,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     // B-LT needs revocation data: with the responder gone (and nothing cached), nothing is
     // written and the error says why.
     let o = signet(
-        &[
-            "sign",
-            "clean.pdf",
-            "-o",
-            "no-lt.pdf",
-            "--key",
-            "alice.key",
-            "--cert",
-            "alice.crt",
-            "--tsa",
-            &tsa.url,
-            "--level",
-            "B-LT",
-        ],
+        &alice_sign("no-lt.pdf", &["--tsa", &tsa.url, "--level", "B-LT"]),
         "fresh-0",
     );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
@@ -2242,18 +2137,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     let rev = checks(&sig, "revocation");
     assert!(rev.contains("after the validation time"), "{rev}");
     // Signed after: the fresh answer fails it.
-    env.ok(&[
-        "sign",
-        "clean.pdf",
-        "-o",
-        "late.pdf",
-        "--key",
-        "alice.key",
-        "--cert",
-        "alice.crt",
-        "--tsa",
-        &tsa.url,
-    ]);
+    env.ok(&alice_sign("late.pdf", &["--tsa", &tsa.url]));
     let (c, sig) = verify_json("late.pdf", &["--fetch-ocsp"], "fresh-3");
     assert_eq!(c, 1, "{sig}");
     assert_eq!(sig["sub_indication"], "REVOKED_NO_POE", "{sig}");
