@@ -1330,9 +1330,8 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
             .der
             .clone()
     };
-    let crl = ["ca", "crl", "--dir", "ca", "--passphrase-file", "capw.txt", "-o"];
-    env.ok(&[&crl[..], &["crl.pem"]].concat());
-    env.ok(&[&crl[..], &["root-crl.pem", "--root"]].concat());
+    ca_crl(&env, "crl.pem", false);
+    ca_crl(&env, "root-crl.pem", true);
     let bt = std::fs::read(env.path("bt.pdf")).unwrap();
     let with_dss = |certs: &[&str], crls: &[&str]| {
         let (root, catalog) = {
@@ -1423,28 +1422,9 @@ fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
     assert!(v["signatures"][0]["timestamp_time"].is_string());
     agree(&env, "bt.pdf");
     // signet ltv add: DSS (B-LT), then a document timestamp over it (B-LTA).
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "-o",
-        "crl.pem",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
+    ca_crl(&env, "crl.pem", false);
     // The root's CRL too: B-LT needs revocation data for the issuing CA as well.
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "--root",
-        "-o",
-        "root-crl.pem",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
+    ca_crl(&env, "root-crl.pem", true);
     let crls = ["--crl", "crl.pem", "--crl", "root-crl.pem"];
     env.ok(&[&["ltv", "add", "bt.pdf", "-o", "blt.pdf"][..], &crls].concat());
     env.ok(&[
@@ -1654,16 +1634,7 @@ fn time_stamps_prove_existence_after_expiry_and_later_revocation() {
     // B-T still passes, B-B does not.
     std::thread::sleep(std::time::Duration::from_millis(2100));
     env.ok(&["cert", "revoke", "--ca", "ca", "short.crt"]);
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "-o",
-        "crl.pem",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
+    ca_crl(&env, "crl.pem", false);
     assert_eq!(verdict("bt.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
     assert_ne!(verdict("bb.p7s", &["--crl", "crl.pem"]).0, "TOTAL-PASSED");
     // Revoked before the time-stamp: fails even with it.
@@ -1721,11 +1692,7 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     let publish = |env: &Env| {
         for (file, root) in [("srv/issuing.crl", false), ("srv/root.crl", true)] {
             let _ = std::fs::remove_file(env.path(file));
-            let mut a = vec!["ca", "crl", "--dir", "ca", "-o", file, "--passphrase-file", "capw.txt"];
-            if root {
-                a.push("--root");
-            }
-            env.ok(&a);
+            ca_crl(env, file, root);
         }
     };
     publish(&env);
@@ -1778,17 +1745,7 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
 
     // pyHanko's AdES validation (EN 319 102-1 with long-term data) accepts a B-LTA file whose
     // DSS holds the issuing CA's and the root's CRLs — offline: the CDP answers 404 meanwhile.
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "--root",
-        "-o",
-        "root.crl",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
+    ca_crl(&env, "root.crl", true);
     // B-LT needs revocation data for the issuing CA too: with the root's CRL not published
     // (and nothing cached), `sign --level B-LT` names what is missing and writes nothing; the
     // CRL given by hand completes it.
@@ -1927,17 +1884,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     // The root's CRL, published where the issuing CA's certificate points: B-LT covers the
     // issuing CA with it.
     std::fs::create_dir_all(env.path("srv")).unwrap();
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "--root",
-        "-o",
-        "srv/root.crl",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
+    ca_crl(&env, "srv/root.crl", true);
     let _http = serve_dir(&env, "srv", crl_port);
     new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
     new_signer(
@@ -2019,17 +1966,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     // The same upgrade by hand, plus the root's CRL for the issuing CA: pyHanko's certificate
     // validator, offline and requiring revocation data, accepts the signer's and the TSA's
     // certificates from our DSS alone — and refuses them from a DSS without the OCSP answers.
-    env.ok(&[
-        "ca",
-        "crl",
-        "--dir",
-        "ca",
-        "--root",
-        "-o",
-        "root.crl",
-        "--passphrase-file",
-        "capw.txt",
-    ]);
+    ca_crl(&env, "root.crl", true);
     env.ok(&alice_sign("bt.pdf", &["--tsa", &tsa.url]));
     let o = signet(
         &[

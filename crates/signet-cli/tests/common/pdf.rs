@@ -298,6 +298,15 @@ impl Drop for Kill {
 }
 
 /// A loopback port that was free a moment ago.
+/// `signet ca crl` of the test CA in `ca/` (the root's CRL with `root`) written to `out`.
+pub fn ca_crl(env: &Env, out: &str, root: bool) {
+    let mut a = vec!["ca", "crl", "--dir", "ca", "-o", out, "--passphrase-file", "capw.txt"];
+    if root {
+        a.push("--root");
+    }
+    env.ok(&a);
+}
+
 /// `python3 -m http.server` on `port` serving `dir` of the test directory (a CRL distribution
 /// point), returned once it accepts connections.
 pub fn serve_dir(env: &Env, dir: &str, port: u16) -> Kill {
