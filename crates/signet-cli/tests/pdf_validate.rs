@@ -1322,9 +1322,9 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
         let ok = p["bottom_line"].as_bool().or(p["valid"].as_bool()).unwrap_or(false);
         assert!(ok, "pyHanko: {p}");
     }
-    // B-LT: a DSS with the path's certificates and revocation data for each of them but the
-    // root (the issuing CA's CRL for bob, the root's CRL for the issuing CA); B-LTA: a document
-    // timestamp after it.
+    // B-LT: a DSS with the certificates of bob's and the TSA's paths and revocation data for
+    // each of them but the root (the issuing CA's CRL for bob and the TSA, the root's CRL for
+    // the issuing CA); B-LTA: a document timestamp after it.
     let der = |f: &str| {
         signet_crypto::pem::parse_blocks(&std::fs::read(env.path(f)).unwrap()).unwrap()[0]
             .der
@@ -1358,12 +1358,12 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
     };
     env.write(
         "blt.pdf",
-        &with_dss(&["bob.crt", "ca/issuing.crt"], &["crl.pem", "root-crl.pem"]),
+        &with_dss(&["bob.crt", "ca/issuing.crt", "tsa.crt"], &["crl.pem", "root-crl.pem"]),
     );
     // Without the root's CRL the issuing CA is not covered: B-T, and a warning says why.
     env.write(
         "blt-partial.pdf",
-        &with_dss(&["bob.crt", "ca/issuing.crt"], &["crl.pem"]),
+        &with_dss(&["bob.crt", "ca/issuing.crt", "tsa.crt"], &["crl.pem"]),
     );
     let level = |f: &str| {
         let o = env.signet(&["verify", f, "--trust", "ca/root.crt", "--format", "json"]);
@@ -1384,6 +1384,12 @@ fn timestamped_pdfs_from_pyhanko_validate_at_b_t() {
     py(&env, &["doctimestamp", "blt.pdf", "blta.pdf", &tsa.url]);
     assert_eq!(level("blta.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-LTA".into()));
     assert_eq!(level("blt-partial.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-T".into()));
+    // The time-stamp's TSA certificate belongs to what B-LT must carry as well.
+    env.write(
+        "blt-no-tsa.pdf",
+        &with_dss(&["bob.crt", "ca/issuing.crt"], &["crl.pem", "root-crl.pem"]),
+    );
+    assert_eq!(level("blt-no-tsa.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-T".into()));
     py(&env, &["doctimestamp", "blt-partial.pdf", "blta-partial.pdf", &tsa.url]);
     assert_eq!(level("blta-partial.pdf"), ("TOTAL-PASSED".into(), "PAdES-B-T".into()));
     let o = env.signet(&["verify", "blt-partial.pdf", "--trust", "ca/root.crt"]);

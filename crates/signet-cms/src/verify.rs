@@ -642,7 +642,10 @@ fn signature_timestamps(
                 "signature-timestamp",
                 format!("the signature existed at {at} (time-stamped by {tsa})"),
             );
-            r.timestamp_time = Some(at);
+            if earliest.is_none_or(|e| info.gen_time < e) {
+                r.timestamp_time = Some(at);
+                r.timestamp_chain = v.report.chain.clone();
+            }
             if r.level.as_deref() == Some("CAdES-B-B") {
                 r.level = Some("CAdES-B-T".into());
             }

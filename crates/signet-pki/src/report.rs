@@ -162,6 +162,10 @@ pub struct SignatureReport {
     /// The time a valid time-stamp proves the signature existed at.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_time: Option<String>,
+    /// The chain of that time-stamp's TSA up to its trust anchor (TSA first), when one proved
+    /// the time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamp_chain: Vec<CertificateInfo>,
     /// The time the validation was performed for.
     pub validation_time: String,
     /// Signature algorithm.
@@ -227,6 +231,7 @@ impl SignatureReport {
             summary: "the signature is valid".into(),
             signer: None,
             chain: Vec::new(),
+            timestamp_chain: Vec::new(),
             claimed_signing_time: None,
             timestamp_time: None,
             validation_time: time::format(validation_time),

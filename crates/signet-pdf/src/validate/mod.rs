@@ -146,9 +146,9 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
     Ok(ValidationReport::new(reports))
 }
 
-/// PAdES B-LT when the document security store holds the signer's certificate and
-/// revocation data for every certificate of its path but the trust anchor
-/// ([`signet_pki::coverage`]); B-LTA when a valid document timestamp in a later revision covers
+/// PAdES B-LT when the document security store holds every certificate of the signer's path
+/// and of the signature time-stamp's TSA path, with revocation data for each but the trust
+/// anchors ([`signet_pki::coverage`]); B-LTA when a valid document timestamp in a later revision covers
 /// that too. A store that holds some data but not all of it is named in a warning.
 fn levels(dss: &Dss, anchors: &[Certificate], reports: &mut [SignatureReport]) {
     let known: Vec<(String, &Certificate)> = dss.certs.iter().chain(anchors).map(|c| (c.fingerprint(), c)).collect();
@@ -164,24 +164,33 @@ fn levels(dss: &Dss, anchors: &[Certificate], reports: &mut [SignatureReport]) {
         if r.level.as_deref() != Some("PAdES-B-T") || !in_dss || !has_revinfo {
             continue;
         }
-        let anchored = r
-            .chain
-            .last()
-            .is_some_and(|a| anchors.iter().any(|t| t.fingerprint() == a.sha256));
-        let path: Option<Vec<&Certificate>> = r.chain.iter().map(|i| find(&i.sha256)).collect();
-        let missing: Vec<String> = match path {
-            Some(path) if anchored => signet_pki::coverage::uncovered(&path, &dss.crls, &dss.ocsps, &dss.certs)
-                .iter()
-                .map(|c| c.display_name())
-                .collect(),
-            _ => {
-                r.warn(
-                    "level",
-                    "the DSS does not hold every certificate of the path to a trust anchor, so the level stays B-T",
-                );
-                continue;
+        // The signer's path, and the signature time-stamp's TSA path (B-T proves the time by it).
+        let mut missing = Vec::new();
+        let mut incomplete = false;
+        for chain in [&r.chain, &r.timestamp_chain] {
+            let anchored = chain
+                .last()
+                .is_some_and(|a| anchors.iter().any(|t| t.fingerprint() == a.sha256));
+            let path: Option<Vec<&Certificate>> = chain.iter().map(|i| find(&i.sha256)).collect();
+            match path {
+                Some(path) if anchored => {
+                    for c in signet_pki::coverage::uncovered(&path, &dss.crls, &dss.ocsps, &dss.certs) {
+                        let name = c.display_name();
+                        if !missing.contains(&name) {
+                            missing.push(name);
+                        }
+                    }
+                }
+                _ => incomplete = true,
             }
-        };
+        }
+        if incomplete {
+            r.warn(
+                "level",
+                "the DSS does not hold every certificate of the signer's and the time-stamp's paths to a trust anchor, so the level stays B-T",
+            );
+            continue;
+        }
         if !missing.is_empty() {
             r.warn(
                 "level",
