@@ -114,13 +114,6 @@ mod tests {
     use signet_pki::issue::{Profile, Template, issue};
     use signet_pki::ocsp::{self, CertStatus};
 
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        raw::push_length(&mut out, content.len());
-        out.extend_from_slice(content);
-        out
-    }
-
     #[test]
     fn adobe_revocation_archival_yields_its_crls_and_ocsp_responses() {
         let key = SoftwareSigner::new(PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap());
@@ -143,9 +136,9 @@ mod tests {
         let resp = ocsp::respond(&req, &ca, &key, &|_| CertStatus::Good, 1_000, 60).unwrap();
         // SEQUENCE { crl [0] { SEQUENCE OF CRL }, ocsp [1] { SEQUENCE OF OCSPResponse }, junk }
         let value = raw::sequence(&[
-            &tlv(0xa0, &raw::sequence(&[crl.der()])),
-            &tlv(0xa1, &raw::sequence(&[&resp, b"\x30\x00"])),
-            &tlv(0xa2, &raw::sequence(&[])),
+            &raw::tlv(0xa0, &raw::sequence(&[crl.der()])),
+            &raw::tlv(0xa1, &raw::sequence(&[&resp, b"\x30\x00"])),
+            &raw::tlv(0xa2, &raw::sequence(&[])),
         ]);
         let (mut crls, mut ocsps) = (Vec::new(), Vec::new());
         read_revocation_info_archival(&value, &mut crls, &mut ocsps);

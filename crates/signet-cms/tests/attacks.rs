@@ -69,26 +69,20 @@ fn fixture(alg: KeyAlgorithm) -> Fx {
 
 // ---- raw DER assembly ----
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    signet_pki::raw::push_length(&mut out, content.len());
-    out.extend_from_slice(content);
-    out
-}
 fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
     parts.concat()
 }
 fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x30, &cat(parts))
+    signet_pki::raw::tlv(0x30, &cat(parts))
 }
 fn set(parts: &[Vec<u8>]) -> Vec<u8> {
-    tlv(0x31, &cat(parts))
+    signet_pki::raw::tlv(0x31, &cat(parts))
 }
 fn oid(o: ObjectIdentifier) -> Vec<u8> {
     o.to_der().unwrap()
 }
 fn octets(b: &[u8]) -> Vec<u8> {
-    tlv(0x04, b)
+    signet_pki::raw::tlv(0x04, b)
 }
 fn attribute(o: ObjectIdentifier, values: &[Vec<u8>]) -> Vec<u8> {
     seq(&[oid(o), set(values)])
@@ -133,7 +127,10 @@ fn standard(fx: &Fx, content: &[u8]) -> Raw {
         attribute(ID_AA_SIGNING_CERTIFICATE_V2, &[ess_v2(&fx.leaf)]),
         attribute(ID_AA_CMS_ALGORITHM_PROTECTION, &[algprot(&digest_alg, &sig_alg)]),
     ];
-    let sid = seq(&[fx.leaf.issuer().to_der().unwrap(), tlv(0x02, fx.leaf.serial())]);
+    let sid = seq(&[
+        fx.leaf.issuer().to_der().unwrap(),
+        signet_pki::raw::tlv(0x02, fx.leaf.serial()),
+    ]);
     Raw {
         attrs,
         digest_alg,
@@ -156,7 +153,7 @@ fn assemble(r: &Raw, embedded_attrs: &[u8], signature: &[u8]) -> Vec<u8> {
     let mut a0 = embedded_attrs.to_vec();
     a0[0] = 0xA0;
     let si = seq(&[
-        tlv(0x02, &[1]),
+        signet_pki::raw::tlv(0x02, &[1]),
         r.sid.clone(),
         r.digest_alg.clone(),
         a0,
@@ -164,16 +161,16 @@ fn assemble(r: &Raw, embedded_attrs: &[u8], signature: &[u8]) -> Vec<u8> {
         octets(signature),
     ]);
     let mut parts = vec![
-        tlv(0x02, &[1]),
+        signet_pki::raw::tlv(0x02, &[1]),
         set(std::slice::from_ref(&r.digest_alg)),
         seq(&[oid(r.econtent_type)]),
     ];
     if !r.certs.is_empty() {
-        parts.push(tlv(0xA0, &cat(&r.certs)));
+        parts.push(signet_pki::raw::tlv(0xA0, &cat(&r.certs)));
     }
     parts.push(set(&[si]));
     let sd = seq(&parts);
-    seq(&[oid(ID_SIGNED_DATA), tlv(0xA0, &sd)])
+    seq(&[oid(ID_SIGNED_DATA), signet_pki::raw::tlv(0xA0, &sd)])
 }
 
 /// Signs the (sorted) attributes properly and assembles.
@@ -519,7 +516,7 @@ fn item64_signer_certificate_missing_or_ambiguous() {
 fn subject_key_identifier_signer_id_is_resolved() {
     let fx = fixture(KeyAlgorithm::EcdsaP256);
     let mut r = standard(&fx, CONTENT);
-    r.sid = tlv(0x80, &fx.leaf.subject_key_id().unwrap().unwrap());
+    r.sid = signet_pki::raw::tlv(0x80, &fx.leaf.subject_key_id().unwrap().unwrap());
     let rep = check(&fx, &build(&fx, &r), CONTENT, &[]);
     assert_eq!(verdict(&rep), (Indication::TotalPassed, None), "{}", rep.render_text());
 }

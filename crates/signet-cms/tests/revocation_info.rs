@@ -46,14 +46,6 @@ fn cert(
     }
 }
 
-/// `tlv` of the given tag around `content`.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    raw::push_length(&mut out, content.len());
-    out.extend_from_slice(content);
-    out
-}
-
 /// The elements inside the constructed element `data`.
 fn children(data: &[u8]) -> Vec<Vec<u8>> {
     raw::children(data).into_iter().map(|r| data[r].to_vec()).collect()
@@ -66,17 +58,17 @@ fn with_revocation_info(ci: &[u8], choices: &[Vec<u8>]) -> Vec<u8> {
     let sd = children(&top[1])[0].clone();
     let mut parts = children(&sd);
     let signer_infos = parts.pop().unwrap();
-    parts.push(tlv(0xa1, &choices.concat()));
+    parts.push(raw::tlv(0xa1, &choices.concat()));
     parts.push(signer_infos);
     let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
     let sd = raw::sequence(&refs);
-    raw::sequence(&[&top[0], &tlv(0xa0, &sd)])
+    raw::sequence(&[&top[0], &raw::tlv(0xa0, &sd)])
 }
 
 /// RevocationInfoChoice `other` with an OCSP response (RFC 5940).
 fn other_ocsp(response: &[u8]) -> Vec<u8> {
     let oid = der::Encode::to_der(&signet_cms::signed_data::ID_RI_OCSP_RESPONSE).unwrap();
-    tlv(0xa1, &[oid, response.to_vec()].concat())
+    raw::tlv(0xa1, &[oid, response.to_vec()].concat())
 }
 
 #[test]
@@ -172,6 +164,6 @@ fn ocsp_responses_and_crls_in_the_signed_data_are_used() {
     assert_eq!(signet_cms::certificates_of(&mixed), vec![leaf.der().to_vec()]);
 
     // An unknown `other` format and junk inside are skipped, not fatal.
-    let junk = with_revocation_info(&cms, &[tlv(0xa1, &[0x06, 0x03, 0x2a, 0x03, 0x04, 0x05, 0x00])]);
+    let junk = with_revocation_info(&cms, &[raw::tlv(0xa1, &[0x06, 0x03, 0x2a, 0x03, 0x04, 0x05, 0x00])]);
     assert!(verify(&junk).signatures[0].passed());
 }

@@ -144,13 +144,6 @@ fn explicit(tag: u8, inner: &[u8]) -> Vec<u8> {
     out
 }
 
-fn tlv(tag: u8, inner: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    raw::push_length(&mut out, inner.len());
-    out.extend_from_slice(inner);
-    out
-}
-
 /// Answers an OCSP request for certificates issued by `ca`. Requests about another issuer get
 /// `unauthorized`; a malformed request gets `malformedRequest`. The nonce is echoed.
 /// `next_update_secs` sets how long a "good" answer may be cached.
@@ -194,7 +187,7 @@ pub fn respond(
                 if let Some(code) = reason {
                     inner.extend(explicit(0, &[0x0a, 0x01, code]));
                 }
-                tlv(0xa1, &inner)
+                raw::tlv(0xa1, &inner)
             }
         };
         let mut single = id.to_der()?;

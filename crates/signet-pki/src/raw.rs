@@ -69,16 +69,18 @@ pub fn push_length(out: &mut Vec<u8>, len: usize) {
     }
 }
 
+/// One element: `tag`, the DER length of `content`, `content`.
+pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    push_length(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
 /// Wraps already-encoded elements in a SEQUENCE.
 pub fn sequence(parts: &[&[u8]]) -> Vec<u8> {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut out = Vec::with_capacity(len + 6);
-    out.push(0x30);
-    push_length(&mut out, len);
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-    out
+    tlv(0x30, &parts.concat())
 }
 
 #[cfg(test)]
