@@ -198,14 +198,8 @@ fn without_revocation_data(certs: &[signet_pki::Certificate], data: &signet_pdf:
         .iter()
         .filter_map(|d| signet_pki::ocsp::Response::from_der(d).ok())
         .collect();
-    let policy = signet_crypto::AlgorithmPolicy::default();
-    certs
+    signet_pki::coverage::uncovered_among(certs, &crls, &ocsps)
         .iter()
-        .filter(|c| !signet_pki::name::names_match(c.subject(), c.issuer()))
-        .filter(|c| {
-            let issuer = certs.iter().find(|i| c.is_issued_by(i, &policy));
-            !signet_pki::coverage::has_revocation_data(c, issuer, &crls, &ocsps, certs)
-        })
         .map(|c| c.display_name())
         .collect()
 }

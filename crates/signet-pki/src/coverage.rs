@@ -37,6 +37,21 @@ pub fn has_revocation_data(
     crls.iter().any(crl_ok) || ocsps.iter().any(ocsp_ok)
 }
 
+/// The certificates among `certs` (self-issued roots aside) that [`has_revocation_data`] finds
+/// nothing for, each checked against its issuer when that is among `certs` too — for a set of
+/// certificates gathered from signatures rather than a validated path.
+pub fn uncovered_among<'a>(certs: &'a [Certificate], crls: &[Crl], ocsps: &[Response]) -> Vec<&'a Certificate> {
+    let policy = AlgorithmPolicy::default();
+    certs
+        .iter()
+        .filter(|c| !crate::name::names_match(c.subject(), c.issuer()))
+        .filter(|c| {
+            let issuer = certs.iter().find(|i| c.is_issued_by(i, &policy));
+            !has_revocation_data(c, issuer, crls, ocsps, certs)
+        })
+        .collect()
+}
+
 /// The certificates of `path` (leaf first, each issued by the next; the last is the trust
 /// anchor and needs nothing) that [`has_revocation_data`] finds nothing for.
 pub fn uncovered<'a>(

@@ -693,3 +693,24 @@ fn revocation_coverage_needs_data_for_every_certificate_but_the_anchor() {
         &[]
     ));
 }
+
+/// The set form (certificates gathered from signatures, as `sign --level B-LT` checks them):
+/// the root is skipped, the issuing CA needs the root's CRL, the leaf its issuer's data.
+#[test]
+fn revocation_coverage_of_a_certificate_set() {
+    use signet_pki::coverage::uncovered_among;
+    let p = pki();
+    let set = [p.leaf.clone(), p.int.clone(), p.root.clone()];
+    let int_crl = crl_of(&p, &[], NOW - 3600, NOW + 86_400);
+    let root_crl = crl::build(&p.root, &p.root_key, &[], NOW - 3600, NOW + 86_400, 1).unwrap();
+    let names = |v: Vec<&Certificate>| v.iter().map(|c| c.display_name()).collect::<Vec<_>>();
+    assert_eq!(
+        names(uncovered_among(&set, &[], &[])),
+        vec![p.leaf.display_name(), p.int.display_name()]
+    );
+    assert_eq!(
+        names(uncovered_among(&set, std::slice::from_ref(&int_crl), &[])),
+        vec![p.int.display_name()]
+    );
+    assert!(uncovered_among(&set, &[int_crl, root_crl], &[]).is_empty());
+}
