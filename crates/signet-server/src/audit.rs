@@ -207,23 +207,22 @@ async fn write_batch(
     pool: &sqlx::AnyPool,
     backend: Backend,
     batch: &[Pending],
-    tail: Option<(i64, String)>,
+    mut tail: Option<(i64, String)>,
 ) -> Result<(Vec<ItemResult>, Option<(i64, String)>), sqlx::Error> {
     // PostgreSQL with the tail known: the whole batch is one statement, which commits on its
     // own — one round trip. It fails as a whole on another node's append in between (seq
     // collides), on a version conflict or on a version number taken meanwhile; then the batch
     // goes the transactional way below, on the tail read afresh, where each item fails alone.
     if backend == Backend::Postgres
-        && let Some(tail) = tail.clone()
+        && let Some(known) = tail.take()
     {
-        match write_batch_in_one_statement(pool, batch, tail).await {
+        match write_batch_in_one_statement(pool, batch, known).await {
             Ok(Some(done)) => return Ok(done),
             Ok(None) => {}
             Err(sqlx::Error::Database(d))
                 if d.is_unique_violation() || d.code().as_deref() == Some(CONFLICT_SQLSTATE) => {}
             Err(e) => return Err(e),
         }
-        return Box::pin(write_batch(pool, backend, batch, None)).await;
     }
     // Otherwise one transaction; on PostgreSQL it starts holding the log's advisory lock (one
     // round trip for both), so the tail read next is the newest even with several nodes writing.
