@@ -71,7 +71,7 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 if [ "$fuzz_seconds" -gt 0 ]; then
   log "fuzz smoke ($fuzz_seconds s per target)"
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign pdf_validate server_inputs; do
+  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign pdf_validate server_inputs tsa_messages; do
     seeds=()
     case "$target" in pdf_*) mkdir -p "fuzz/corpus/$target"; seeds=("fuzz/corpus/$target" fuzz/seeds/pdf) ;; esac
     RUSTC_BOOTSTRAP=1 cargo fuzz run --dev --sanitizer none --fuzz-dir fuzz "$target" "${seeds[@]}" -- \

@@ -337,20 +337,16 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             &signer,
             &opts,
         )?;
-        let vopts = signet_cms::VerifyOptions::new(signet_pki::time::now());
+        let ctx = signet_pki::ValidationContext::new(anchors.clone(), signet_pki::time::now());
         let verify_rate = rate(seconds, || {
-            let mut r = &small[..];
-            let rep = signet_cms::verify(
-                signet_cms::VerifyInput {
-                    cms: &sig,
-                    detached: Some(&mut r),
-                    trust_anchors: &anchors,
-                    extra_certs: &[],
-                    crls: &[],
-                    ocsps: &[],
+            let rep = signet_validate::validate(
+                signet_validate::Input {
+                    content: signet_validate::Content::Bytes(&small),
+                    signature: Some(&sig),
                 },
-                &vopts,
-            );
+                &ctx,
+            )
+            .map_err(CliError::internal)?;
             if rep.indication != signet_pki::Indication::TotalPassed {
                 return Err(CliError::internal("benchmark signature did not verify"));
             }
@@ -394,19 +390,14 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
         signet_cms::sign_detached_reader(std::fs::File::open(&path).map_err(CliError::internal)?, &signer, &opts)?;
     let ours = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let mut f = std::io::BufReader::new(std::fs::File::open(&path).map_err(CliError::internal)?);
-    let anchors = vec![cert];
-    let rep = signet_cms::verify(
-        signet_cms::VerifyInput {
-            cms: &sig,
-            detached: Some(&mut f),
-            trust_anchors: &anchors,
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
+    let rep = signet_validate::validate(
+        signet_validate::Input {
+            content: signet_validate::Content::File(&path),
+            signature: Some(&sig),
         },
-        &signet_cms::VerifyOptions::new(signet_pki::time::now()),
-    );
+        &signet_pki::ValidationContext::new(vec![cert], signet_pki::time::now()),
+    )
+    .map_err(CliError::internal)?;
     let ours_verify = t1.elapsed().as_secs_f64();
     let rss_after = peak_rss_mib();
     let t2 = Instant::now();

@@ -12,7 +12,6 @@ use signet_server::users::{NewUser, Role};
 
 use crate::bench::rate;
 use crate::exit::{CliError, CliResult, Exit};
-use crate::http_client;
 
 fn small_pdf() -> Vec<u8> {
     use signet_pdf::build::{classic_pdf, stream};
@@ -159,36 +158,26 @@ pub fn run(
             let failures = AtomicUsize::new(0);
             let body = json!({"key_id": key_id}).to_string();
             let auth = format!("Bearer {token}");
+            let client =
+                signet_net::HttpClient::new(&signet_net::ClientOptions::default()).map_err(CliError::internal)?;
+            let client = &client;
             let start = Instant::now();
             std::thread::scope(|s| {
                 for _ in 0..clients {
                     s.spawn(|| {
-                        // One kept-alive connection per client, as load tools (wrk, oha) do.
-                        let mut conn: Option<std::net::TcpStream> = None;
+                        // The client keeps connections alive, as load tools (wrk, oha) do.
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(id) = ids.get(i) else { break };
                             let t0 = Instant::now();
-                            let stream = match conn.take() {
-                                Some(c) => Ok(c),
-                                None => http_client::connect(&authority, Duration::from_secs(60)),
-                            };
-                            let r = stream.and_then(|mut c| {
-                                let r = http_client::exchange(
-                                    &mut c,
-                                    &authority,
-                                    "POST",
-                                    &format!("/api/v1/documents/{id}/sign"),
-                                    &[("Authorization", &auth), ("Content-Type", "application/json")],
-                                    body.as_bytes(),
-                                    true,
-                                    Duration::from_secs(60),
-                                    1 << 20,
-                                );
-                                if r.is_ok() {
-                                    conn = Some(c);
-                                }
-                                r
+                            let url = format!("http://{authority}/api/v1/documents/{id}/sign");
+                            let r = client.send(signet_net::Request {
+                                method: "POST",
+                                url: &url,
+                                headers: &[("Authorization", &auth), ("Content-Type", "application/json")],
+                                body: body.as_bytes().to_vec(),
+                                max_bytes: 1 << 20,
+                                timeout: Some(Duration::from_secs(60)),
                             });
                             let ms = t0.elapsed().as_secs_f64() * 1000.0;
                             if !matches!(r, Ok(ref r) if r.status == 200) {
@@ -204,10 +193,10 @@ pub fn run(
             let secs = start.elapsed().as_secs_f64();
             let mut lat = latencies.into_inner().unwrap_or_default();
             lat.sort_by(|a, b| a.total_cmp(b));
-            (lat.len() as f64 / secs, lat, failures.into_inner())
+            Ok::<_, CliError>((lat.len() as f64 / secs, lat, failures.into_inner()))
         })
         .await
-        .map_err(CliError::internal)?;
+        .map_err(CliError::internal)??;
         let _ = tx.send(());
         let _ = server.await;
         Ok::<_, CliError>((in_process, api_rate, lat, failures))

@@ -34,13 +34,7 @@ print(n / (time.perf_counter() - t0))
 fn validate(pdf: &dyn signet_pdf::Source, anchor: &signet_pki::Certificate) -> CliResult<Indication> {
     let report = signet_pdf::validate::validate(
         pdf,
-        &signet_pdf::validate::Inputs {
-            trust_anchors: std::slice::from_ref(anchor),
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
-        },
-        &signet_cms::VerifyOptions::new(signet_pki::time::now()),
+        &signet_pki::ValidationContext::new(vec![anchor.clone()], signet_pki::time::now()),
     )
     .map_err(CliError::internal)?;
     Ok(report.indication)

@@ -144,8 +144,7 @@ fn dss_then_timestamp(
         })?;
         let with_dss = open(&mid)?;
         inputs::write_atomic_with(out, false, &mut |w| {
-            let mut stamp =
-                |digest: &[u8]| crate::tsa_client::stamp_digest(url, signet_crypto::HashAlgorithm::Sha256, digest);
+            let mut stamp = |digest: &[u8]| crate::net::stamp_digest(url, signet_crypto::HashAlgorithm::Sha256, digest);
             signet_pdf::timestamp_to(&with_dss, w, None, &mut stamp)
                 .map(|_| ())
                 .map_err(pdf_err)
@@ -252,17 +251,26 @@ pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
         .iter()
         .filter_map(|d| signet_pki::Certificate::from_der(d).ok())
         .collect();
-    if fetch_crls {
-        for c in crate::crl_fetch::for_certificates(&certs, signet_pki::time::now()) {
-            if !data.crls.iter().any(|d| d == c.der()) {
-                data.crls.push(c.der().to_vec());
+    if fetch_crls || fetch_ocsp {
+        // The signatures' own certificates: what long-term validation of this file needs.
+        let fetcher = crate::net::fetcher(fetch_crls, fetch_ocsp)?;
+        for cert in &certs {
+            if fetch_crls {
+                for c in fetcher.crls_for(cert) {
+                    if !data.crls.iter().any(|d| d == c.der()) {
+                        data.crls.push(c.der().to_vec());
+                    }
+                }
             }
-        }
-    }
-    if fetch_ocsp {
-        for r in crate::ocsp_fetch::for_certificates(&certs, &[], signet_pki::time::now()) {
-            if !data.ocsps.iter().any(|d| d == r.der()) {
-                data.ocsps.push(r.der().to_vec());
+            if fetch_ocsp
+                && let Some(issuer) = certs.iter().find(|i| cert.is_issued_by(i, &Default::default()))
+                && let Some(r) = fetcher.ocsp_for(cert, issuer)
+            {
+                {
+                    if !data.ocsps.iter().any(|d| d == r.der()) {
+                        data.ocsps.push(r.der().to_vec());
+                    }
+                }
             }
         }
     }

@@ -43,7 +43,14 @@ pub fn run(c: OcspCommand) -> CliResult<Exit> {
             .next()
             .ok_or_else(|| CliError::input("the certificate names no OCSP responder; give --url"))?,
     };
-    let (a, _) = crate::ocsp_fetch::ask(&url, &cert, &issuer, signet_pki::time::now()).map_err(CliError::input)?;
+    let (a, _, _) = signet_net::revocation::ask_ocsp(
+        crate::net::user_client()?,
+        &url,
+        &cert,
+        &issuer,
+        signet_pki::time::now(),
+    )
+    .map_err(|e| CliError::input(e.to_string()))?;
     let fmt = signet_pki::time::format;
     let next = a.next_update.map(fmt).unwrap_or_else(|| "-".into());
     let (word, exit) = match a.status {

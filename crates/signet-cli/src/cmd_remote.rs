@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use crate::cmd_sign::{self, Args, Job};
 use crate::exit::{CliError, CliResult, Exit};
-use crate::http_client;
 use crate::inputs;
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -38,21 +37,23 @@ impl Server {
         path: &str,
         content_type: Option<&str>,
         body: &[u8],
-    ) -> CliResult<http_client::Response> {
+    ) -> CliResult<signet_net::RawResponse> {
         let auth = format!("Bearer {}", self.token);
         let mut headers = vec![("Authorization", auth.as_str()), ("Accept", "application/json")];
         if let Some(ct) = content_type {
             headers.push(("Content-Type", ct));
         }
-        let r = http_client::request(
-            method,
-            &format!("{}{path}", self.base),
-            &headers,
-            body,
-            TIMEOUT,
-            MAX_REPLY,
-        )
-        .map_err(|e| CliError::input(format!("server {}: {e}", self.base)))?;
+        let url = format!("{}{path}", self.base);
+        let r = crate::net::user_client()?
+            .send(signet_net::Request {
+                method,
+                url: &url,
+                headers: &headers,
+                body: body.to_vec(),
+                max_bytes: MAX_REPLY,
+                timeout: Some(TIMEOUT),
+            })
+            .map_err(|e| CliError::input(format!("server {}: {e}", self.base)))?;
         if r.status >= 400 {
             let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
             let detail = v["detail"].as_str().unwrap_or("").to_string();
@@ -121,7 +122,7 @@ pub fn sign(a: &Args, url: &str) -> CliResult<Exit> {
     let mut ids = Vec::new();
     for file in &a.files {
         let data = inputs::read(file, "document")?;
-        let is_pdf = data.starts_with(b"%PDF-");
+        let is_pdf = signet_validate::FileKind::detect(&data) == signet_validate::FileKind::Pdf;
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -178,10 +179,10 @@ pub fn sign(a: &Args, url: &str) -> CliResult<Exit> {
         } else {
             "application/pkcs7-signature"
         };
-        if r.header("content-type") != Some(want) {
+        if r.content_type.as_deref() != Some(want) {
             return Err(CliError::internal(format!(
                 "the server sent {:?} for document {id}, expected {want}",
-                r.header("content-type")
+                r.content_type.as_deref()
             )));
         }
         let job = if *is_pdf { Job::Pdf } else { Job::Detached };

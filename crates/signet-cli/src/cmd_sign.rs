@@ -167,15 +167,11 @@ pub fn load_signer(a: &Args) -> CliResult<SoftwareSigner> {
     Ok(signer.with_chain(chain))
 }
 
+/// Whether to sign `path` as a PDF: the one rule ([`signet_validate::FileKind`]); a file named
+/// `.pdf` that is not one is still signed as a PDF, so that the PDF reader says what is wrong.
 fn is_pdf(path: &Path) -> bool {
-    if path.extension().map(|e| e.eq_ignore_ascii_case("pdf")).unwrap_or(false) {
-        return true;
-    }
-    let mut head = [0u8; 5];
-    std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .map(|_| &head == b"%PDF-")
-        .unwrap_or(false)
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+        || signet_validate::FileKind::of_file(path).is_ok_and(|k| k == signet_validate::FileKind::Pdf)
 }
 
 fn signed_pdf_name(p: &Path) -> PathBuf {
@@ -259,7 +255,7 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
             // Streamed: the original is hashed and copied in chunks into a temporary file.
             let hash = signer_hash(signer);
             inputs::write_atomic_with(&out, false, &mut |w| {
-                let mut stamp = |sig: &[u8]| crate::tsa_client::stamp(a.tsa.as_deref().unwrap_or_default(), hash, sig);
+                let mut stamp = |sig: &[u8]| crate::net::stamp(a.tsa.as_deref().unwrap_or_default(), hash, sig);
                 let stamper: Option<signet_cms::Stamper<'_>> = if a.tsa.is_some() { Some(&mut stamp) } else { None };
                 signet_pdf::sign_to_stamped(&f, w, signer, &opts, stamper)
                     .map(|_| ())
@@ -295,7 +291,7 @@ fn sign_one(a: &Args, signer: &SoftwareSigner, file: &Path) -> CliResult<(PathBu
                     .map_err(|e| CliError::input(format!("cannot read {}: {e}", file.display())))?;
                 (d, None)
             };
-            let mut stamp = |sig: &[u8]| crate::tsa_client::stamp(a.tsa.as_deref().unwrap_or_default(), hash, sig);
+            let mut stamp = |sig: &[u8]| crate::net::stamp(a.tsa.as_deref().unwrap_or_default(), hash, sig);
             let stamper: Option<signet_cms::Stamper<'_>> = if a.tsa.is_some() { Some(&mut stamp) } else { None };
             let cms = signet_cms::sign_digest_stamped(&digest, content.as_deref(), signer, &opts, stamper)?;
             let level = if a.tsa.is_some() { "B-T" } else { "B-B" };

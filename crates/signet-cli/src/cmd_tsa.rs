@@ -34,6 +34,9 @@ pub enum TsaCommand {
         /// TSA policy OID.
         #[arg(long, default_value = DEFAULT_POLICY)]
         policy: String,
+        /// Fraction digits in genTime: 0 (whole seconds) to 6 (microseconds).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=6))]
+        precision_digits: u8,
     },
 }
 
@@ -75,11 +78,14 @@ pub fn run(c: TsaCommand) -> CliResult<Exit> {
             input,
             out,
             policy,
+            precision_digits,
         } => {
             let tsa = load_tsa(&key, &cert, passphrase_file.as_deref())?;
-            let policy = signet_cms::timestamp::TsaPolicy::new(&policy).map_err(CliError::input)?;
+            let mut policy = signet_cms::timestamp::TsaPolicy::new(&policy).map_err(CliError::input)?;
+            policy.precision_digits = precision_digits;
             let req = inputs::read(&input, "time-stamp request")?;
-            let resp = signet_cms::timestamp::respond(&req, &tsa, &policy, &serial()?, signet_pki::time::now())?;
+            let now = signet_pki::gentime::now(precision_digits);
+            let resp = signet_cms::timestamp::respond(&req, &tsa, &policy, &serial()?, now)?;
             inputs::write_atomic(&out, &resp, false)?;
             println!("time-stamp response written to {}", out.display());
             Ok(Exit::Ok)

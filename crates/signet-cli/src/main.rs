@@ -18,15 +18,11 @@ mod cmd_serve;
 mod cmd_sign;
 mod cmd_tsa;
 mod cmd_verify;
-mod crl_fetch;
 mod exit;
-mod fetch_cache;
-mod http_client;
 mod inputs;
-mod ocsp_fetch;
+mod net;
 mod passphrase;
 mod quickstart;
-mod tsa_client;
 
 use clap::{Parser, Subcommand};
 
@@ -36,10 +32,18 @@ use crate::exit::{CliError, Exit};
 #[derive(Parser)]
 #[command(name = "signet", version, about = "Signet: sign and verify documents, run an organisation CA", long_about = None)]
 struct Cli {
-    /// Talk to a Signet server (http://HOST:PORT) instead of using local keys: `sign` uploads,
+    /// Talk to a Signet server (https://HOST or http://HOST:PORT) instead of using local keys: `sign` uploads,
     /// signs there with --key-id and downloads. The API token comes from SIGNET_TOKEN.
     #[arg(long, global = true, env = "SIGNET_SERVER", value_name = "URL")]
     server: Option<String>,
+    /// Extra CA certificates (PEM) to trust for https: TSAs, OCSP responders, distribution
+    /// points and `--server` (the system's trust store is always used too).
+    #[arg(long, global = true, env = "SIGNET_CA_BUNDLE", value_name = "FILE")]
+    ca_bundle: Option<std::path::PathBuf>,
+    /// Let URLs taken from certificates (distribution points, OCSP responders) reach loopback,
+    /// private and link-local addresses (refused by default).
+    #[arg(long, global = true)]
+    allow_private_fetch: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,6 +94,10 @@ fn main() {
         std::process::exit(Exit::Internal as i32);
     }));
     let cli = Cli::parse();
+    net::configure(net::Settings {
+        ca_bundle: cli.ca_bundle.clone(),
+        allow_private_fetch: cli.allow_private_fetch,
+    });
     let result: Result<Exit, CliError> = match cli.command {
         Command::Quickstart(a) => quickstart::run(a),
         Command::Key(c) => cmd_key::run(c),

@@ -103,18 +103,15 @@ pub fn run(a: Args) -> CliResult<Exit> {
     let der = signet_cms::sign_detached_reader(f, &signer, &signet_cms::SignOptions::default())?;
     inputs::write_atomic(&sig_path, &der, false)?;
     let anchors = vec![store.root_cert()?];
-    let mut content = std::fs::File::open(&sample).map_err(CliError::internal)?;
-    let report = signet_cms::verify(
-        signet_cms::VerifyInput {
-            cms: &der,
-            detached: Some(&mut content),
-            trust_anchors: &anchors,
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
+    let ctx = signet_pki::ValidationContext::new(anchors, signet_pki::time::now());
+    let report = signet_validate::validate(
+        signet_validate::Input {
+            content: signet_validate::Content::File(&sample),
+            signature: Some(&der),
         },
-        &signet_cms::VerifyOptions::new(signet_pki::time::now()),
-    );
+        &ctx,
+    )
+    .map_err(CliError::internal)?;
     // And a PDF with a visible stamp (PAdES B-B).
     let pdf = sample_pdf();
     let mut opts = signet_pdf::PadesOptions::new(signet_pki::time::now());
@@ -135,15 +132,12 @@ pub fn run(a: Args) -> CliResult<Exit> {
     inputs::write_atomic(&a.dir.join("sample-purchase-request.pdf"), &pdf, false)?;
     inputs::write_atomic(&pdf_path, &signed, false)?;
     // The signed PDF goes through the PDF validator (bytes, CMS, chain, revisions) too.
-    let pdf_report = signet_pdf::validate::validate(
-        &signed,
-        &signet_pdf::validate::Inputs {
-            trust_anchors: &anchors,
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
+    let pdf_report = signet_validate::validate(
+        signet_validate::Input {
+            content: signet_validate::Content::Bytes(&signed),
+            signature: None,
         },
-        &signet_cms::VerifyOptions::new(signet_pki::time::now()),
+        &ctx,
     )
     .map_err(CliError::internal)?;
     println!();

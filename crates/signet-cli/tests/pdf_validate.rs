@@ -1426,6 +1426,9 @@ fn our_signatures_are_time_stamped_by_an_openssl_tsa() {
     assert_eq!(code(&o), 0, "{v}");
     assert_eq!(v["signatures"][0]["level"], "PAdES-B-T", "{v}");
     assert!(v["signatures"][0]["timestamp_time"].is_string());
+    // OpenSSL's genTime carries milliseconds (RFC 3161 §2.4.2); the report says how fine.
+    assert!(v["signatures"][0]["timestamp_precision"].is_string(), "{v}");
+    assert_eq!(v["signatures"][0]["timestamp_accuracy"], "±1 s", "{v}");
     agree(&env, "bt.pdf");
     // signet ltv add: DSS (B-LT), then a document timestamp over it (B-LTA).
     ca_crl(&env, "crl.pem", false);

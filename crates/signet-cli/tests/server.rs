@@ -10,9 +10,32 @@
 
 mod common;
 
-#[path = "../src/http_client.rs"]
-#[allow(dead_code)]
-mod http_client;
+/// Plain requests to the server under test, through Signet's own client.
+mod http_client {
+    pub fn request(
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: std::time::Duration,
+        max_bytes: u64,
+    ) -> Result<signet_net::RawResponse, signet_net::NetError> {
+        thread_local! {
+            static CLIENT: signet_net::HttpClient =
+                signet_net::HttpClient::new(&signet_net::ClientOptions::default()).expect("HTTP client");
+        }
+        CLIENT.with(|c| {
+            c.send(signet_net::Request {
+                method,
+                url,
+                headers,
+                body: body.to_vec(),
+                max_bytes,
+                timeout: Some(timeout),
+            })
+        })
+    }
+}
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

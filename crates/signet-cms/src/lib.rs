@@ -18,7 +18,7 @@ pub mod timestamp;
 pub mod verify;
 
 pub use sign::{SignOptions, Stamper, sign_detached_reader, sign_digest, sign_digest_stamped};
-pub use verify::{VerifyInput, VerifyOptions, certificates_of, verify};
+pub use verify::{VerifyInput, certificates_of, verify};
 
 /// Errors when building a signature.
 #[derive(Debug, thiserror::Error)]

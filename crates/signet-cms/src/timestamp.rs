@@ -5,7 +5,7 @@
 
 use cms::content_info::ContentInfo;
 use const_oid::ObjectIdentifier;
-use der::asn1::{GeneralizedTime, Int, OctetString};
+use der::asn1::{Int, OctetString};
 use der::{Decode, Sequence};
 use signet_crypto::HashAlgorithm;
 use signet_pki::path::Purpose;
@@ -14,7 +14,7 @@ use signet_pki::{SignatureReport, SubIndication};
 use spki::AlgorithmIdentifierOwned;
 
 use crate::attributes::ID_SIGNED_DATA;
-use crate::verify::{VerifyInput, VerifyOptions, verify};
+use crate::verify::{VerifyInput, verify_for};
 
 /// id-ct-TSTInfo.
 pub const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
@@ -52,8 +52,8 @@ pub struct TstInfoAsn {
     pub message_imprint: MessageImprint,
     /// Serial number, unique per TSA.
     pub serial_number: Int,
-    /// The time.
-    pub gen_time: GeneralizedTime,
+    /// The time (fractional seconds allowed, RFC 3161 §2.4.2).
+    pub gen_time: signet_pki::PreciseTime,
     /// Accuracy.
     pub accuracy: Option<Accuracy>,
     /// Ordering.
@@ -159,17 +159,7 @@ pub fn token_from_response(
         return Err("the TSA's token does not echo our nonce (a replayed or foreign answer)".into());
     }
     // The signature and attributes must hold; the path is left to validation (no anchors here).
-    let v = verify_token(
-        VerifyInput {
-            cms: &token,
-            detached: None,
-            trust_anchors: &[],
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
-        },
-        &VerifyOptions::new(time),
-    );
+    let v = verify_token(&token, &signet_pki::ValidationContext::new(Vec::new(), time));
     if let Some(bad) = v
         .report
         .checks
@@ -205,6 +195,8 @@ pub struct TsaPolicy {
     pub policy: ObjectIdentifier,
     /// Accuracy in seconds.
     pub accuracy_secs: u8,
+    /// Fraction digits in genTime (0: whole seconds, 3: milliseconds; at most 6).
+    pub precision_digits: u8,
 }
 
 impl TsaPolicy {
@@ -213,6 +205,7 @@ impl TsaPolicy {
         Ok(TsaPolicy {
             policy: oid.parse().map_err(|_| format!("{oid:?} is not an OID"))?,
             accuracy_secs: 1,
+            precision_digits: 0,
         })
     }
 }
@@ -252,14 +245,16 @@ pub fn random_positive<const N: usize>() -> Result<[u8; N], crate::CmsError> {
 
 /// Answers a DER TimeStampReq as a TSA: a granted TimeStampResp with a token signed by `tsa`
 /// (which must hold a timeStamping certificate), or a rejection (bad request, unsupported hash,
-/// wrong imprint length). `serial` must never repeat for this TSA; `time` is genTime.
+/// wrong imprint length). `serial` must never repeat for this TSA; `time` is genTime, written
+/// with the policy's precision (whole seconds, or up to six fraction digits).
 pub fn respond(
     request_der: &[u8],
     tsa: &dyn signet_crypto::Signer,
     policy: &TsaPolicy,
     serial: &[u8],
-    time: UnixTime,
+    time: impl Into<signet_pki::PreciseTime>,
 ) -> Result<Vec<u8>, crate::CmsError> {
+    let time: signet_pki::PreciseTime = time.into();
     let Ok(req) = TimeStampReq::from_der(request_der) else {
         return rejection(BAD_DATA_FORMAT, "not a DER TimeStampReq");
     };
@@ -275,7 +270,10 @@ pub fn respond(
     if req.req_policy.as_ref().is_some_and(|p| *p != policy.policy) {
         return rejection(15, "unaccepted policy"); // unacceptedPolicy
     }
-    let gen_time = GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(time.max(0) as u64))?;
+    if time.secs < 0 {
+        return Err(crate::CmsError::Invalid("times before 1970 cannot be stamped".into()));
+    }
+    let gen_time = signet_pki::PreciseTime::with_precision(time.secs, time.nanos, policy.precision_digits.min(6));
     let info = TstInfoAsn {
         version: Int::new(&[1])?,
         policy: policy.policy,
@@ -321,8 +319,12 @@ pub fn respond(
 /// What a token says, once its signature is checked.
 #[derive(Clone, Debug)]
 pub struct TstInfo {
-    /// The time the TSA vouches for.
+    /// The time the TSA vouches for (whole seconds).
     pub gen_time: UnixTime,
+    /// genTime as encoded, with its fraction of a second.
+    pub gen_time_precise: signet_pki::PreciseTime,
+    /// The accuracy the TSA claims, in words ("±1 s", "±0.5 ms"), if it states one.
+    pub accuracy: Option<String>,
     /// The imprint's hash algorithm.
     pub hash: HashAlgorithm,
     /// The imprint.
@@ -358,15 +360,37 @@ pub fn tst_info(token: &[u8]) -> Result<TstInfo, String> {
     let t = TstInfoAsn::from_der(os.as_bytes()).map_err(|e| format!("malformed TSTInfo: {e}"))?;
     let hash = HashAlgorithm::from_oid(&t.message_imprint.hash_algorithm.oid)
         .ok_or_else(|| format!("unsupported imprint hash {}", t.message_imprint.hash_algorithm.oid))?;
-    let gen_time = t.gen_time.to_unix_duration().as_secs() as UnixTime;
     Ok(TstInfo {
-        gen_time,
+        gen_time: t.gen_time.secs,
+        gen_time_precise: t.gen_time,
+        accuracy: t.accuracy.as_ref().map(describe_accuracy),
         hash,
         imprint: t.message_imprint.hashed_message.as_bytes().to_vec(),
         serial: hex::encode(t.serial_number.as_bytes()),
         policy: t.policy.to_string(),
         nonce: t.nonce.map(|n| n.as_bytes().to_vec()),
     })
+}
+
+/// Accuracy (RFC 3161 §2.4.2) in words: "±1 s", "±1.5 ms", "±0.000200 s".
+fn describe_accuracy(a: &Accuracy) -> String {
+    let int = |i: &Option<Int>| -> u64 {
+        i.as_ref()
+            .map(|v| {
+                v.as_bytes()
+                    .iter()
+                    .take(8)
+                    .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+            })
+            .unwrap_or(0)
+    };
+    let (s, ms, us) = (int(&a.seconds), int(&a.millis), int(&a.micros));
+    match (s, ms, us) {
+        (s, 0, 0) => format!("±{s} s"),
+        (0, ms, 0) => format!("±{ms} ms"),
+        (0, 0, us) => format!("±{us} µs"),
+        (s, ms, us) => format!("±{s}.{ms:03}{us:03} s"),
+    }
 }
 
 /// A verified (or not) token.
@@ -377,19 +401,21 @@ pub struct Verified {
     pub info: Option<TstInfo>,
 }
 
-/// Verifies a token's CMS signature and path as of `opts.time` for the time-stamping purpose,
-/// and reads its TSTInfo. The caller compares [`TstInfo::imprint`] with its own hash.
-pub fn verify_token(input: VerifyInput<'_>, opts: &VerifyOptions) -> Verified {
-    let token = input.cms;
-    let ts_opts = VerifyOptions {
-        purpose: Purpose::TimeStamping,
-        ..opts.clone()
-    };
-    let mut report = verify(input, &ts_opts);
+/// Verifies a token's CMS signature and path as of the context's time for the time-stamping
+/// purpose, and reads its TSTInfo. The caller compares [`TstInfo::imprint`] with its own hash.
+pub fn verify_token(token: &[u8], ctx: &signet_pki::ValidationContext) -> Verified {
+    let mut report = verify_for(
+        VerifyInput {
+            cms: token,
+            detached: None,
+        },
+        ctx,
+        Purpose::TimeStamping,
+    );
     let mut r = if report.signatures.len() == 1 {
         report.signatures.remove(0)
     } else {
-        let mut r = SignatureReport::new("RFC 3161 time-stamp token", opts.time);
+        let mut r = SignatureReport::new("RFC 3161 time-stamp token", ctx.time);
         r.fail(
             "signer-infos",
             SubIndication::FORMAT_FAILURE,

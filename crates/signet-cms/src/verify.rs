@@ -23,7 +23,7 @@ use signet_pki::ocsp::Response;
 use signet_pki::path::{PathOptions, Purpose, RevocationMode, RevocationStatus, Validator};
 use signet_pki::report::CertificateInfo;
 use signet_pki::time::UnixTime;
-use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport, name};
+use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationContext, ValidationReport, name};
 use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::attributes::*;
@@ -33,43 +33,12 @@ pub const MAX_CMS_LEN: usize = 256 * 1024 * 1024;
 /// Largest detached content held in memory when a signer has no signed attributes.
 pub const MAX_BUFFERED_CONTENT: u64 = 256 * 1024 * 1024;
 
-/// What to verify.
+/// What to verify; everything it is judged against comes from a [`ValidationContext`].
 pub struct VerifyInput<'a> {
     /// The SignedData ContentInfo (DER or BER).
     pub cms: &'a [u8],
     /// The detached content, if the signature is detached.
     pub detached: Option<&'a mut dyn Read>,
-    /// Trust anchors.
-    pub trust_anchors: &'a [Certificate],
-    /// Further certificates to build paths with.
-    pub extra_certs: &'a [Certificate],
-    /// CRLs to check revocation with (those inside the SignedData are added).
-    pub crls: &'a [Crl],
-    /// OCSP responses to check revocation with (those in Adobe's revocation-information
-    /// attribute are added).
-    pub ocsps: &'a [Response],
-}
-
-/// How to verify.
-#[derive(Clone, Debug)]
-pub struct VerifyOptions {
-    /// The validation time.
-    pub time: UnixTime,
-    /// Accepted algorithms.
-    pub algorithm_policy: AlgorithmPolicy,
-    /// What the signer's certificate must be fit for.
-    pub purpose: Purpose,
-}
-
-impl VerifyOptions {
-    /// Document-signing verification as of `time` with today's algorithm policy.
-    pub fn new(time: UnixTime) -> Self {
-        VerifyOptions {
-            time,
-            algorithm_policy: AlgorithmPolicy::STRICT,
-            purpose: Purpose::DocumentSigning,
-        }
-    }
 }
 
 fn format_failure(time: UnixTime, msg: impl Into<String>) -> ValidationReport {
@@ -112,8 +81,19 @@ pub fn certificates_of(cms_der: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-/// Verifies every signature in a CMS SignedData.
-pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport {
+/// Verifies every signature in a CMS SignedData for document signing, against `ctx` (the
+/// certificates, CRLs and OCSP answers the SignedData carries are added to it).
+pub fn verify(input: VerifyInput<'_>, ctx: &ValidationContext) -> ValidationReport {
+    verify_for(input, ctx, Purpose::DocumentSigning)
+}
+
+/// As [`verify`], for signer certificates fit for `purpose`.
+pub(crate) fn verify_for(input: VerifyInput<'_>, ctx: &ValidationContext, purpose: Purpose) -> ValidationReport {
+    let opts = &Opts {
+        time: ctx.time,
+        algorithm_policy: ctx.algorithm_policy,
+        purpose,
+    };
     let original = input.cms;
     if original.len() > MAX_CMS_LEN {
         return format_failure(opts.time, "the signature file is larger than 256 MiB");
@@ -144,24 +124,23 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
         return format_failure(opts.time, "the SignedData has no SignerInfo");
     }
 
-    // Certificates and CRLs carried in the signature plus those supplied.
-    let mut pool: Vec<Certificate> = input.extra_certs.to_vec();
+    // Certificates and revocation data carried in the signature join the context's.
+    let mut carried: Vec<Certificate> = Vec::new();
     for c in sd.certificates.iter().flat_map(|s| s.0.iter()) {
         if let CertificateChoices::Certificate(c) = c
             && let Ok(der) = c.to_der()
             && let Ok(cert) = Certificate::from_der(&der)
-            && !pool.contains(&cert)
+            && !carried.contains(&cert)
         {
-            pool.push(cert);
+            carried.push(cert);
         }
     }
-    let mut crls: Vec<Crl> = input.crls.to_vec();
-    crls.extend(decoded.crls);
-    let mut ocsps: Vec<Response> = input.ocsps.to_vec();
-    ocsps.extend(decoded.ocsps);
+    let mut crls: Vec<Crl> = decoded.crls;
+    let mut ocsps: Vec<Response> = decoded.ocsps;
     for si in sd.signer_infos.0.iter() {
         crate::signed_data::adobe_revocation_info(si, &mut crls, &mut ocsps);
     }
+    let ctx = &ctx.extended(&carried, &crls, &ocsps);
 
     // The content: encapsulated or detached.
     let attached: Option<Vec<u8>> = match &sd.encap_content_info.econtent {
@@ -214,18 +193,7 @@ pub fn verify(input: VerifyInput<'_>, opts: &VerifyOptions) -> ValidationReport 
                     "the signature is BER-encoded; it was normalised to DER for reading",
                 );
             }
-            verify_signer(
-                si,
-                &sd,
-                original,
-                &content,
-                &pool,
-                &crls,
-                &ocsps,
-                input.trust_anchors,
-                opts,
-                &mut r,
-            );
+            verify_signer(si, &sd, original, &content, ctx, opts, &mut r);
             if r.level.is_some() {
                 r.format = format!("CAdES {detached_name}");
             }
@@ -344,19 +312,23 @@ fn signature_algorithm(si: &SignerInfo, digest: HashAlgorithm) -> Result<Signatu
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The parameters of one verification, from the context and the caller's purpose.
+struct Opts {
+    time: UnixTime,
+    algorithm_policy: AlgorithmPolicy,
+    purpose: Purpose,
+}
+
 fn verify_signer(
     si: &SignerInfo,
     sd: &SignedData,
     original: &[u8],
     content: &ContentDigests,
-    pool: &[Certificate],
-    crls: &[Crl],
-    ocsps: &[Response],
-    anchors: &[Certificate],
-    opts: &VerifyOptions,
+    ctx: &ValidationContext,
+    opts: &Opts,
     r: &mut SignatureReport,
 ) {
+    let pool = &ctx.certificates;
     // Digest algorithm.
     let Some(digest_alg) = HashAlgorithm::from_oid(&si.digest_alg.oid) else {
         r.fail(
@@ -514,10 +486,10 @@ fn verify_signer(
     // A valid signature time-stamp is proof that the signature existed at its time: the
     // signer's path is then validated at that time (a certificate that expired or was revoked
     // later does not invalidate it; one revoked earlier does).
-    let poe = signature_timestamps(si, pool, crls, ocsps, anchors, opts, r);
+    let poe = signature_timestamps(si, ctx, r);
 
     // Certificate path.
-    if anchors.is_empty() {
+    if ctx.trust_anchors.is_empty() {
         r.fail(
             "certificate-path",
             SubIndication::NO_CERTIFICATE_CHAIN_FOUND,
@@ -535,10 +507,7 @@ fn verify_signer(
         policy: Default::default(),
         past_time: poe.is_some(),
     };
-    match Validator::new(anchors, pool, crls, &popts)
-        .with_ocsp(ocsps)
-        .validate(signer)
-    {
+    match Validator::from_context(ctx, &popts).validate(signer) {
         Ok(path) => {
             r.chain = path.certificates.iter().map(CertificateInfo::of).collect();
             let anchor = path.certificates.last().map(|c| c.display_name()).unwrap_or_default();
@@ -588,15 +557,7 @@ fn verify_signer(
 /// time-stamping purpose and stamp this SignerInfo's signature value. A valid one proves the
 /// signature existed at its time and lifts the level to B-T; a broken one is reported and
 /// proves nothing.
-fn signature_timestamps(
-    si: &SignerInfo,
-    pool: &[Certificate],
-    crls: &[Crl],
-    ocsps: &[Response],
-    anchors: &[Certificate],
-    opts: &VerifyOptions,
-    r: &mut SignatureReport,
-) -> Option<UnixTime> {
+fn signature_timestamps(si: &SignerInfo, ctx: &ValidationContext, r: &mut SignatureReport) -> Option<UnixTime> {
     let mut earliest: Option<UnixTime> = None;
     let tokens = si
         .unsigned_attrs
@@ -606,17 +567,7 @@ fn signature_timestamps(
         .flat_map(|a| a.values.iter());
     for value in tokens {
         let Ok(token) = value.to_der() else { continue };
-        let v = crate::timestamp::verify_token(
-            VerifyInput {
-                cms: &token,
-                detached: None,
-                trust_anchors: anchors,
-                extra_certs: pool,
-                crls,
-                ocsps,
-            },
-            opts,
-        );
+        let v = crate::timestamp::verify_token(&token, ctx);
         let Some(info) = v.info else {
             r.warn(
                 "signature-timestamp",
@@ -637,13 +588,15 @@ fn signature_timestamps(
                 format!("the time-stamp by {tsa} does not validate: {}", v.report.summary),
             );
         } else {
-            let at = signet_pki::time::format(info.gen_time);
+            let at = info.gen_time_precise.format();
             r.pass(
                 "signature-timestamp",
                 format!("the signature existed at {at} (time-stamped by {tsa})"),
             );
             if earliest.is_none_or(|e| info.gen_time < e) {
                 r.timestamp_time = Some(at);
+                r.timestamp_precision = Some(info.gen_time_precise.precision());
+                r.timestamp_accuracy = info.accuracy.clone();
                 r.timestamp_chain = v.report.chain.clone();
             }
             if r.level.as_deref() == Some("CAdES-B-B") {

@@ -13,7 +13,8 @@ use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912;
 use der::Encode;
 use signet_cms::attributes::*;
-use signet_cms::{VerifyInput, VerifyOptions, verify};
+use signet_cms::{VerifyInput, verify};
+use signet_pki::ValidationContext;
 use signet_crypto::{HashAlgorithm, KeyAlgorithm, PrivateKey, SignatureAlgorithm, Signer, SoftwareSigner, digest};
 use signet_pki::issue::{self, Profile, Template};
 use signet_pki::name::SubjectSpec;
@@ -187,12 +188,8 @@ fn check(fx: &Fx, cms: &[u8], content: &[u8], extra: &[Certificate]) -> Validati
         VerifyInput {
             cms,
             detached: Some(&mut c),
-            trust_anchors: &anchors,
-            extra_certs: extra,
-            crls: &[],
-            ocsps: &[],
         },
-        &VerifyOptions::new(now()),
+        &ValidationContext::new(anchors.to_vec(), now()).with_certificates(extra.to_vec()),
     )
 }
 
@@ -576,12 +573,8 @@ fn without_trust_anchor_the_verdict_is_no_chain() {
         VerifyInput {
             cms: &cms,
             detached: Some(&mut c),
-            trust_anchors: &[],
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
         },
-        &VerifyOptions::new(now()),
+        &ValidationContext::new(Vec::new(), now()),
     );
     assert_eq!(
         verdict(&rep),

@@ -8,7 +8,7 @@
     missing_docs
 )]
 
-use signet_cms::{VerifyInput, VerifyOptions};
+use signet_cms::VerifyInput;
 use signet_crypto::{HashAlgorithm, KeyAlgorithm, PrivateKey, Signer, SoftwareSigner};
 use signet_pki::issue::{self, Profile, Template};
 use signet_pki::name::SubjectSpec;
@@ -86,12 +86,8 @@ fn ocsp_responses_and_crls_in_the_signed_data_are_used() {
             VerifyInput {
                 cms,
                 detached: Some(&mut data),
-                trust_anchors: &[ca.clone()],
-                extra_certs: &[],
-                crls: &[],
-                ocsps: &[],
             },
-            &VerifyOptions::new(NOW),
+            &signet_pki::ValidationContext::new(vec![ca.clone()], NOW),
         )
     };
     let answer = |status| {

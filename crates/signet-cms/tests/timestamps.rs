@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use signet_cms::timestamp::{self, TsaPolicy};
-use signet_cms::{VerifyInput, VerifyOptions};
+use signet_cms::VerifyInput;
 use signet_crypto::{HashAlgorithm, KeyAlgorithm, PrivateKey, Signer, SoftwareSigner};
 use signet_pki::issue::{self, Profile, Template};
 use signet_pki::name::SubjectSpec;
@@ -53,6 +53,7 @@ fn policy() -> TsaPolicy {
     TsaPolicy {
         policy: const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1"),
         accuracy_secs: 1,
+        precision_digits: 3,
     }
 }
 
@@ -65,15 +66,8 @@ fn round_trip_and_refusals() {
     let resp = timestamp::respond(&req, &tsa, &policy(), &[0x01, 0x02], now()).unwrap();
     let token = timestamp::token_from_response(&resp, HashAlgorithm::Sha256, &imprint, &nonce, now()).unwrap();
     let v = timestamp::verify_token(
-        VerifyInput {
-            cms: &token,
-            detached: None,
-            trust_anchors: std::slice::from_ref(&root),
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
-        },
-        &VerifyOptions::new(now()),
+        &token,
+        &signet_pki::ValidationContext::new(vec![root.clone()], now()),
     );
     assert!(v.report.passed(), "{}", v.report.render_text());
     let info = v.info.unwrap();
@@ -146,12 +140,8 @@ fn verify_detached(cms: &[u8], content: &[u8], root: &signet_pki::Certificate) -
         VerifyInput {
             cms,
             detached: Some(&mut r),
-            trust_anchors: std::slice::from_ref(root),
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
         },
-        &VerifyOptions::new(now()),
+        &signet_pki::ValidationContext::new(vec![root.clone()], now()),
     )
     .signatures
     .remove(0)
@@ -201,15 +191,8 @@ fn time_stamp_items_69_to_73() {
     let mut tampered = token.clone();
     tampered[at] ^= 1;
     let v = timestamp::verify_token(
-        VerifyInput {
-            cms: &tampered,
-            detached: None,
-            trust_anchors: std::slice::from_ref(&root),
-            extra_certs: &[],
-            crls: &[],
-            ocsps: &[],
-        },
-        &VerifyOptions::new(now()),
+        &tampered,
+        &signet_pki::ValidationContext::new(vec![root.clone()], now()),
     );
     assert!(!v.report.passed(), "a tampered TSTInfo must not verify");
     // 73: time-stamped after the signer's certificate expired: the proof of existence comes too

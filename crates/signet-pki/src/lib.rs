@@ -6,6 +6,8 @@
 //!   signed through [`signet_crypto::Signer`], and CSR intake;
 //! - [`crl`]: CRL building and revocation lookup;
 //! - [`coverage`]: whether revocation data is at hand for every certificate of a path (B-LT);
+//! - [`context`]: the [`ValidationContext`] every validation is judged against, with the
+//!   [`RevocationFetcher`] that path validation pulls missing revocation data from;
 //! - [`path`]: RFC 5280 §6.1 path building and validation with CRL revocation;
 //! - [`report`]: the validation result model shared by CMS, PAdES and SES (ETSI EN 319 102-1
 //!   indications and sub-indications plus the facts behind them), rendered as text and JSON.
@@ -14,9 +16,11 @@
 #![forbid(unsafe_code)]
 
 pub mod cert;
+pub mod context;
 pub mod coverage;
 pub mod crl;
 mod error;
+pub mod gentime;
 pub mod issue;
 pub mod name;
 mod name_constraints;
@@ -27,7 +31,10 @@ pub mod raw;
 pub mod report;
 pub mod time;
 
+pub use gentime::PreciseTime;
+
 pub use cert::Certificate;
+pub use context::{Fetched, RevocationFetcher, ValidationContext};
 pub use crl::Crl;
 pub use error::PkiError;
 pub use path::{PathError, PathErrorKind, PathOptions, RevocationMode, ValidatedPath};

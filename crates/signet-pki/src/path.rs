@@ -25,6 +25,7 @@ use x509_cert::ext::pkix::{
 
 use crate::policy::{PolicyParams, PolicyState};
 
+use crate::context::{RevocationFetcher, ValidationContext};
 use crate::crl::Revocation;
 use crate::name::names_match;
 use crate::name_constraints;
@@ -240,11 +241,13 @@ pub struct ValidatedPath {
 }
 
 /// Builds and validates paths for end-entity certificates.
+#[derive(Clone, Copy)]
 pub struct Validator<'a> {
     anchors: &'a [Certificate],
     pool: &'a [Certificate],
     crls: &'a [Crl],
     ocsps: &'a [ocsp::Response],
+    fetcher: Option<&'a dyn RevocationFetcher>,
     opts: &'a PathOptions,
 }
 
@@ -259,6 +262,20 @@ impl<'a> Validator<'a> {
             pool,
             crls,
             ocsps: &[],
+            fetcher: None,
+            opts,
+        }
+    }
+
+    /// A validator over everything a [`ValidationContext`] knows, pulling missing revocation
+    /// data from its fetcher.
+    pub fn from_context(ctx: &'a ValidationContext, opts: &'a PathOptions) -> Self {
+        Validator {
+            anchors: &ctx.trust_anchors,
+            pool: &ctx.certificates,
+            crls: &ctx.crls,
+            ocsps: &ctx.ocsps,
+            fetcher: ctx.fetcher(),
             opts,
         }
     }
@@ -266,6 +283,13 @@ impl<'a> Validator<'a> {
     /// Also uses these OCSP responses as revocation data (next to the CRLs).
     pub fn with_ocsp(mut self, ocsps: &'a [ocsp::Response]) -> Self {
         self.ocsps = ocsps;
+        self
+    }
+
+    /// Pulls revocation data from `fetcher` for path certificates the known data says nothing
+    /// usable about.
+    pub fn with_fetcher(mut self, fetcher: Option<&'a dyn RevocationFetcher>) -> Self {
+        self.fetcher = fetcher;
         self
     }
 
@@ -419,13 +443,11 @@ impl<'a> Validator<'a> {
             check_validity(cert, pos, t)?;
             // (a)(3) revocation
             if self.opts.revocation != RevocationMode::Off {
-                statuses[pos] = self.revocation_status(cert, working_issuer, pos, depth)?;
+                let (status, supplied) = self.revocation_status(cert, working_issuer, pos, depth)?;
+                statuses[pos] = status;
                 let required = match self.opts.revocation {
                     RevocationMode::Require => true,
-                    RevocationMode::RequireWhereSupplied => {
-                        self.crls.iter().any(|c| names_match(c.issuer(), cert.issuer()))
-                            || self.ocsps.iter().any(|r| r.single_for(cert, working_issuer).is_some())
-                    }
+                    RevocationMode::RequireWhereSupplied => supplied,
                     _ => false,
                 };
                 if let RevocationStatus::Unknown(why) = &statuses[pos]
@@ -583,10 +605,48 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Establishes the revocation status of `cert` from the CRLs of its issuer and the OCSP
-    /// responses about it: a revocation before the validation time in either fails; otherwise
-    /// a usable "good" from either proves it good.
+    /// Establishes the revocation status of `cert` from what is known, and when that says
+    /// nothing usable, from what the fetcher can get (the certificate's signature has been
+    /// verified up to the anchor by now). Also says whether any revocation data concerning the
+    /// certificate was at hand (for [`RevocationMode::RequireWhereSupplied`]).
     fn revocation_status(
+        &self,
+        cert: &Certificate,
+        issuer: &Certificate,
+        pos: usize,
+        depth: usize,
+    ) -> Result<(RevocationStatus, bool), PathError> {
+        let supplied = |crls: &[Crl], ocsps: &[ocsp::Response]| {
+            crls.iter().any(|c| names_match(c.issuer(), cert.issuer()))
+                || ocsps.iter().any(|r| r.single_for(cert, issuer).is_some())
+        };
+        let known = self.known_revocation_status(cert, issuer, pos, depth)?;
+        let Some(fetcher) = self.fetcher else {
+            return Ok((known, supplied(self.crls, self.ocsps)));
+        };
+        if !matches!(known, RevocationStatus::Unknown(_)) {
+            return Ok((known, supplied(self.crls, self.ocsps)));
+        }
+        let fetched = fetcher.fetch(cert, issuer);
+        if fetched.crls.is_empty() && fetched.ocsps.is_empty() {
+            return Ok((known, supplied(self.crls, self.ocsps)));
+        }
+        let crls: Vec<Crl> = self.crls.iter().cloned().chain(fetched.crls).collect();
+        let ocsps: Vec<ocsp::Response> = self.ocsps.iter().cloned().chain(fetched.ocsps).collect();
+        let v = Validator {
+            crls: &crls,
+            ocsps: &ocsps,
+            fetcher: None,
+            ..*self
+        };
+        let status = v.known_revocation_status(cert, issuer, pos, depth)?;
+        Ok((status, supplied(&crls, &ocsps)))
+    }
+
+    /// The revocation status of `cert` from the CRLs of its issuer and the OCSP responses
+    /// about it that are known: a revocation before the validation time in either fails;
+    /// otherwise a usable "good" from either proves it good.
+    fn known_revocation_status(
         &self,
         cert: &Certificate,
         issuer: &Certificate,
@@ -859,7 +919,7 @@ impl<'a> Validator<'a> {
                 {
                     let mut opts = self.opts.clone();
                     opts.purpose = Purpose::Any;
-                    let v = Validator::new(self.anchors, self.pool, self.crls, &opts).with_ocsp(self.ocsps);
+                    let v = Validator { opts: &opts, ..*self };
                     if v.validate_at_depth(other, depth + 1).is_ok() {
                         return Ok(());
                     }

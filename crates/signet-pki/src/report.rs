@@ -162,6 +162,12 @@ pub struct SignatureReport {
     /// The time a valid time-stamp proves the signature existed at.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_time: Option<String>,
+    /// How finely that time-stamp's genTime is given ("1 s", "1 ms").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_precision: Option<String>,
+    /// The accuracy its TSA claims ("±1 s"), when the token states one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp_accuracy: Option<String>,
     /// The chain of that time-stamp's TSA up to its trust anchor (TSA first), when one proved
     /// the time.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -222,6 +228,22 @@ pub struct EmbeddedInfo {
 }
 
 impl SignatureReport {
+    /// " (precision 1 ms, accuracy ±1 s)" for the proving time-stamp, or nothing.
+    fn timestamp_quality(&self) -> String {
+        let parts: Vec<String> = [
+            self.timestamp_precision.as_ref().map(|p| format!("precision {p}")),
+            self.timestamp_accuracy.as_ref().map(|a| format!("accuracy {a}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        }
+    }
+
     /// An empty report to fill in; starts as TOTAL-PASSED and is downgraded by [`Self::fail`].
     pub fn new(format: &str, validation_time: UnixTime) -> Self {
         SignatureReport {
@@ -234,6 +256,8 @@ impl SignatureReport {
             timestamp_chain: Vec::new(),
             claimed_signing_time: None,
             timestamp_time: None,
+            timestamp_precision: None,
+            timestamp_accuracy: None,
             validation_time: time::format(validation_time),
             signature_algorithm: None,
             digest_algorithm: None,
@@ -311,7 +335,7 @@ impl SignatureReport {
             ));
         }
         if let Some(t) = &self.timestamp_time {
-            s.push_str(&format!("  time-stamped at:      {t}\n"));
+            s.push_str(&format!("  time-stamped at:      {t}{}\n", self.timestamp_quality()));
         }
         s.push_str(&format!("  validated as of:      {}\n", self.validation_time));
         if let Some(a) = &self.signature_algorithm {
@@ -466,7 +490,7 @@ th{width:14em;font-weight:600}.s-passed{color:#145a1e}.s-failed{color:#8a1712;fo
                 row("Claimed signing time", t);
             }
             if let Some(t) = &s.timestamp_time {
-                row("Time-stamped at", t);
+                row("Time-stamped at", &format!("{t}{}", s.timestamp_quality()));
             }
             row("Validated as of", &s.validation_time);
             if let Some(a) = &s.signature_algorithm {

@@ -40,9 +40,28 @@ pub struct Config {
     pub login_max_failures: i64,
     /// Seal the audit log every this many entries.
     pub audit_seal_every: i64,
+    /// Fetch revocation data (CRLs and OCSP) named in certificates of paths being validated
+    /// when a verification has none (`/verify`, `/documents/{id}/verify`).
+    pub fetch_revocation: bool,
+    /// Let those fetches reach loopback, private and link-local addresses.
+    pub allow_private_fetch: bool,
+    /// Extra CA certificates (PEM file) trusted for outbound https (an external TSA,
+    /// distribution points).
+    pub ca_bundle: Option<PathBuf>,
+    /// An external RFC 3161 TSA for the signatures' time-stamps; default: the server's own
+    /// TSA, in-process.
+    pub tsa_url: Option<String>,
     /// The hex KEK given in the environment (never in a file; not printed).
     #[serde(skip)]
     pub kek_hex: Option<String>,
+}
+
+fn bool_of(v: &str) -> Result<bool, String> {
+    match v {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("{v:?} is not true or false")),
+    }
 }
 
 impl Default for Config {
@@ -62,6 +81,10 @@ impl Default for Config {
             totp_backoff_max_secs: 300,
             login_max_failures: 10,
             audit_seal_every: 100,
+            fetch_revocation: false,
+            allow_private_fetch: false,
+            ca_bundle: None,
+            tsa_url: None,
             kek_hex: None,
         }
     }
@@ -111,9 +134,23 @@ impl Config {
             "totp_backoff_max_secs" => self.totp_backoff_max_secs = int(v)?,
             "login_max_failures" => self.login_max_failures = int(v)?,
             "audit_seal_every" => self.audit_seal_every = int(v)?,
+            "fetch_revocation" => self.fetch_revocation = bool_of(v)?,
+            "allow_private_fetch" => self.allow_private_fetch = bool_of(v)?,
+            "ca_bundle" => self.ca_bundle = Some(PathBuf::from(v)),
+            "tsa_url" => self.tsa_url = Some(v.into()),
             _ => {}
         }
         Ok(())
+    }
+
+    /// The outbound HTTP client options (trust, no fetch policy).
+    pub fn client_options(&self) -> Result<signet_net::ClientOptions, String> {
+        let mut o = signet_net::ClientOptions::default();
+        if let Some(p) = &self.ca_bundle {
+            o.ca_bundle
+                .push(std::fs::read(p).map_err(|e| format!("cannot read ca_bundle {}: {e}", p.display()))?);
+        }
+        Ok(o)
     }
 
     /// Checks ranges.

@@ -17,11 +17,13 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod net;
 pub mod revocation;
 pub mod signing;
 pub mod state;
 pub mod totp;
 pub mod users;
+pub mod validation;
 
 use std::path::Path;
 use std::sync::Arc;

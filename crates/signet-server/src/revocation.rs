@@ -16,6 +16,9 @@ use crate::state::AppState;
 
 /// The TSA policy OID written into our tokens (Signet's private arc).
 pub const TSA_POLICY: &str = "1.3.6.1.4.1.58873.1.1";
+/// genTime in our tokens to the millisecond (RFC 3161 §2.4.2 allows fractions; the order of
+/// two signatures in one second stays visible).
+pub const TSA_PRECISION_DIGITS: u8 = 3;
 /// How long a CRL or a "good" OCSP answer is valid.
 pub const VALIDITY_SECS: i64 = 86_400;
 
@@ -217,7 +220,14 @@ pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
         },
     )
     .await?;
-    let policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY).map_err(ApiError::internal)?;
-    signet_cms::timestamp::respond(request, &*signer, &policy, &serial, signet_pki::time::now())
-        .map_err(ApiError::internal)
+    let mut policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY).map_err(ApiError::internal)?;
+    policy.precision_digits = TSA_PRECISION_DIGITS;
+    signet_cms::timestamp::respond(
+        request,
+        &*signer,
+        &policy,
+        &serial,
+        signet_pki::gentime::now(TSA_PRECISION_DIGITS),
+    )
+    .map_err(ApiError::internal)
 }

@@ -271,18 +271,17 @@ async fn sign_authorized(
 }
 
 /// Validates a document's current version (PDF) or its latest detached signature against the
-/// original, with the organisation CA as trust anchor.
+/// original, with the server's validation context.
 pub async fn verify(state: &AppState, user: &User, doc: &Document) -> ApiResult<signet_pki::report::ValidationReport> {
-    let anchors = trust_anchors(state).await?;
     let current = doc.current()?.clone();
     let sig = doc.versions.iter().rev().find(|v| v.kind == "signature").cloned();
-    let (data, detached) = if current.media_type == PDF {
+    let (content, signature) = if current.media_type == PDF {
         (documents::content(state, &current).await?, None)
     } else {
         let sig = sig.ok_or_else(|| ApiError::unprocessable("the document has no signature yet"))?;
         (
-            documents::content(state, &sig).await?,
-            Some(documents::content(state, doc.original()?).await?),
+            documents::content(state, doc.original()?).await?,
+            Some(documents::content(state, &sig).await?),
         )
     };
     audit::append(
@@ -296,59 +295,5 @@ pub async fn verify(state: &AppState, user: &User, doc: &Document) -> ApiResult<
         },
     )
     .await?;
-    let crls = own_crl(state).await?;
-    tokio::task::spawn_blocking(move || validate_bytes(&data, detached.as_deref(), &anchors, &crls))
-        .await
-        .map_err(ApiError::internal)?
-}
-
-/// The organisation CA's current revocation list, so that a signature by a key revoked here
-/// fails validation at once (revocation data in the document or signature is used as well).
-pub async fn own_crl(state: &AppState) -> ApiResult<Vec<signet_pki::Crl>> {
-    let der = crate::revocation::crl(state).await?;
-    Ok(vec![signet_pki::Crl::from_der(&der).map_err(ApiError::internal)?])
-}
-
-/// The organisation CA certificate(s).
-pub async fn trust_anchors(state: &AppState) -> ApiResult<Vec<signet_pki::Certificate>> {
-    let ca = keys::of_kind(&state.db, keys::KeyKind::Ca)
-        .await?
-        .ok_or_else(|| ApiError::internal("no CA"))?;
-    signet_pki::Certificate::parse_many(ca.chain_pem.as_bytes()).map_err(ApiError::internal)
-}
-
-/// Validates bytes: a PDF, a CMS signature with attached content, or a detached one.
-pub fn validate_bytes(
-    data: &[u8],
-    detached: Option<&[u8]>,
-    anchors: &[signet_pki::Certificate],
-    crls: &[signet_pki::Crl],
-) -> ApiResult<signet_pki::report::ValidationReport> {
-    let opts = signet_cms::VerifyOptions::new(signet_pki::time::now());
-    if data.starts_with(b"%PDF-") && detached.is_none() {
-        return signet_pdf::validate::validate(
-            &data,
-            &signet_pdf::validate::Inputs {
-                trust_anchors: anchors,
-                extra_certs: &[],
-                crls,
-                ocsps: &[],
-            },
-            &opts,
-        )
-        .map_err(|e| ApiError::unprocessable(format!("cannot validate the PDF: {e}")));
-    }
-    let mut content = detached.map(std::io::Cursor::new);
-    let report = signet_cms::verify(
-        signet_cms::VerifyInput {
-            cms: data,
-            detached: content.as_mut().map(|c| c as &mut dyn std::io::Read),
-            trust_anchors: anchors,
-            extra_certs: &[],
-            crls,
-            ocsps: &[],
-        },
-        &opts,
-    );
-    Ok(report)
+    crate::validation::validate(state, content, signature).await
 }

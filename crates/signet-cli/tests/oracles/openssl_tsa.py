@@ -1,4 +1,5 @@
-"""A TSA we did not write: `openssl ts -reply` behind a loopback HTTP server.
+"""A TSA we did not write: `openssl ts -reply` behind a loopback HTTP server, with genTime to the
+millisecond (`clock_precision_digits = 3`, as many production TSAs send it).
 
   openssl_tsa.py DIR [garbage]   (DIR holds tsa.crt — the TSA certificate first, then its issuers —
                         and tsa.pem, its unencrypted key)
@@ -28,6 +29,7 @@ signer_digest = sha256
 default_policy = 1.2.3.4.1
 digests = sha256, sha384, sha512
 accuracy = secs:1
+clock_precision_digits = 3
 ordering = yes
 tsa_name = no
 ess_cert_id_chain = no

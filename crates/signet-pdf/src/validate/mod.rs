@@ -12,27 +12,15 @@ pub mod diff;
 pub mod revisions;
 
 use lopdf::{Dictionary, Object, ObjectId};
-use signet_cms::{VerifyInput, VerifyOptions};
+use signet_cms::VerifyInput;
 use signet_pki::ocsp::Response;
 use signet_pki::report::EmbeddedInfo;
-use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationReport};
+use signet_pki::{Certificate, Crl, SignatureReport, SubIndication, ValidationContext, ValidationReport};
 
 use crate::PdfError;
 use crate::document::{Limits, PdfDocument};
 use crate::source::{RangesReader, Source, window};
 use diff::ModificationLevel;
-
-/// What to validate against.
-pub struct Inputs<'a> {
-    /// Trust anchors.
-    pub trust_anchors: &'a [Certificate],
-    /// Further certificates for chain building.
-    pub extra_certs: &'a [Certificate],
-    /// CRLs.
-    pub crls: &'a [Crl],
-    /// OCSP responses.
-    pub ocsps: &'a [Response],
-}
 
 /// What the document security store (`/DSS`) holds, decoded; unreadable items are skipped
 /// (everything is verified where it is used).
@@ -93,8 +81,9 @@ struct Found {
     lock: Option<Dictionary>,
 }
 
-/// Validates every signature in the PDF.
-pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> Result<ValidationReport, PdfError> {
+/// Validates every signature in the PDF against `ctx` (the document security store's
+/// certificates, CRLs and OCSP answers are added to it).
+pub fn validate(src: &dyn Source, ctx: &ValidationContext) -> Result<ValidationReport, PdfError> {
     let doc = PdfDocument::parse(src, &Limits::default())?;
     let revs = revisions::revisions(&doc.reader);
     let trailing = trailing_bytes(src, &revs);
@@ -113,18 +102,10 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
     let certification = certification(&doc);
     // The validation data in the document security store joins what the caller supplied.
     let dss = Dss::read(&doc);
-    let certs: Vec<Certificate> = inputs.extra_certs.iter().chain(&dss.certs).cloned().collect();
-    let crls: Vec<Crl> = inputs.crls.iter().chain(&dss.crls).cloned().collect();
-    let ocsps: Vec<Response> = inputs.ocsps.iter().chain(&dss.ocsps).cloned().collect();
-    let all = Inputs {
-        trust_anchors: inputs.trust_anchors,
-        extra_certs: &certs,
-        crls: &crls,
-        ocsps: &ocsps,
-    };
+    let all = ctx.extended(&dss.certs, &dss.crls, &dss.ocsps);
     let mut reports: Vec<SignatureReport> = found
         .iter()
-        .map(|f| one(&doc, f, &revs, trailing, certification, &all, opts))
+        .map(|f| one(&doc, f, &revs, trailing, certification, &all))
         .collect();
     // Signatures cover distinct revisions; two claiming the same one are a collision.
     let mut seen = std::collections::BTreeMap::new();
@@ -142,7 +123,7 @@ pub fn validate(src: &dyn Source, inputs: &Inputs<'_>, opts: &VerifyOptions) -> 
             );
         }
     }
-    levels(&dss, inputs.trust_anchors, &mut reports);
+    levels(&dss, &ctx.trust_anchors, &mut reports);
     Ok(ValidationReport::new(reports))
 }
 
@@ -267,8 +248,7 @@ fn one(
     revs: &[revisions::Revision],
     trailing: Option<u64>,
     certification: Option<(ObjectId, u8)>,
-    inputs: &Inputs<'_>,
-    opts: &VerifyOptions,
+    ctx: &ValidationContext,
 ) -> SignatureReport {
     let mut info = EmbeddedInfo {
         field: f.field.clone(),
@@ -279,7 +259,7 @@ fn one(
         ..Default::default()
     };
     let fresh = |info: EmbeddedInfo| {
-        let mut r = SignatureReport::new("PAdES", opts.time);
+        let mut r = SignatureReport::new("PAdES", ctx.time);
         r.embedded = Some(info);
         r
     };
@@ -360,12 +340,8 @@ fn one(
                 VerifyInput {
                     cms: &c.cms,
                     detached: Some(&mut content),
-                    trust_anchors: inputs.trust_anchors,
-                    extra_certs: inputs.extra_certs,
-                    crls: inputs.crls,
-                    ocsps: inputs.ocsps,
                 },
-                opts,
+                ctx,
             );
             let mut sigs = report.signatures;
             if sigs.len() != 1 {
@@ -390,17 +366,7 @@ fn one(
             }
         }
         Ok(c) if is_timestamp => {
-            let v = signet_cms::timestamp::verify_token(
-                VerifyInput {
-                    cms: &c.cms,
-                    detached: None,
-                    trust_anchors: inputs.trust_anchors,
-                    extra_certs: inputs.extra_certs,
-                    crls: inputs.crls,
-                    ocsps: inputs.ocsps,
-                },
-                opts,
-            );
+            let v = signet_cms::timestamp::verify_token(&c.cms, ctx);
             let mut r = v.report;
             r.format = "PAdES document timestamp".into();
             if let Some(info) = v.info {
@@ -411,7 +377,9 @@ fn one(
                             "message-imprint",
                             "the time-stamp's message imprint is the hash of the signed bytes",
                         );
-                        r.timestamp_time = Some(signet_pki::time::format(info.gen_time));
+                        r.timestamp_time = Some(info.gen_time_precise.format());
+                        r.timestamp_precision = Some(info.gen_time_precise.precision());
+                        r.timestamp_accuracy = info.accuracy.clone();
                         r.level = Some("PAdES document timestamp".into());
                     }
                     Ok(_) => r.fail(

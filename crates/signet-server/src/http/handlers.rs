@@ -617,7 +617,7 @@ fn upload_media_type(headers: &HeaderMap, data: &[u8]) -> ApiResult<String> {
             "{ct} is not accepted here: send the file itself as the body (metadata goes in the query string)"
         )));
     }
-    if ct == "application/octet-stream" && data.starts_with(b"%PDF-") {
+    if ct == "application/octet-stream" && signet_validate::FileKind::detect(data) == signet_validate::FileKind::Pdf {
         return Ok(PDF.into());
     }
     Ok(ct)
@@ -739,7 +739,6 @@ pub async fn verify_upload(
             "send the signed PDF or the CMS signature as the body",
         ));
     }
-    let anchors = signing::trust_anchors(&state).await?;
     let sha = hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, &body));
     log(
         &state,
@@ -749,10 +748,7 @@ pub async fn verify_upload(
         json!({"sha256": sha, "size": body.len()}),
     )
     .await?;
-    let crls = signing::own_crl(&state).await?;
-    let report = tokio::task::spawn_blocking(move || signing::validate_bytes(&body, None, &anchors, &crls))
-        .await
-        .map_err(ApiError::internal)??;
+    let report = crate::validation::validate(&state, body.to_vec(), None).await?;
     Ok(Json(report).into_response())
 }
 

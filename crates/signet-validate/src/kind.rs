@@ -1,0 +1,55 @@
+//! The one rule for "what kind of file is this", used by validation, signing and uploads alike.
+
+/// How far into a file the `%PDF-` header may start (PDF readers tolerate leading junk within
+/// the first kilobyte, ISO 32000-2 §7.5.2 notwithstanding).
+pub const PDF_HEADER_WINDOW: usize = 1024;
+
+/// What a file is, for signing and validation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A PDF (signatures embedded, PAdES).
+    Pdf,
+    /// Anything else: signed with a detached CMS signature, or itself a CMS signature.
+    Other,
+}
+
+impl FileKind {
+    /// The kind of a file from its first bytes (at least [`PDF_HEADER_WINDOW`] of them when the
+    /// file is that long).
+    pub fn detect(head: &[u8]) -> FileKind {
+        let window = &head[..head.len().min(PDF_HEADER_WINDOW)];
+        if window.windows(5).any(|w| w == b"%PDF-") {
+            FileKind::Pdf
+        } else {
+            FileKind::Other
+        }
+    }
+
+    /// The kind of the file at `path` (its first kilobyte is read).
+    pub fn of_file(path: &std::path::Path) -> std::io::Result<FileKind> {
+        use std::io::Read;
+        let mut head = Vec::with_capacity(PDF_HEADER_WINDOW);
+        std::fs::File::open(path)?
+            .take(PDF_HEADER_WINDOW as u64)
+            .read_to_end(&mut head)?;
+        Ok(FileKind::detect(&head))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pdf_header_within_the_first_kilobyte_makes_a_pdf() {
+        assert_eq!(FileKind::detect(b"%PDF-1.7\n"), FileKind::Pdf);
+        let mut junk = vec![b' '; 1000];
+        junk.extend_from_slice(b"%PDF-1.4");
+        assert_eq!(FileKind::detect(&junk), FileKind::Pdf);
+        let mut late = vec![b' '; 1020];
+        late.extend_from_slice(b"%PDF-1.4");
+        assert_eq!(FileKind::detect(&late), FileKind::Other);
+        assert_eq!(FileKind::detect(b"0\x82\x01"), FileKind::Other);
+        assert_eq!(FileKind::detect(b""), FileKind::Other);
+    }
+}
