@@ -13,7 +13,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\n== %s\n' "$*"; }
+# Each phase prints how long the one before it took, and the total at the end.
+suite_start=$SECONDS
+phase_start=$SECONDS
+phase_name=""
+log() {
+  if [ -n "$phase_name" ]; then printf '== %s took %d s\n' "$phase_name" $((SECONDS - phase_start)); fi
+  phase_name=$*
+  phase_start=$SECONDS
+  printf '\n== %s\n' "$*"
+}
 
 log "tools"
 missing=()
@@ -80,5 +89,7 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   done
 fi
 
+log "done"
+echo "whole suite: $((SECONDS - suite_start)) s"
 echo
 echo "tests: $passed passed, $failed failed"

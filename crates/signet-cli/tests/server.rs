@@ -303,7 +303,10 @@ fn zero_config_server_signs_for_the_cli_and_its_audit_log_verifies() {
         .output()
         .unwrap();
     let verdict = String::from_utf8_lossy(&o.stdout);
-    assert!(verdict.contains("INTACT:TRUSTED,UNTOUCHED"), "{verdict}");
+    assert!(
+        verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
+        "{verdict}"
+    );
     // The same code again: refused, exit 2 with the server's reason, nothing written.
     let o = Command::new(env!("CARGO_BIN_EXE_signet"))
         .args([

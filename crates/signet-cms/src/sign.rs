@@ -180,7 +180,14 @@ pub(crate) fn build(
         choices.push(CertificateChoices::Certificate(x509_cert::Certificate::from_der(c)?));
     }
     let sd = SignedData {
-        version: CmsVersion::V1,
+        // RFC 5652 §5.1: version 3 when the content is anything but id-data (a TSTInfo, say);
+        // PKCS #7 readers (asn1crypto, hence pyHanko) take a version 1 SignedData's content
+        // as not wrapped in an OCTET STRING and cannot find the TSTInfo.
+        version: if econtent_type == ID_DATA {
+            CmsVersion::V1
+        } else {
+            CmsVersion::V3
+        },
         digest_algorithms: SetOfVec::try_from(vec![digest_alg])?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type,

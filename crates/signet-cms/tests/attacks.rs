@@ -14,8 +14,8 @@ use const_oid::db::rfc5912;
 use der::Encode;
 use signet_cms::attributes::*;
 use signet_cms::{VerifyInput, verify};
-use signet_pki::ValidationContext;
 use signet_crypto::{HashAlgorithm, KeyAlgorithm, PrivateKey, SignatureAlgorithm, Signer, SoftwareSigner, digest};
+use signet_pki::ValidationContext;
 use signet_pki::issue::{self, Profile, Template};
 use signet_pki::name::SubjectSpec;
 use signet_pki::{Certificate, CheckStatus, Indication, SubIndication, ValidationReport};
@@ -183,13 +183,12 @@ fn build(fx: &Fx, r: &Raw) -> Vec<u8> {
 
 fn check(fx: &Fx, cms: &[u8], content: &[u8], extra: &[Certificate]) -> ValidationReport {
     let mut c = content;
-    let anchors = vec![fx.root.clone()];
     verify(
         VerifyInput {
             cms,
             detached: Some(&mut c),
         },
-        &ValidationContext::new(anchors.to_vec(), now()).with_certificates(extra.to_vec()),
+        &ValidationContext::new(vec![fx.root.clone()], now()).with_certificates(extra.to_vec()),
     )
 }
 

@@ -3,8 +3,8 @@
 //! certificate without the timeStamping EKU, malformed requests).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use signet_cms::timestamp::{self, TsaPolicy};
 use signet_cms::VerifyInput;
+use signet_cms::timestamp::{self, TsaPolicy};
 use signet_crypto::{HashAlgorithm, KeyAlgorithm, PrivateKey, Signer, SoftwareSigner};
 use signet_pki::issue::{self, Profile, Template};
 use signet_pki::name::SubjectSpec;
@@ -65,10 +65,7 @@ fn round_trip_and_refusals() {
     let req = timestamp::request(HashAlgorithm::Sha256, &imprint, &nonce).unwrap();
     let resp = timestamp::respond(&req, &tsa, &policy(), &[0x01, 0x02], now()).unwrap();
     let token = timestamp::token_from_response(&resp, HashAlgorithm::Sha256, &imprint, &nonce, now()).unwrap();
-    let v = timestamp::verify_token(
-        &token,
-        &signet_pki::ValidationContext::new(vec![root.clone()], now()),
-    );
+    let v = timestamp::verify_token(&token, &signet_pki::ValidationContext::new(vec![root.clone()], now()));
     assert!(v.report.passed(), "{}", v.report.render_text());
     let info = v.info.unwrap();
     assert_eq!(info.imprint, imprint);

@@ -39,7 +39,7 @@ impl PreciseTime {
         let unit = 10u32.pow(u32::from(MAX_FRACTION_DIGITS - digits));
         let mut nanos = (nanos % 1_000_000_000) / unit * unit;
         let mut d = digits;
-        while d > 0 && (nanos / 10u32.pow(u32::from(MAX_FRACTION_DIGITS - d))) % 10 == 0 {
+        while d > 0 && (nanos / 10u32.pow(u32::from(MAX_FRACTION_DIGITS - d))).is_multiple_of(10) {
             d -= 1;
         }
         if d == 0 {

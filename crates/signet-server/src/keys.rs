@@ -256,11 +256,11 @@ async fn store(
 /// A key's signer (private key decrypted in memory, chain attached). Decrypted keys are kept
 /// in the process's cache: key rows never change (policy and the disabled flag are checked on
 /// every use, from the database), and parsing an RSA key costs more than signing with it.
-pub async fn signer(state: &AppState, id: &str) -> ApiResult<std::sync::Arc<SoftwareSigner>> {
+pub async fn signer(state: &AppState, id: &str) -> ApiResult<std::sync::Arc<dyn signet_crypto::Signer>> {
     if let Some(s) = state.signers.lock().ok().and_then(|c| c.get(id).cloned()) {
         return Ok(s);
     }
-    let s = std::sync::Arc::new(load_signer(state, id).await?);
+    let s: std::sync::Arc<dyn signet_crypto::Signer> = std::sync::Arc::new(load_signer(state, id).await?);
     if let Ok(mut c) = state.signers.lock() {
         c.insert(id.to_string(), s.clone());
     }

@@ -95,7 +95,7 @@ pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<
     Ok(())
 }
 
-async fn ca(state: &AppState) -> ApiResult<(Certificate, std::sync::Arc<signet_crypto::SoftwareSigner>)> {
+async fn ca(state: &AppState) -> ApiResult<(Certificate, std::sync::Arc<dyn signet_crypto::Signer>)> {
     let info = keys::of_kind(&state.db, KeyKind::Ca)
         .await?
         .ok_or_else(|| ApiError::internal("no CA"))?;
@@ -230,4 +230,68 @@ pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
         signet_pki::gentime::now(TSA_PRECISION_DIGITS),
     )
     .map_err(ApiError::internal)
+}
+
+/// Where the signatures' time-stamps come from: the server's own TSA, in-process (the default),
+/// or an external RFC 3161 TSA (`tsa_url`).
+pub enum TimeSource {
+    /// Our TSA key, signing tokens here.
+    Own(std::sync::Arc<dyn signet_crypto::Signer>),
+    /// An external TSA.
+    External {
+        /// The TSA's URL.
+        url: String,
+        /// The configuration (trust for https).
+        config: Box<crate::config::Config>,
+    },
+}
+
+impl TimeSource {
+    /// The time source this server uses.
+    pub async fn of(state: &AppState) -> ApiResult<TimeSource> {
+        if let Some(url) = &state.config.tsa_url {
+            return Ok(TimeSource::External {
+                url: url.clone(),
+                config: Box::new(state.config.clone()),
+            });
+        }
+        let tsa = keys::of_kind(&state.db, KeyKind::Tsa)
+            .await?
+            .ok_or_else(|| ApiError::unavailable("this server has no TSA key, so signatures cannot be time-stamped"))?;
+        if tsa.disabled {
+            return Err(ApiError::unavailable(
+                "the server's TSA key is disabled, so signatures cannot be time-stamped",
+            ));
+        }
+        Ok(TimeSource::Own(keys::signer(state, &tsa.id).await?))
+    }
+
+    /// A time-stamp token over `data` (a signature value), checked like any TSA's answer.
+    /// Blocking: call from `spawn_blocking`.
+    pub fn stamp(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        let hash = signet_crypto::HashAlgorithm::Sha256;
+        match self {
+            TimeSource::Own(tsa) => {
+                let imprint = signet_crypto::digest::hash(hash, data);
+                let nonce = signet_cms::timestamp::random_positive::<8>().map_err(|e| e.to_string())?;
+                let req = signet_cms::timestamp::request(hash, &imprint, &nonce).map_err(|e| e.to_string())?;
+                let serial = signet_cms::timestamp::random_positive::<20>().map_err(|e| e.to_string())?;
+                let mut policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY)?;
+                policy.precision_digits = TSA_PRECISION_DIGITS;
+                let reply = signet_cms::timestamp::respond(
+                    &req,
+                    &**tsa,
+                    &policy,
+                    &serial,
+                    signet_pki::gentime::now(TSA_PRECISION_DIGITS),
+                )
+                .map_err(|e| e.to_string())?;
+                signet_cms::timestamp::token_from_response(&reply, hash, &imprint, &nonce, signet_pki::time::now())
+            }
+            TimeSource::External { url, config } => {
+                let client = crate::net::user_client(config)?;
+                signet_net::tsa::stamp(&client, url, hash, data).map_err(|e| e.to_string())
+            }
+        }
+    }
 }

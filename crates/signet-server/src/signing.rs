@@ -1,8 +1,8 @@
-//! Signing documents: policy, TOTP step-up, audit first, then PAdES (PDFs) or CAdES detached
-//! (anything else), then the new version.
+//! Signing documents: policy, TOTP step-up, audit first, then PAdES B-T (PDFs) or CAdES-T
+//! detached (anything else), time-stamped by the server's own TSA or a configured one, then
+//! the new version.
 
 use serde::{Deserialize, Serialize};
-use signet_crypto::Signer;
 
 use crate::audit::{self, Event};
 use crate::documents::{self, Document, P7S, PDF};
@@ -186,9 +186,20 @@ async fn sign_authorized(
     .await?;
     let data = documents::content(state, &current).await?;
     let signer = keys::signer(state, &key.id).await?;
+    // Proof of time: every signature is time-stamped (PAdES B-T, CAdES-T); without a token,
+    // nothing is signed.
+    let time_source = crate::revocation::TimeSource::of(state).await?;
     let name = user.display_name.clone();
     let opts = o.clone();
     let signed = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+        let mut stamp_error = None;
+        let mut stamp = |sig: &[u8]| time_source.stamp(sig).inspect_err(|e| stamp_error = Some(e.clone()));
+        let unstamped = |e: Option<String>| {
+            ApiError::unavailable(format!(
+                "the signature could not be time-stamped, so nothing was signed: {}",
+                e.unwrap_or_default()
+            ))
+        };
         let now = signet_pki::time::now();
         if is_pdf {
             let mut p = signet_pdf::PadesOptions::new(now);
@@ -208,14 +219,25 @@ async fn sign_authorized(
                     image: None,
                 });
             }
-            signet_pdf::sign_pdf(&data, &*signer, &p).map_err(|e| ApiError::unprocessable(format!("cannot sign: {e}")))
+            let mut out = Vec::with_capacity(data.len() + 64 * 1024);
+            let r = signet_pdf::sign_to_stamped(&data.as_slice(), &mut out, &*signer, &p, Some(&mut stamp));
+            match r {
+                Ok(_) => Ok(out),
+                Err(_) if stamp_error.is_some() => Err(unstamped(stamp_error.take())),
+                Err(e) => Err(ApiError::unprocessable(format!("cannot sign: {e}"))),
+            }
         } else {
             let digest = signet_crypto::digest::hash(signer.signature_algorithm().hash(), &data);
             let so = signet_cms::SignOptions {
                 signing_time: Some(now),
                 ..Default::default()
             };
-            signet_cms::sign_digest(&digest, None, &*signer, &so).map_err(ApiError::internal)
+            let r = signet_cms::sign_digest_stamped(&digest, None, &*signer, &so, Some(&mut stamp));
+            match r {
+                Ok(cms) => Ok(cms),
+                Err(_) if stamp_error.is_some() => Err(unstamped(stamp_error.take())),
+                Err(e) => Err(ApiError::internal(e)),
+            }
         }
     })
     .await

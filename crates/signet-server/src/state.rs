@@ -30,8 +30,9 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The clock one-time codes are checked against.
     pub clock: Clock,
-    /// Decrypted signing keys, by key id (see [`crate::keys::signer`]).
-    pub signers: std::sync::Mutex<std::collections::HashMap<String, Arc<signet_crypto::SoftwareSigner>>>,
+    /// Signers of the server's keys, by key id (see [`crate::keys::signer`]): held behind the
+    /// one `Signer` trait, so a key on a PKCS#11 token or a remote signer slots in unseen.
+    pub signers: std::sync::Mutex<std::collections::HashMap<String, Arc<dyn signet_crypto::Signer>>>,
 }
 
 /// Wall-clock time with an adjustable offset: tests move it forward to reach the next TOTP

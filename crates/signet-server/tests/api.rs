@@ -166,11 +166,18 @@ async fn sign_with_the_organisation_key_and_an_own_key() {
         assert_eq!(v1.body, original);
         let ca = String::from_utf8(t.get("/api/v1/ca/certificate", &Auth::None).await.body).unwrap();
         let verdict = pyhanko_validate(t.dir.path(), &signed.body, &ca);
-        assert!(verdict.contains("INTACT:TRUSTED,UNTOUCHED"), "{verdict}");
+        assert!(
+            verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
+            "{verdict}"
+        );
+        // Proof of time by default (the server's own TSA, genTime to the millisecond): pyHanko
+        // reads the signature time-stamp token as intact and trusted.
         let v = t
             .post(&format!("/api/v1/documents/{doc}/verify"), &alice, json!({}))
             .await;
         assert_eq!(v.json()["indication"], "TOTAL-PASSED", "{}", v.json());
+        assert_eq!(v.json()["signatures"][0]["level"], "PAdES-B-T", "{}", v.json());
+        assert!(v.json()["signatures"][0]["timestamp_time"].is_string(), "{}", v.json());
 
         // An own key: generated on the server, certified by the organisation CA, owner only.
         let k = t
@@ -202,7 +209,10 @@ async fn sign_with_the_organisation_key_and_an_own_key() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
         let signed2 = t.get(&format!("/api/v1/documents/{doc2}/content"), &alice).await;
         let verdict = pyhanko_validate(t.dir.path(), &signed2.body, &ca);
-        assert!(verdict.contains("INTACT:TRUSTED,UNTOUCHED"), "{verdict}");
+        assert!(
+            verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
+            "{verdict}"
+        );
 
         // Bob cannot use Alice's key (nor see her document), even with his own valid code.
         let bob_secret = t.enrol(&bob).await;
@@ -235,7 +245,13 @@ async fn sign_with_the_organisation_key_and_an_own_key() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
         let both = t.get(&format!("/api/v1/documents/{doc}/content"), &alice).await;
         let verdict = pyhanko_validate(t.dir.path(), &both.body, &ca);
-        assert_eq!(verdict.matches("INTACT:TRUSTED").count(), 2, "{verdict}");
+        assert_eq!(
+            verdict
+                .matches("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>")
+                .count(),
+            2,
+            "{verdict}"
+        );
         let d = t.get(&format!("/api/v1/documents/{doc}"), &alice).await.json();
         assert_eq!(d["document"]["versions"].as_array().unwrap().len(), 3);
         assert_eq!(d["document"]["current_version"], 3);
@@ -400,7 +416,10 @@ async fn batch_signing_with_one_code_audits_each_document() {
         let ca = String::from_utf8(t.get("/api/v1/ca/certificate", &Auth::None).await.body).unwrap();
         for id in &ids {
             let signed = t.get(&format!("/api/v1/documents/{id}/content"), &emp).await;
-            assert!(pyhanko_validate(t.dir.path(), &signed.body, &ca).contains("INTACT:TRUSTED,UNTOUCHED"));
+            assert!(
+                pyhanko_validate(t.dir.path(), &signed.body, &ca)
+                    .contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED")
+            );
         }
         // A batch naming a document the signer may not see fails before anything is signed.
         let r = t
@@ -515,6 +534,7 @@ async fn other_files_get_a_detached_cades_signature() {
             .post(&format!("/api/v1/documents/{doc}/verify"), &alice, json!({}))
             .await;
         assert_eq!(v.json()["indication"], "TOTAL-PASSED", "{}", v.json());
+        assert_eq!(v.json()["signatures"][0]["level"], "CAdES-B-T", "{}", v.json());
         // The current version stays the original file.
         let cur = t.get(&format!("/api/v1/documents/{doc}/content"), &alice).await;
         assert_eq!(cur.body, b"a,b\n1,2\n");
@@ -601,8 +621,14 @@ async fn a_pkcs12_key_can_be_imported_and_used() {
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
         let signed = t.get(&format!("/api/v1/documents/{doc}/content"), &alice).await;
-        let verdict = pyhanko_validate(dir, &signed.body, &std::fs::read_to_string(dir.join("q.crt")).unwrap());
-        assert!(verdict.contains("INTACT:TRUSTED,UNTOUCHED"), "{verdict}");
+        // The signer's CA and, for the signature's time-stamp, the server's own CA.
+        let server_ca = String::from_utf8(t.get("/api/v1/ca/certificate", &Auth::None).await.body).unwrap();
+        let trust = std::fs::read_to_string(dir.join("q.crt")).unwrap() + &server_ca;
+        let verdict = pyhanko_validate(dir, &signed.body, &trust);
+        assert!(
+            verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
+            "{verdict}"
+        );
     }
 }
 

@@ -67,7 +67,7 @@ pub const MAX_SIGNATURE_FILE: u64 = signet_cms::verify::MAX_CMS_LEN as u64;
 pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationReport, ValidateError> {
     if let Some(sig) = input.signature {
         let sig = decode_signature(sig)?;
-        return Ok(match input.content {
+        return checked(match input.content {
             Content::Bytes(b) => cms(&sig, Some(&mut std::io::Cursor::new(b)), ctx),
             Content::File(p) => {
                 let f = std::fs::File::open(p).map_err(|source| read_err(p, source))?;

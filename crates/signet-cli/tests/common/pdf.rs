@@ -400,3 +400,59 @@ pub fn plain_key(env: &Env, who: &str) {
         ],
     );
 }
+
+/// A TSA we did not write (`openssl ts -reply` on loopback), killed when dropped.
+pub struct Tsa {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_tsa(env: &Env) -> Tsa {
+    start_tsa_mode(env, "ok")
+}
+
+pub fn start_tsa_mode(env: &Env, mode: &str) -> Tsa {
+    if !env.path("tsa.pem").exists() {
+        tsa_cert(env);
+        ok_cmd(
+            env,
+            "openssl",
+            &[
+                "pkey",
+                "-in",
+                "tsa.key",
+                "-passin",
+                &format!("pass:{PASS}"),
+                "-out",
+                "tsa.pem",
+            ],
+        );
+    }
+    spawn_tsa(env, mode)
+}
+
+pub fn spawn_tsa(env: &Env, mode: &str) -> Tsa {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/openssl_tsa.py"))
+        .arg(env.dir.path())
+        .arg(mode)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Tsa {
+        child,
+        url: line.trim().to_string(),
+    }
+}
