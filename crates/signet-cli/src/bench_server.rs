@@ -108,9 +108,12 @@ pub fn run(
         keys::set_policy(
             &state.db,
             &org.id,
-            &["signer".into()],
-            &["*".into()],
-            std::slice::from_ref(&svc.id),
+            &keys::Policy {
+                roles: &["signer".into()],
+                doc_types: &["*".into()],
+                services: std::slice::from_ref(&svc.id),
+                signature_level: "B-T",
+            },
         )
         .await
         .map_err(e)?;

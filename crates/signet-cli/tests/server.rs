@@ -476,3 +476,150 @@ fn two_nodes_on_one_postgres_accept_a_code_exactly_once() {
     let out = env.ok(&["audit", "verify", "--database-url", &url]);
     assert!(out.contains("audit log intact"), "{out}");
 }
+
+/// Removes what legitimately differs between two validations of the same file a few seconds
+/// apart (the validation time, and time-relative wording built from it).
+fn without_validation_time(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("validation_time");
+                for x in m.values_mut() {
+                    walk(x);
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// One validation path: `signet verify --format json` and the server's `POST /api/v1/verify`
+/// give the same report, field for field, on a corpus — our server's PAdES B-T, the same file
+/// tampered, a PDF signed by pyHanko, an attached CMS from `openssl cms -sign`, a garbage-free
+/// but unsigned PDF, and after the signing key is revoked on the server.
+#[test]
+fn the_cli_and_the_server_report_the_same_on_a_corpus() {
+    let env = Env::new();
+    let node = Node::start(&env, &[], &[], true);
+    let admin = session_token(&node, "admin", node.admin_password.as_deref().unwrap());
+    let (alice, secret) = signer(&node, &admin, "alice");
+    let key = org_key(&node, &alice);
+    let pdf = common::pdf::raw_pdf(&[common::pdf::CATALOG, common::pdf::PAGES, common::pdf::PAGE], b"");
+    std::fs::write(env.path("c.pdf"), &pdf).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_signet"))
+        .args([
+            "--server",
+            &node.url,
+            "sign",
+            "c.pdf",
+            "--key-id",
+            &key,
+            "--totp",
+            &code(&secret, 1),
+        ])
+        .env("SIGNET_TOKEN", &alice)
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_, _, ca) = node.call("GET", "/api/v1/ca/certificate", None, None, &[]);
+    std::fs::write(env.path("server-ca.pem"), &ca).unwrap();
+    // The corpus.
+    let signed = std::fs::read(env.path("c-signed.pdf")).unwrap();
+    let mut tampered = signed.clone();
+    let at = tampered.windows(9).position(|w| w == b"/MediaBox").unwrap();
+    tampered[at + 11] = b'1';
+    std::fs::write(env.path("tampered.pdf"), &tampered).unwrap();
+    common::pdf::setup(&env);
+    common::pdf::plain_key(&env, "bob");
+    common::pdf::ok_cmd(
+        &env,
+        "python3",
+        &[
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/pyhanko_pdf.py"),
+            "sign",
+            "c.pdf",
+            "pyhanko.pdf",
+            "bob.pem",
+            "bob.crt",
+            "Sig1",
+        ],
+    );
+    env.write("memo.txt", b"purchase request 7\n");
+    env.openssl_ok(&[
+        "cms",
+        "-sign",
+        "-binary",
+        "-nodetach",
+        "-in",
+        "memo.txt",
+        "-signer",
+        "bob.crt",
+        "-inkey",
+        "bob.pem",
+        "-outform",
+        "DER",
+        "-out",
+        "memo.p7m",
+    ]);
+    let corpus = ["c-signed.pdf", "tampered.pdf", "pyhanko.pdf", "memo.p7m", "c.pdf"];
+    let compare = |when: &str| {
+        let (_, _, crl) = node.call("GET", "/crl/ca.crl", None, None, &[]);
+        std::fs::write(env.path("server.crl"), &crl).unwrap();
+        for f in corpus {
+            let o = env.signet(&[
+                "verify",
+                f,
+                "--trust",
+                "server-ca.pem",
+                "--crl",
+                "server.crl",
+                "--format",
+                "json",
+            ]);
+            let cli: Value = serde_json::from_slice(&o.stdout)
+                .unwrap_or_else(|_| panic!("{f}: {}", String::from_utf8_lossy(&o.stderr)));
+            let body = std::fs::read(env.path(f)).unwrap();
+            let (s, server, _) = node.call(
+                "POST",
+                "/api/v1/verify",
+                Some(&alice),
+                Some("application/octet-stream"),
+                &body,
+            );
+            assert_eq!(s, 200, "{f}: {server}");
+            assert_eq!(
+                without_validation_time(cli.clone()),
+                without_validation_time(server.clone()),
+                "{when}: {f}: the CLI and the server disagree"
+            );
+            assert!(cli["signatures"].is_array(), "{f}: {cli}");
+        }
+    };
+    compare("before revocation");
+    // After the organisation key's certificate is revoked on the server, both see it.
+    let (s, v) = node.post(
+        &format!("/api/v1/keys/{key}/revoke"),
+        Some(&admin),
+        json!({"reason": "key-compromise"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    std::thread::sleep(Duration::from_millis(1100));
+    compare("after revocation");
+    // Both see the revocation: after the signature's time-stamp, so noted, not failed.
+    let o = env.signet(&[
+        "verify",
+        "c-signed.pdf",
+        "--trust",
+        "server-ca.pem",
+        "--crl",
+        "server.crl",
+        "--format",
+        "json",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("after the validation time"), "{text}");
+}

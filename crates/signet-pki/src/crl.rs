@@ -9,7 +9,7 @@ use der::{Decode, Encode};
 use signet_crypto::Signer;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::crl::CrlReason;
-use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+use x509_cert::ext::pkix::crl::dp::{DistributionPoint, IssuingDistributionPoint};
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlDistributionPoints, CrlNumber};
 use x509_cert::name::Name;
@@ -27,6 +27,12 @@ const ID_CE_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.
 const ID_CE_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
 const ID_CE_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
 const ID_CE_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
+const ID_CE_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
+const ID_CE_CERTIFICATE_ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.29");
+const ID_CE_FRESHEST_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.46");
+
+/// Every revocation reason a CRL can cover (ReasonFlags bits 1–8).
+pub const ALL_REASONS: u16 = 0x1fe;
 
 fn general_names_match(a: &GeneralName, b: &GeneralName) -> bool {
     match (a, b) {
@@ -194,59 +200,151 @@ impl Crl {
         IssuingDistributionPoint::from_der(e.extn_value.as_bytes()).ok()
     }
 
-    /// Whether this CRL's scope (RFC 5280 §5.2.5, §6.3.3 (b)) covers `cert`: `Ok(true)` covers,
-    /// `Ok(false)` does not apply to it, `Err` a scope Signet does not process (only some
-    /// reasons, indirect CRLs, attribute certificates, names relative to the CRL issuer).
+    /// Whether this CRL's scope (RFC 5280 §5.2.5, §6.3.3 (b)) covers `cert`: `Ok(true)` covers
+    /// (for some reasons at least, see [`Crl::scope_for`]), `Ok(false)` does not apply to it,
+    /// `Err` an unreadable scope.
     pub fn covers(&self, cert: &Certificate) -> Result<bool, String> {
-        let Some(idp) = self.issuing_distribution_point() else {
-            let present = self
-                .inner
-                .tbs_cert_list
-                .crl_extensions
-                .iter()
-                .flatten()
-                .any(|e| e.extn_id == ID_CE_ISSUING_DISTRIBUTION_POINT);
-            return if present {
-                Err("unreadable issuingDistributionPoint".into())
-            } else {
-                Ok(true)
-            };
+        self.scope_for(cert).map(|r| r.is_some())
+    }
+
+    /// RFC 5280 §6.3.3 (b) and (d): whether this complete or delta CRL is one for `cert` — its
+    /// issuer is the certificate's issuer, or the cRLIssuer a distribution point of the
+    /// certificate names and the CRL is indirect; its issuingDistributionPoint, if any, shares
+    /// a name with one of the certificate's distribution points (names relative to the CRL
+    /// issuer expanded) and admits the kind of certificate — and if so, the reasons it covers
+    /// (ReasonFlags bits; [`ALL_REASONS`] without onlySomeReasons). `Ok(None)`: not for
+    /// `cert`.
+    pub fn scope_for(&self, cert: &Certificate) -> Result<Option<u16>, String> {
+        let idp = match self.idp_raw() {
+            None => None,
+            Some(raw) => Some(
+                IssuingDistributionPoint::from_der(raw)
+                    .map_err(|_| "unreadable issuingDistributionPoint".to_string())?,
+            ),
         };
-        if idp.indirect_crl || idp.only_some_reasons.is_some() || idp.only_contains_attribute_certs {
-            return Err("the CRL is indirect or covers only some reasons or attribute certificates, which Signet does not process".into());
-        }
-        let is_ca = matches!(cert.basic_constraints(), Ok(Some((true, _))));
-        if (idp.only_contains_user_certs && is_ca) || (idp.only_contains_ca_certs && !is_ca) {
-            return Ok(false);
-        }
-        match &idp.distribution_point {
-            None => Ok(true),
-            Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
-                Err("distribution point names relative to the CRL issuer are not processed".into())
+        let dps: Vec<DistributionPoint> = match cert.extension::<CrlDistributionPoints>() {
+            Ok(Some((_, CrlDistributionPoints(dps)))) => dps,
+            Ok(None) => Vec::new(),
+            Err(_) => return Err("unreadable cRLDistributionPoints in the certificate".into()),
+        };
+        // (b)(1) the issuer.
+        let dp_crl_issuers: Vec<&GeneralName> = dps.iter().flat_map(|d| d.crl_issuer.iter().flatten()).collect();
+        let indirect = idp.as_ref().is_some_and(|i| i.indirect_crl);
+        if dp_crl_issuers.is_empty() {
+            if !crate::name::names_match(self.issuer(), cert.issuer()) {
+                return Ok(None);
             }
-            Some(DistributionPointName::FullName(idp_names)) => {
-                let Ok(Some((_, CrlDistributionPoints(dps)))) = cert.extension::<CrlDistributionPoints>() else {
-                    return Ok(false);
-                };
-                let hit = dps.iter().any(|dp| match &dp.distribution_point {
-                    Some(DistributionPointName::FullName(names)) => names
-                        .iter()
-                        .any(|n| idp_names.iter().any(|m| general_names_match(n, m))),
-                    None => dp
+        } else {
+            let named = dp_crl_issuers
+                .iter()
+                .any(|n| matches!(n, GeneralName::DirectoryName(d) if crate::name::names_match(d, self.issuer())));
+            if !(named && indirect) {
+                return Ok(None);
+            }
+        }
+        let Some(idp) = idp else {
+            return Ok(Some(ALL_REASONS));
+        };
+        // (b)(2)(i) distribution point names.
+        if let Some(idp_name) = &idp.distribution_point {
+            let idp_names = expand(idp_name, self.issuer());
+            let matched = if dps.is_empty() {
+                idp_names
+                    .iter()
+                    .any(|m| matches!(m, GeneralName::DirectoryName(d) if crate::name::names_match(d, self.issuer())))
+            } else {
+                let mut has_dp_name = false;
+                let mut hit = false;
+                for dp in &dps {
+                    let base = dp
                         .crl_issuer
                         .iter()
                         .flatten()
-                        .any(|n| idp_names.iter().any(|m| general_names_match(n, m))),
-                    _ => false,
-                });
-                Ok(hit)
+                        .find_map(|n| match n {
+                            GeneralName::DirectoryName(d) => Some(d),
+                            _ => None,
+                        })
+                        .unwrap_or(cert.issuer());
+                    let names: Vec<GeneralName> = match &dp.distribution_point {
+                        Some(n) => expand(n, base),
+                        None => dp.crl_issuer.iter().flatten().cloned().collect(),
+                    };
+                    has_dp_name |= !names.is_empty();
+                    hit |= names
+                        .iter()
+                        .any(|n| idp_names.iter().any(|m| general_names_match(n, m)));
+                }
+                hit || !has_dp_name
+            };
+            if !matched {
+                return Ok(None);
             }
+        }
+        // (b)(2)(ii)–(iv) the kind of certificate.
+        let is_ca = matches!(cert.basic_constraints(), Ok(Some((true, _))));
+        if (idp.only_contains_user_certs && is_ca)
+            || (idp.only_contains_ca_certs && !is_ca)
+            || idp.only_contains_attribute_certs
+        {
+            return Ok(None);
+        }
+        // (d) the reasons.
+        Ok(Some(match idp.only_some_reasons {
+            Some(r) => r.bits() & ALL_REASONS,
+            None => ALL_REASONS,
+        }))
+    }
+
+    fn idp_raw(&self) -> Option<&[u8]> {
+        self.extension_raw(ID_CE_ISSUING_DISTRIBUTION_POINT)
+    }
+
+    fn extension_raw(&self, oid: ObjectIdentifier) -> Option<&[u8]> {
+        self.inner
+            .tbs_cert_list
+            .crl_extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == oid)
+            .map(|e| e.extn_value.as_bytes())
+    }
+
+    /// For a delta CRL (RFC 5280 §5.2.4), the BaseCRLNumber; `None` for a complete CRL.
+    pub fn delta_base(&self) -> Option<Vec<u8>> {
+        let raw = self.extension_raw(ID_CE_DELTA_CRL_INDICATOR)?;
+        Some(
+            Uint::from_der(raw)
+                .map(|n| n.as_bytes().to_vec())
+                .unwrap_or_else(|_| vec![0xff; 32]),
+        )
+    }
+
+    /// Whether `delta` is a delta CRL for this complete CRL (§6.3.3 (c)): same issuer, same
+    /// issuingDistributionPoint, same authority key identifier, and a BaseCRLNumber not above
+    /// this CRL's number.
+    pub fn matches_delta(&self, delta: &Crl) -> bool {
+        let Some(base) = delta.delta_base() else { return false };
+        if !crate::name::names_match(self.issuer(), delta.issuer())
+            || self.idp_raw() != delta.idp_raw()
+            || self.extension_raw(ID_CE_AKI) != delta.extension_raw(ID_CE_AKI)
+        {
+            return false;
+        }
+        match self.crl_number() {
+            Some(n) => compare_uint(&base, &n) != std::cmp::Ordering::Greater,
+            None => true,
         }
     }
 
     /// Critical CRL extensions this code does not process (the CRL must then not be relied on).
     pub fn unsupported_critical_extensions(&self) -> Vec<ObjectIdentifier> {
-        let known = [ID_CE_CRL_NUMBER, ID_CE_AKI, ID_CE_ISSUING_DISTRIBUTION_POINT];
+        let known = [
+            ID_CE_CRL_NUMBER,
+            ID_CE_AKI,
+            ID_CE_ISSUING_DISTRIBUTION_POINT,
+            ID_CE_DELTA_CRL_INDICATOR,
+            ID_CE_FRESHEST_CRL,
+        ];
         let mut out: Vec<_> = self
             .inner
             .tbs_cert_list
@@ -258,7 +356,9 @@ impl Crl {
             .collect();
         for rc in self.inner.tbs_cert_list.revoked_certificates.iter().flatten() {
             for e in rc.crl_entry_extensions.iter().flatten() {
-                if e.critical && ![ID_CE_CRL_REASONS, ID_CE_INVALIDITY_DATE].contains(&e.extn_id) {
+                if e.critical
+                    && ![ID_CE_CRL_REASONS, ID_CE_INVALIDITY_DATE, ID_CE_CERTIFICATE_ISSUER].contains(&e.extn_id)
+                {
                     out.push(e.extn_id);
                 }
             }
@@ -278,27 +378,78 @@ impl Crl {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Looks a serial number up.
+    /// Looks a serial number up (entries of the CRL's own issuer's certificates).
     pub fn lookup(&self, serial: &[u8]) -> Option<Revocation> {
-        let rc = self
-            .inner
-            .tbs_cert_list
-            .revoked_certificates
-            .iter()
-            .flatten()
-            .find(|rc| rc.serial_number.as_bytes() == serial)?;
-        let reason = rc
-            .crl_entry_extensions
-            .iter()
-            .flatten()
-            .find(|e| e.extn_id == ID_CE_CRL_REASONS)
-            .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
-            .map(|r| r as u8);
-        Some(Revocation {
-            time: from_x509(&rc.revocation_date),
-            reason,
-        })
+        self.lookup_issued_by(serial, self.issuer())
     }
+
+    /// Looks up the certificate `serial` issued by `cert_issuer`: in an indirect CRL an entry's
+    /// certificate issuer is the one its certificateIssuer extension names, or the previous
+    /// entry's, or at first the CRL issuer (RFC 5280 §5.3.3).
+    pub fn lookup_issued_by(&self, serial: &[u8], cert_issuer: &Name) -> Option<Revocation> {
+        let mut current: Vec<GeneralName> = vec![GeneralName::DirectoryName(self.issuer().clone())];
+        for rc in self.inner.tbs_cert_list.revoked_certificates.iter().flatten() {
+            if let Some(e) = rc
+                .crl_entry_extensions
+                .iter()
+                .flatten()
+                .find(|e| e.extn_id == ID_CE_CERTIFICATE_ISSUER)
+                && let Ok(names) = x509_cert::ext::pkix::name::GeneralNames::from_der(e.extn_value.as_bytes())
+            {
+                current = names;
+            }
+            if rc.serial_number.as_bytes() != serial {
+                continue;
+            }
+            let issued_by = current
+                .iter()
+                .any(|n| matches!(n, GeneralName::DirectoryName(d) if crate::name::names_match(d, cert_issuer)));
+            if !issued_by {
+                continue;
+            }
+            let reason = rc
+                .crl_entry_extensions
+                .iter()
+                .flatten()
+                .find(|e| e.extn_id == ID_CE_CRL_REASONS)
+                .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
+                .map(|r| r as u8);
+            return Some(Revocation {
+                time: from_x509(&rc.revocation_date),
+                reason,
+            });
+        }
+        None
+    }
+}
+
+/// A distribution point name as general names: a full name as it is, a name relative to the
+/// CRL issuer appended to `base` (RFC 5280 §4.2.1.13).
+fn expand(n: &DistributionPointName, base: &Name) -> Vec<GeneralName> {
+    match n {
+        DistributionPointName::FullName(names) => names.clone(),
+        DistributionPointName::NameRelativeToCRLIssuer(rdn) => {
+            // The base name's RDNs, then this one: SEQUENCE OF RelativeDistinguishedName.
+            let (Ok(base_der), Ok(rdn_der)) = (base.to_der(), rdn.to_der()) else {
+                return Vec::new();
+            };
+            let mut rdns: Vec<u8> = raw::children(&base_der)
+                .into_iter()
+                .flat_map(|r| base_der[r].to_vec())
+                .collect();
+            rdns.extend_from_slice(&rdn_der);
+            Name::from_der(&raw::tlv(0x30, &rdns))
+                .map(|n| vec![GeneralName::DirectoryName(n)])
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Compares two unsigned big-endian integers (leading zeros ignored).
+fn compare_uint(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let strip = |x: &[u8]| -> Vec<u8> { x.iter().skip_while(|b| **b == 0).copied().collect() };
+    let (a, b) = (strip(a), strip(b));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(&b))
 }
 
 /// Builds and signs a CRL (v2, with cRLNumber and authorityKeyIdentifier).

@@ -9,10 +9,13 @@
 //!
 //! Certificate policies are processed as §6.1 specifies (see [`crate::policy`]).
 //!
-//! CRLs with an issuingDistributionPoint are applied within their scope ([`Crl::covers`]).
+//! CRLs are processed as §6.3 says: a CRL's scope ([`Crl::scope_for`]: the issuer or an
+//! indirect CRL issuer named as cRLIssuer, issuingDistributionPoint names including those
+//! relative to the CRL issuer, user/CA-only, onlySomeReasons) decides whether it speaks for a
+//! certificate; certificateIssuer entries of indirect CRLs are followed; a matching delta CRL
+//! is applied on top of its complete CRL; "good" needs CRLs covering every reason.
 //!
-//! Not implemented: delta CRLs, indirect CRLs and CRLs covering only some reasons (such a CRL is
-//! not relied on, and makes the issuer's other CRLs unable to prove a certificate good), DSA.
+//! Not implemented: DSA.
 
 use const_oid::AssociatedOid;
 use const_oid::ObjectIdentifier;
@@ -617,7 +620,8 @@ impl<'a> Validator<'a> {
         depth: usize,
     ) -> Result<(RevocationStatus, bool), PathError> {
         let supplied = |crls: &[Crl], ocsps: &[ocsp::Response]| {
-            crls.iter().any(|c| names_match(c.issuer(), cert.issuer()))
+            crls.iter()
+                .any(|c| names_match(c.issuer(), cert.issuer()) || c.scope_for(cert).is_ok_and(|r| r.is_some()))
                 || ocsps.iter().any(|r| r.single_for(cert, issuer).is_some())
         };
         let known = self.known_revocation_status(cert, issuer, pos, depth)?;
@@ -773,7 +777,13 @@ impl<'a> Validator<'a> {
         Ok(concerned.then(|| Unknown(why.unwrap_or_else(|| "no usable OCSP response".into()))))
     }
 
-    /// The status of `cert` from the CRLs of its issuer.
+    /// The status of `cert` from the CRLs at hand, by RFC 5280 §6.3: every complete CRL whose
+    /// scope covers the certificate (its issuer, or an indirect CRL issuer its distribution
+    /// points name; matching issuingDistributionPoint) and that is fresh and verifies counts,
+    /// with a matching delta CRL where one is at hand (§6.3.3 (c)); the reasons they cover must
+    /// add up to all reasons for "good". A revocation before the validation time in any usable
+    /// CRL fails, in any order, except a certificateHold that the newest CRL no longer lists
+    /// and entries a delta removes (removeFromCRL).
     fn crl_status(
         &self,
         cert: &Certificate,
@@ -783,66 +793,67 @@ impl<'a> Validator<'a> {
     ) -> Result<RevocationStatus, PathError> {
         let t = self.opts.time;
         let mut why = format!("no CRL from {}", crate::name::display(cert.issuer()));
-        // A CRL we cannot process (a delta CRL, a partitioned CRL) may revoke what the others do
-        // not list; then no CRL of this issuer can prove the certificate good.
-        let mut unprocessable = None;
-        for c in self.crls.iter().filter(|c| names_match(c.issuer(), cert.issuer())) {
+        let fresh = |c: &Crl| -> Result<(), String> {
             let u = c.unsupported_critical_extensions();
             if !u.is_empty() {
-                unprocessable = Some(format!(
-                    "a CRL of this issuer has critical extensions Signet does not process ({u:?}: delta or partitioned CRLs)"
-                ));
-            } else if let Err(e) = c.covers(cert) {
-                unprocessable = Some(format!("a CRL of this issuer has a scope Signet does not process: {e}"));
-            }
-        }
-        let mut usable: Vec<&Crl> = Vec::new();
-        for c in self.crls.iter().filter(|c| names_match(c.issuer(), cert.issuer())) {
-            match c.covers(cert) {
-                Ok(true) => {}
-                Ok(false) => {
-                    why = "the CRL's issuingDistributionPoint scope does not cover this certificate".into();
-                    continue;
-                }
-                Err(e) => {
-                    why = e;
-                    continue;
-                }
-            }
-            match self.crl_usable(c, issuer, depth) {
-                Ok(()) => {}
-                Err(e) => {
-                    why = e;
-                    continue;
-                }
+                return Err(format!("a CRL has critical extensions Signet does not process ({u:?})"));
             }
             if c.this_update() > t && !self.opts.past_time {
-                why = format!(
+                return Err(format!(
                     "the CRL was issued after the validation time ({})",
                     format(c.this_update())
-                );
-                continue;
+                ));
             }
             if let Some(nu) = c.next_update()
                 && nu < t
             {
-                why = format!(
+                return Err(format!(
                     "the CRL is not recent: its nextUpdate {} is before the validation time",
                     format(nu)
-                );
+                ));
+            }
+            Ok(())
+        };
+        let deltas: Vec<&Crl> = self.crls.iter().filter(|c| c.delta_base().is_some()).collect();
+        // (this_update, reasons covered, what the CRL and its delta say about the certificate)
+        let mut usable: Vec<(UnixTime, u16, Option<Revocation>)> = Vec::new();
+        for c in self.crls.iter().filter(|c| c.delta_base().is_none()) {
+            let reasons = match c.scope_for(cert) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    if names_match(c.issuer(), cert.issuer()) {
+                        why = "the CRL's issuingDistributionPoint scope does not cover this certificate".into();
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    why = e;
+                    continue;
+                }
+            };
+            if let Err(e) = fresh(c).and_then(|_| self.crl_usable(c, issuer, depth)) {
+                why = e;
                 continue;
             }
-            usable.push(c);
+            // A delta CRL, when one matches and is usable, speaks first (§6.3.3 (c), (i), (j)).
+            let delta = deltas
+                .iter()
+                .filter(|d| c.matches_delta(d))
+                .filter(|d| fresh(d).is_ok() && self.crl_usable(d, issuer, depth).is_ok())
+                .max_by_key(|d| d.this_update());
+            let entry = delta
+                .and_then(|d| d.lookup_issued_by(cert.serial(), cert.issuer()))
+                .or_else(|| c.lookup_issued_by(cert.serial(), cert.issuer()));
+            let entry = entry.filter(|r| r.reason != Some(8));
+            usable.push((delta.map_or(c.this_update(), |d| d.this_update()), reasons, entry));
         }
-        // Every usable CRL counts: one that lists the certificate as revoked before the
-        // validation time fails it whatever the order (an older CRL that does not list it
-        // proves nothing then), except a certificateHold the newest CRL no longer lists.
-        let newest = usable.iter().map(|c| c.this_update()).max();
+        let newest = usable.iter().map(|u| u.0).max();
         let mut later = None;
-        for c in &usable {
-            match c.lookup(cert.serial()) {
-                Some(r) if r.reason == Some(8) => {}
-                Some(r) if r.reason == Some(6) && Some(c.this_update()) != newest => {}
+        let mut covered = 0u16;
+        for (this_update, reasons, entry) in &usable {
+            covered |= reasons;
+            match entry {
+                Some(r) if r.reason == Some(6) && Some(*this_update) != newest => {}
                 Some(r) if r.time <= t => {
                     let reason = r.reason.map(crl::reason_name).unwrap_or("no reason given");
                     let mut e = PathError::new(
@@ -854,26 +865,26 @@ impl<'a> Validator<'a> {
                             format(r.time)
                         ),
                     );
-                    e.revocation = Some(r);
+                    e.revocation = Some(r.clone());
                     return Err(e);
                 }
-                Some(r) => later = Some(r),
+                Some(r) => later = Some(r.clone()),
                 None => {}
             }
         }
         if let Some(r) = later {
             return Ok(RevocationStatus::RevokedLater(r));
         }
-        if let Some(this_update) = newest {
-            return Ok(match unprocessable {
-                Some(u) => RevocationStatus::Unknown(u),
-                None => RevocationStatus::Good {
-                    this_update,
-                    source: RevocationSource::Crl,
-                },
-            });
+        match newest {
+            Some(this_update) if covered & crl::ALL_REASONS == crl::ALL_REASONS => Ok(RevocationStatus::Good {
+                this_update,
+                source: RevocationSource::Crl,
+            }),
+            Some(_) => Ok(RevocationStatus::Unknown(
+                "the CRLs at hand cover only some revocation reasons".into(),
+            )),
+            None => Ok(RevocationStatus::Unknown(why)),
         }
-        Ok(RevocationStatus::Unknown(why))
     }
 
     /// Whether a CRL can be relied on for certificates of `issuer`: a supported structure and a

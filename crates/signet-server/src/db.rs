@@ -52,6 +52,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: include_str!("../migrations/0002_revocation.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/0003_signature_level.sql"),
+    },
 ];
 
 /// The SQL of a migration for `backend`.

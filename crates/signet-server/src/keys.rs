@@ -89,7 +89,13 @@ pub struct KeyInfo {
     pub allowed_services: Vec<String>,
     /// Disabled keys cannot sign.
     pub disabled: bool,
+    /// The PAdES level its signatures reach: `B-T`, `B-LT` or `B-LTA` (detached CAdES
+    /// signatures are CAdES-T whatever this says).
+    pub signature_level: String,
 }
+
+/// The signature levels a key policy can ask for.
+pub const SIGNATURE_LEVELS: [&str; 3] = ["B-T", "B-LT", "B-LTA"];
 
 fn split(s: &str) -> Vec<String> {
     s.split(',')
@@ -99,8 +105,7 @@ fn split(s: &str) -> Vec<String> {
         .collect()
 }
 
-const KEY_COLUMNS: &str =
-    "id, kind, owner_id, label, algorithm, chain_pem, allowed_roles, allowed_doc_types, allowed_services, disabled";
+const KEY_COLUMNS: &str = "id, kind, owner_id, label, algorithm, chain_pem, allowed_roles, allowed_doc_types, allowed_services, disabled, signature_level";
 
 fn row_info(r: &sqlx::any::AnyRow) -> ApiResult<KeyInfo> {
     let chain_pem: String = r.try_get(5)?;
@@ -124,6 +129,7 @@ fn row_info(r: &sqlx::any::AnyRow) -> ApiResult<KeyInfo> {
         allowed_services: split(&r.try_get::<String, _>(8)?),
         chain_pem,
         disabled: r.try_get::<i64, _>(9)? != 0,
+        signature_level: r.try_get(10)?,
     })
 }
 
@@ -436,26 +442,47 @@ pub async fn import_pkcs12(
         .ok_or_else(|| ApiError::internal("key vanished"))
 }
 
-/// Changes an organisation key's policy.
-pub async fn set_policy(
-    db: &Db,
-    id: &str,
-    roles: &[String],
-    doc_types: &[String],
-    services: &[String],
-) -> ApiResult<()> {
-    for r in roles {
+/// An organisation key's policy.
+pub struct Policy<'a> {
+    /// Roles that may use it.
+    pub roles: &'a [String],
+    /// Document types it may sign (`*` = any).
+    pub doc_types: &'a [String],
+    /// Service accounts that may sign with it without a code.
+    pub services: &'a [String],
+    /// The PAdES level of its signatures ([`SIGNATURE_LEVELS`]).
+    pub signature_level: &'a str,
+}
+
+/// Checks a policy's values (before anything is audited or written).
+pub fn check_policy(p: &Policy<'_>) -> ApiResult<()> {
+    for r in p.roles {
         if Role::parse(r).is_none() {
             return Err(ApiError::unprocessable(format!("unknown role {r:?}")));
         }
     }
-    sqlx::query("UPDATE keys SET allowed_roles = $1, allowed_doc_types = $2, allowed_services = $3 WHERE id = $4")
-        .bind(roles.join(","))
-        .bind(doc_types.join(","))
-        .bind(services.join(","))
-        .bind(id)
-        .execute(&db.writer)
-        .await?;
+    if !SIGNATURE_LEVELS.contains(&p.signature_level) {
+        return Err(ApiError::unprocessable(format!(
+            "signature_level must be one of {}",
+            SIGNATURE_LEVELS.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Changes an organisation key's policy.
+pub async fn set_policy(db: &Db, id: &str, p: &Policy<'_>) -> ApiResult<()> {
+    check_policy(p)?;
+    sqlx::query(
+        "UPDATE keys SET allowed_roles = $1, allowed_doc_types = $2, allowed_services = $3, signature_level = $4 WHERE id = $5",
+    )
+    .bind(p.roles.join(","))
+    .bind(p.doc_types.join(","))
+    .bind(p.services.join(","))
+    .bind(p.signature_level)
+    .bind(id)
+    .execute(&db.writer)
+    .await?;
     Ok(())
 }
 

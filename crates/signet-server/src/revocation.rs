@@ -269,12 +269,16 @@ impl TimeSource {
     /// A time-stamp token over `data` (a signature value), checked like any TSA's answer.
     /// Blocking: call from `spawn_blocking`.
     pub fn stamp(&self, data: &[u8]) -> Result<Vec<u8>, String> {
+        self.stamp_digest(&signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, data))
+    }
+
+    /// A time-stamp token over a SHA-256 digest (a document timestamp's byte ranges).
+    pub fn stamp_digest(&self, imprint: &[u8]) -> Result<Vec<u8>, String> {
         let hash = signet_crypto::HashAlgorithm::Sha256;
         match self {
             TimeSource::Own(tsa) => {
-                let imprint = signet_crypto::digest::hash(hash, data);
                 let nonce = signet_cms::timestamp::random_positive::<8>().map_err(|e| e.to_string())?;
-                let req = signet_cms::timestamp::request(hash, &imprint, &nonce).map_err(|e| e.to_string())?;
+                let req = signet_cms::timestamp::request(hash, imprint, &nonce).map_err(|e| e.to_string())?;
                 let serial = signet_cms::timestamp::random_positive::<20>().map_err(|e| e.to_string())?;
                 let mut policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY)?;
                 policy.precision_digits = TSA_PRECISION_DIGITS;
@@ -286,11 +290,11 @@ impl TimeSource {
                     signet_pki::gentime::now(TSA_PRECISION_DIGITS),
                 )
                 .map_err(|e| e.to_string())?;
-                signet_cms::timestamp::token_from_response(&reply, hash, &imprint, &nonce, signet_pki::time::now())
+                signet_cms::timestamp::token_from_response(&reply, hash, imprint, &nonce, signet_pki::time::now())
             }
             TimeSource::External { url, config } => {
                 let client = crate::net::user_client(config)?;
-                signet_net::tsa::stamp(&client, url, hash, data).map_err(|e| e.to_string())
+                signet_net::tsa::stamp_digest(&client, url, hash, imprint).map_err(|e| e.to_string())
             }
         }
     }

@@ -120,6 +120,52 @@ async fn step_up(state: &AppState, user: &User, o: &SignOptions, target: &str) -
     crate::totp::step_up(state, user, code, "signature", target, key).await
 }
 
+/// What a B-LT or B-LTA signature adds after the B-T signature.
+struct Ltv {
+    /// The organisation CA's certificate (DER).
+    ca: Vec<u8>,
+    /// Its current CRL (DER).
+    crl: Vec<u8>,
+    /// Also a document timestamp over the store (B-LTA).
+    archive: bool,
+}
+
+impl Ltv {
+    /// Adds the document security store (the certificates the new signature and its
+    /// time-stamp carry, the CA's, and the CA's CRL) and, for B-LTA, a document timestamp.
+    fn apply(&self, signed: Vec<u8>, ts: &crate::revocation::TimeSource) -> ApiResult<Vec<u8>> {
+        let failed = |e: signet_pdf::PdfError| ApiError::internal(format!("cannot add long-term validation data: {e}"));
+        let src: &[u8] = &signed;
+        let doc = signet_pdf::document::PdfDocument::parse(&src, &Default::default()).map_err(failed)?;
+        let mut certs: Vec<Vec<u8>> = vec![self.ca.clone()];
+        for cms in signet_pdf::validate::signature_contents(&doc) {
+            for c in signet_cms::certificates_of(&cms) {
+                if !certs.contains(&c) {
+                    certs.push(c);
+                }
+            }
+        }
+        let data = signet_pdf::ltv::ValidationData {
+            certs,
+            crls: vec![self.crl.clone()],
+            ocsps: Vec::new(),
+        };
+        let mut with_dss = Vec::with_capacity(signed.len() + 16 * 1024);
+        signet_pdf::ltv::add_dss(&signed.as_slice(), &mut with_dss, &data).map_err(failed)?;
+        if !self.archive {
+            return Ok(with_dss);
+        }
+        let mut out = Vec::with_capacity(with_dss.len() + 16 * 1024);
+        let mut stamp = |digest: &[u8]| ts.stamp_digest(digest);
+        signet_pdf::timestamp_to(&with_dss.as_slice(), &mut out, None, &mut stamp).map_err(|e| {
+            ApiError::unavailable(format!(
+                "the document timestamp (B-LTA) failed, so nothing was signed: {e}"
+            ))
+        })?;
+        Ok(out)
+    }
+}
+
 /// Signs one document for `user`.
 pub async fn sign(state: &AppState, user: &User, doc_id: &str, o: &SignOptions) -> ApiResult<Signed> {
     check_options(o)?;
@@ -180,6 +226,7 @@ async fn sign_authorized(
             details: serde_json::json!({
                 "key": key.id, "key_kind": key.kind, "certificate": key.fingerprint, "format": format,
                 "version": current.version, "sha256": current.sha256, "reason": o.reason,
+                "level": if is_pdf { key.signature_level.as_str() } else { "B-T" },
             }),
         },
     )
@@ -189,6 +236,16 @@ async fn sign_authorized(
     // Proof of time: every signature is time-stamped (PAdES B-T, CAdES-T); without a token,
     // nothing is signed.
     let time_source = crate::revocation::TimeSource::of(state).await?;
+    // Long-term validation data, when the key's policy asks for B-LT or B-LTA: the CA's
+    // certificate and its current CRL (covering the signer's and our TSA's certificates).
+    let ltv = match (is_pdf, key.signature_level.as_str()) {
+        (true, level @ ("B-LT" | "B-LTA")) => Some(Ltv {
+            ca: crate::revocation::ca_der(state).await?,
+            crl: crate::revocation::crl(state).await?,
+            archive: level == "B-LTA",
+        }),
+        _ => None,
+    };
     let name = user.display_name.clone();
     let opts = o.clone();
     let signed = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
@@ -222,9 +279,13 @@ async fn sign_authorized(
             let mut out = Vec::with_capacity(data.len() + 64 * 1024);
             let r = signet_pdf::sign_to_stamped(&data.as_slice(), &mut out, &*signer, &p, Some(&mut stamp));
             match r {
-                Ok(_) => Ok(out),
-                Err(_) if stamp_error.is_some() => Err(unstamped(stamp_error.take())),
-                Err(e) => Err(ApiError::unprocessable(format!("cannot sign: {e}"))),
+                Ok(_) => {}
+                Err(_) if stamp_error.is_some() => return Err(unstamped(stamp_error.take())),
+                Err(e) => return Err(ApiError::unprocessable(format!("cannot sign: {e}"))),
+            }
+            match &ltv {
+                Some(l) => l.apply(out, &time_source),
+                None => Ok(out),
             }
         } else {
             let digest = signet_crypto::digest::hash(signer.signature_algorithm().hash(), &data);

@@ -301,3 +301,84 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
         server.await.unwrap().unwrap();
     }
 }
+
+/// A key policy can ask for B-LT or B-LTA: the server embeds its CA's certificate and current
+/// CRL in the DSS (and, for B-LTA, adds a document timestamp from its own TSA). Our validator
+/// reports the level; pyHanko's AdES validation accepts the B-LT file offline (nothing listens
+/// at the certificates' URLs in this test), and its signature validation the B-LTA one; a bad
+/// level is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_policy_can_ask_for_long_term_validation() {
+    for b in backends() {
+        let t = T::new(&b).await;
+        let (svc, svc_id) = t.user("robot", &["service"]).await;
+        let org = t.org_key().await;
+        let ca = String::from_utf8(t.get("/api/v1/ca/certificate", &Auth::None).await.body).unwrap();
+        let bad = t
+            .req(
+                "PUT",
+                &format!("/api/v1/keys/{org}/policy"),
+                &t.admin,
+                Some("application/json"),
+                json!({"allowed_roles": ["signer"], "allowed_doc_types": ["*"], "allowed_services": [svc_id], "signature_level": "B-XL"}).to_string().into_bytes(),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.detail());
+        for level in ["B-LT", "B-LTA"] {
+            let p = t
+                .req(
+                    "PUT",
+                    &format!("/api/v1/keys/{org}/policy"),
+                    &t.admin,
+                    Some("application/json"),
+                    json!({"allowed_roles": ["signer"], "allowed_doc_types": ["*"], "allowed_services": [svc_id], "signature_level": level}).to_string().into_bytes(),
+                )
+                .await;
+            assert_eq!(p.status, StatusCode::OK, "{}", p.detail());
+            assert_eq!(p.json()["key"]["signature_level"], level);
+            let up = t.upload(&svc, level, "contract", "application/pdf", pdf(level)).await;
+            let doc = up.json()["document"]["id"].as_str().unwrap().to_string();
+            let r = t
+                .post(&format!("/api/v1/documents/{doc}/sign"), &svc, json!({"key_id": org}))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+            let v = t
+                .post(&format!("/api/v1/documents/{doc}/verify"), &svc, json!({}))
+                .await
+                .json();
+            assert_eq!(v["indication"], "TOTAL-PASSED", "{v}");
+            let sig = v["signatures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["format"] == "PAdES")
+                .unwrap()
+                .clone();
+            assert_eq!(sig["level"], format!("PAdES-{level}"), "{sig}");
+            let signed = t.get(&format!("/api/v1/documents/{doc}/content"), &svc).await;
+            let dir = t.dir.path();
+            std::fs::write(dir.join("lt.pdf"), &signed.body).unwrap();
+            std::fs::write(dir.join("ca.pem"), &ca).unwrap();
+            if level == "B-LT" {
+                let o = std::process::Command::new("pyhanko")
+                    .args(["sign", "adesverify", "--trust-replace", "--trust", "ca.pem", "lt.pdf"])
+                    .current_dir(dir)
+                    .output()
+                    .unwrap();
+                let out = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                assert!(o.status.success(), "pyHanko adesverify: {out}");
+                assert!(out.contains("INTACT:TRUSTED"), "{out}");
+            } else {
+                let verdict = pyhanko_validate(dir, &signed.body, &ca);
+                assert!(
+                    verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+                    "{verdict}"
+                );
+            }
+        }
+    }
+}

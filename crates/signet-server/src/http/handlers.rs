@@ -544,6 +544,13 @@ pub struct PolicyBody {
     allowed_doc_types: Vec<String>,
     #[serde(default)]
     allowed_services: Vec<String>,
+    /// `B-T` (default), `B-LT` or `B-LTA`.
+    #[serde(default = "default_level")]
+    signature_level: String,
+}
+
+fn default_level() -> String {
+    "B-T".into()
 }
 
 /// `PUT /api/v1/keys/{id}/policy`.
@@ -565,15 +572,15 @@ pub async fn set_key_policy(
             return Err(ApiError::unprocessable(format!("{s} is not a service account")));
         }
     }
-    log(&state, &c.user.id, "key.policy", &id, json!({"allowed_roles": b.allowed_roles, "allowed_doc_types": b.allowed_doc_types, "allowed_services": b.allowed_services})).await?;
-    keys::set_policy(
-        &state.db,
-        &id,
-        &b.allowed_roles,
-        &b.allowed_doc_types,
-        &b.allowed_services,
-    )
-    .await?;
+    let policy = keys::Policy {
+        roles: &b.allowed_roles,
+        doc_types: &b.allowed_doc_types,
+        services: &b.allowed_services,
+        signature_level: &b.signature_level,
+    };
+    keys::check_policy(&policy)?;
+    log(&state, &c.user.id, "key.policy", &id, json!({"allowed_roles": b.allowed_roles, "allowed_doc_types": b.allowed_doc_types, "allowed_services": b.allowed_services, "signature_level": b.signature_level})).await?;
+    keys::set_policy(&state.db, &id, &policy).await?;
     Ok(ok(json!({"key": keys::get(&state.db, &id).await?})))
 }
 
