@@ -41,6 +41,9 @@ pub enum BenchCommand {
         /// Seconds per measurement.
         #[arg(long, default_value_t = 3)]
         seconds: u64,
+        /// Signed PDFs validated in one `signet verify` call against pyHanko (0 skips it).
+        #[arg(long, default_value_t = 300)]
+        batch: usize,
         /// Size of the large PDF in MiB (0 skips it).
         #[arg(long, default_value_t = 1024)]
         large_mib: u64,
@@ -312,9 +315,10 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
         } => return crate::bench_server::run(clients, requests, database_url, seconds, large),
         BenchCommand::Verify {
             seconds,
+            batch,
             large_mib,
             dir,
-        } => return crate::bench_verify::run(seconds, large_mib, dir),
+        } => return crate::bench_verify::run(seconds, large_mib, batch, dir),
     };
     println!("signet bench cades: {seconds} s per measurement, large file {large_mib} MiB\n");
     let mut small = vec![0u8; 1024];

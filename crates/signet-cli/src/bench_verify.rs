@@ -13,6 +13,24 @@ use signet_pki::Indication;
 use crate::bench::{peak_rss_mib, rate, sample_pdf, signer_for};
 use crate::exit::{CliError, CliResult, Exit};
 
+/// pyHanko over every file given, once: files/s.
+const PYHANKO_BATCH: &str = r#"
+import sys, time
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+trust = [load_cert_from_pemder(sys.argv[1])]
+files = sys.argv[2:]
+t0 = time.perf_counter()
+for pdf in files:
+    with open(pdf, 'rb') as f:
+        sig = PdfFileReader(f).embedded_signatures[0]
+        st = validate_pdf_signature(sig, ValidationContext(trust_roots=trust))
+        assert st.bottom_line, (pdf, st)
+print(len(files) / (time.perf_counter() - t0))
+"#;
+
 const PYHANKO_VERIFY: &str = r#"
 import sys, time
 from pyhanko.keys import load_cert_from_pemder
@@ -85,8 +103,71 @@ fn src_len(p: &std::path::Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
+/// `signet verify` of `n` signed PDFs in one call (all cores) against pyHanko validating the
+/// same files one after the other, in the same run.
+fn batch(n: usize, dir: Option<PathBuf>) -> CliResult<()> {
+    let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;
+    let tmp = dir
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("signet-bench-verify-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(CliError::internal)?;
+    let root = tmp.join("root.pem");
+    std::fs::write(&root, cert.to_pem()?.as_bytes()).map_err(CliError::internal)?;
+    let doc = sample_pdf();
+    let mut files = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut o = signet_pdf::PadesOptions::new(signet_pki::time::now());
+        o.reason = Some(format!("Approved {i}"));
+        let pdf = signet_pdf::sign_pdf(&doc, &signer, &o).map_err(CliError::internal)?;
+        let f = tmp.join(format!("doc-{i:04}.pdf"));
+        std::fs::write(&f, pdf).map_err(CliError::internal)?;
+        files.push(f);
+    }
+    println!(
+        "signet bench verify --batch: {n} signed {} KiB PDFs (RSA-2048), one call each",
+        std::fs::metadata(&files[0]).map(|m| m.len() / 1024).unwrap_or(0)
+    );
+    let exe = std::env::current_exe().map_err(CliError::internal)?;
+    let t0 = Instant::now();
+    let o = Command::new(&exe)
+        .arg("verify")
+        .args(&files)
+        .arg("--trust")
+        .arg(&root)
+        .args(["--format", "jsonl"])
+        .output()
+        .map_err(CliError::internal)?;
+    let ours = n as f64 / t0.elapsed().as_secs_f64();
+    if !o.status.success() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(CliError::internal("signet verify did not pass every benchmark file"));
+    }
+    println!("  signet verify (one call, all cores): {ours:>9.1} files/s");
+    let py = Command::new("python3")
+        .args(["-c", PYHANKO_BATCH])
+        .arg(&root)
+        .args(&files)
+        .output();
+    let _ = std::fs::remove_dir_all(&tmp);
+    match py
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
+    {
+        Some(p) => println!(
+            "  pyHanko validate_pdf_signature:      {p:>9.1} files/s\n  ratio signet/pyHanko: {:.0} (target >= 50)\n",
+            ours / p
+        ),
+        None => println!("  pyHanko: not available (pip install pyhanko)\n"),
+    }
+    Ok(())
+}
+
 /// Runs the benchmark.
-pub fn run(seconds: u64, large_mib: u64, dir: Option<PathBuf>) -> CliResult<Exit> {
+pub fn run(seconds: u64, large_mib: u64, batch_files: usize, dir: Option<PathBuf>) -> CliResult<Exit> {
+    if batch_files > 0 {
+        batch(batch_files, dir.clone())?;
+    }
     if large_mib > 0 {
         large(large_mib, dir)?;
     }

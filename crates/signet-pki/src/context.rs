@@ -34,6 +34,54 @@ pub trait RevocationFetcher: Send + Sync {
     fn fetch(&self, cert: &Certificate, issuer: &Certificate) -> Fetched;
 }
 
+/// Signatures already verified in this context (of certificates and CRLs, which recur in every
+/// file a batch validates): a success is a pure function of the key, algorithm, policy, message
+/// and signature value, so it is remembered under the SHA-256 of them all. Failures are not
+/// remembered. Bounded; when full, nothing more is added.
+#[derive(Default)]
+pub struct SignatureCache {
+    ok: std::sync::Mutex<std::collections::HashSet<Vec<u8>>>,
+}
+
+/// Most signatures a [`SignatureCache`] remembers.
+const SIGNATURE_CACHE_MAX: usize = 65_536;
+
+impl SignatureCache {
+    /// [`signet_crypto::verify::verify_signature`], remembered.
+    pub fn verify(
+        &self,
+        spki: &[u8],
+        alg: signet_crypto::SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+        policy: &AlgorithmPolicy,
+    ) -> Result<(), signet_crypto::verify::VerifyError> {
+        let mut h = signet_crypto::digest::Hasher::new(signet_crypto::HashAlgorithm::Sha256);
+        for part in [
+            spki,
+            alg.name().as_bytes(),
+            format!("{policy:?}").as_bytes(),
+            &(message.len() as u64).to_be_bytes(),
+            message,
+            signature,
+        ] {
+            h.update(&(part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        let key = h.finish();
+        if self.ok.lock().is_ok_and(|s| s.contains(&key)) {
+            return Ok(());
+        }
+        signet_crypto::verify::verify_signature(spki, alg, message, signature, policy)?;
+        if let Ok(mut s) = self.ok.lock()
+            && s.len() < SIGNATURE_CACHE_MAX
+        {
+            s.insert(key);
+        }
+        Ok(())
+    }
+}
+
 /// Everything validation needs besides the signed file.
 #[derive(Clone)]
 pub struct ValidationContext {
@@ -51,6 +99,9 @@ pub struct ValidationContext {
     pub algorithm_policy: AlgorithmPolicy,
     /// Where missing revocation data is pulled from (none: only what is known).
     pub fetcher: Option<Arc<dyn RevocationFetcher>>,
+    /// Certificate and CRL signatures verified so far (shared by the contexts
+    /// [`ValidationContext::extended`] derives, so a batch verifies each CA signature once).
+    pub signatures: Arc<SignatureCache>,
 }
 
 impl std::fmt::Debug for ValidationContext {
@@ -78,6 +129,7 @@ impl ValidationContext {
             time,
             algorithm_policy: AlgorithmPolicy::STRICT,
             fetcher: None,
+            signatures: Arc::default(),
         }
     }
 

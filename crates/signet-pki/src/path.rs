@@ -28,7 +28,7 @@ use x509_cert::ext::pkix::{
 
 use crate::policy::{PolicyParams, PolicyState};
 
-use crate::context::{RevocationFetcher, ValidationContext};
+use crate::context::{RevocationFetcher, SignatureCache, ValidationContext};
 use crate::crl::Revocation;
 use crate::name::names_match;
 use crate::name_constraints;
@@ -251,6 +251,7 @@ pub struct Validator<'a> {
     crls: &'a [Crl],
     ocsps: &'a [ocsp::Response],
     fetcher: Option<&'a dyn RevocationFetcher>,
+    signatures: Option<&'a SignatureCache>,
     opts: &'a PathOptions,
 }
 
@@ -266,6 +267,7 @@ impl<'a> Validator<'a> {
             crls,
             ocsps: &[],
             fetcher: None,
+            signatures: None,
             opts,
         }
     }
@@ -279,6 +281,7 @@ impl<'a> Validator<'a> {
             crls: &ctx.crls,
             ocsps: &ctx.ocsps,
             fetcher: ctx.fetcher(),
+            signatures: Some(&ctx.signatures),
             opts,
         }
     }
@@ -294,6 +297,21 @@ impl<'a> Validator<'a> {
     pub fn with_fetcher(mut self, fetcher: Option<&'a dyn RevocationFetcher>) -> Self {
         self.fetcher = fetcher;
         self
+    }
+
+    /// A signature check, through the context's cache when there is one.
+    fn verify_signature(
+        &self,
+        spki: &[u8],
+        alg: signet_crypto::SignatureAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+        policy: &AlgorithmPolicy,
+    ) -> Result<(), VerifyError> {
+        match self.signatures {
+            Some(c) => c.verify(spki, alg, message, signature, policy),
+            None => verify_signature(spki, alg, message, signature, policy),
+        }
     }
 
     /// Finds a valid path for `leaf`, or reports why none is valid (the error of the most
@@ -427,7 +445,7 @@ impl<'a> Validator<'a> {
             let alg = cert
                 .signature_algorithm()
                 .map_err(|e| PathError::new(UnsupportedAlgorithm, pos, format!("{who}: {e}")))?;
-            verify_signature(
+            self.verify_signature(
                 &working_key,
                 alg,
                 cert.tbs_der(),
@@ -903,7 +921,8 @@ impl<'a> Validator<'a> {
                 .spki_der()
                 .ok()
                 .map(|k| {
-                    verify_signature(&k, alg, c.tbs_der(), c.signature_value(), &self.opts.algorithm_policy).is_ok()
+                    self.verify_signature(&k, alg, c.tbs_der(), c.signature_value(), &self.opts.algorithm_policy)
+                        .is_ok()
                 })
                 .unwrap_or(false)
         };

@@ -60,6 +60,10 @@ pub enum ValidateError {
     NoPemSignature,
 }
 
+/// PDFs up to this size are read into memory whole; larger ones are read in windows, so a
+/// 1 GiB PDF validates in a few MiB.
+pub const IN_MEMORY_PDF: u64 = 16 << 20;
+
 /// Largest signature read into memory (a CMS file; PDFs are not read whole).
 pub const MAX_SIGNATURE_FILE: u64 = signet_cms::verify::MAX_CMS_LEN as u64;
 
@@ -82,9 +86,15 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
         },
         Content::File(p) => match FileKind::of_file(p).map_err(|source| read_err(p, source))? {
             FileKind::Pdf => {
-                let f = std::fs::File::open(p)
-                    .and_then(signet_pdf::FileSource::new)
-                    .map_err(|source| read_err(p, source))?;
+                let f = std::fs::File::open(p).map_err(|source| read_err(p, source))?;
+                let len = f.metadata().map_err(|source| read_err(p, source))?.len();
+                if len <= IN_MEMORY_PDF {
+                    // One read instead of many windowed ones (the signed ranges are read once
+                    // for hashing and the structure is visited piecemeal).
+                    let data = std::fs::read(p).map_err(|source| read_err(p, source))?;
+                    return Ok(signet_pdf::validate::validate(&data, ctx)?);
+                }
+                let f = signet_pdf::FileSource::new(f).map_err(|source| read_err(p, source))?;
                 Ok(signet_pdf::validate::validate(&f, ctx)?)
             }
             FileKind::Other => {
