@@ -65,22 +65,6 @@ pub fn run(c: LtvCommand) -> CliResult<Exit> {
     }
 }
 
-/// The last document timestamp (by its time) and its TSA certificate's end of validity.
-fn last_timestamp(doc: &signet_pdf::document::PdfDocument<'_>) -> Option<(Vec<u8>, i64)> {
-    signet_pdf::validate::signature_contents(doc)
-        .into_iter()
-        .filter_map(|der| {
-            let info = signet_cms::timestamp::tst_info(&der).ok()?;
-            let tsa = signet_cms::certificates_of(&der)
-                .iter()
-                .filter_map(|c| signet_pki::Certificate::from_der(c).ok())
-                .find(|c| c.is_time_stamping())?;
-            Some((info.gen_time, der, tsa.not_after()))
-        })
-        .max_by_key(|t| t.0)
-        .map(|(_, der, not_after)| (der, not_after))
-}
-
 fn renew(
     file: PathBuf,
     out: PathBuf,
@@ -93,7 +77,12 @@ fn renew(
     let src = open(&file)?;
     let doc = signet_pdf::document::PdfDocument::parse(&src, &Default::default())
         .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
-    let Some((token, not_after)) = last_timestamp(&doc) else {
+    let Some(signet_pdf::ltv::LastTimestamp {
+        token,
+        tsa_not_after: not_after,
+        ..
+    }) = signet_pdf::ltv::last_document_timestamp(&doc)
+    else {
         return Err(CliError::input(format!(
             "{} has no document timestamp to renew (add one with `signet ltv add --tsa`)",
             file.display()

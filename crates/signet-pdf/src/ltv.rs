@@ -67,3 +67,34 @@ pub fn add_dss(src: &dyn Source, out: &mut dyn Write, data: &ValidationData) -> 
     out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
     Ok(src.len() + rendered.bytes.len() as u64)
 }
+
+/// The newest document timestamp of a PDF: its token and the end of its TSA certificate's
+/// validity (when that approaches, the archive needs a fresh timestamp: `ltv renew`).
+#[derive(Clone, Debug)]
+pub struct LastTimestamp {
+    /// The time-stamp token (CMS DER).
+    pub token: Vec<u8>,
+    /// Its genTime.
+    pub gen_time: i64,
+    /// notAfter of the TSA certificate it carries.
+    pub tsa_not_after: i64,
+}
+
+/// The document timestamp with the latest genTime, if the PDF has one.
+pub fn last_document_timestamp(doc: &crate::document::PdfDocument<'_>) -> Option<LastTimestamp> {
+    crate::validate::signature_contents(doc)
+        .into_iter()
+        .filter_map(|der| {
+            let info = signet_cms::timestamp::tst_info(&der).ok()?;
+            let tsa = signet_cms::certificates_of(&der)
+                .iter()
+                .filter_map(|c| signet_pki::Certificate::from_der(c).ok())
+                .find(|c| c.is_time_stamping())?;
+            Some(LastTimestamp {
+                token: der,
+                gen_time: info.gen_time,
+                tsa_not_after: tsa.not_after(),
+            })
+        })
+        .max_by_key(|t| t.gen_time)
+}

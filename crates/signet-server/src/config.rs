@@ -51,6 +51,11 @@ pub struct Config {
     /// An external RFC 3161 TSA for the signatures' time-stamps; default: the server's own
     /// TSA, in-process.
     pub tsa_url: Option<String>,
+    /// How often the archive renewal runs (seconds; 0 turns it off).
+    pub ltv_renewal_every_secs: u64,
+    /// Stored B-LTA documents get a fresh document timestamp when the newest one's TSA
+    /// certificate expires within this many days.
+    pub ltv_renewal_window_days: i64,
     /// The hex KEK given in the environment (never in a file; not printed).
     #[serde(skip)]
     pub kek_hex: Option<String>,
@@ -85,6 +90,8 @@ impl Default for Config {
             allow_private_fetch: false,
             ca_bundle: None,
             tsa_url: None,
+            ltv_renewal_every_secs: 86_400,
+            ltv_renewal_window_days: 90,
             kek_hex: None,
         }
     }
@@ -138,6 +145,10 @@ impl Config {
             "allow_private_fetch" => self.allow_private_fetch = bool_of(v)?,
             "ca_bundle" => self.ca_bundle = Some(PathBuf::from(v)),
             "tsa_url" => self.tsa_url = Some(v.into()),
+            "ltv_renewal_every_secs" => {
+                self.ltv_renewal_every_secs = u64::try_from(int(v)?).map_err(|_| "must not be negative".to_string())?
+            }
+            "ltv_renewal_window_days" => self.ltv_renewal_window_days = int(v)?,
             _ => {}
         }
         Ok(())

@@ -241,6 +241,15 @@ const DOC_COLUMNS_D: &str =
 
 /// A document `user` may see (404 otherwise, so ids of others' documents are not confirmed).
 pub async fn get_visible(state: &AppState, user: &User, id: &str) -> ApiResult<Document> {
+    let d = get(state, id).await?;
+    if d.owner_id != user.id && !sees_all(user) {
+        return Err(ApiError::not_found(format!("no document {id}")));
+    }
+    Ok(d)
+}
+
+/// A document with its versions, for the server's own jobs (no access check).
+pub async fn get(state: &AppState, id: &str) -> ApiResult<Document> {
     // One round trip: the document and its versions.
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {DOC_COLUMNS_D}, v.version, v.kind, v.blob_sha256, v.size, v.media_type, v.filename, v.created_by, v.created_at FROM documents d JOIN document_versions v ON v.document_id = d.id WHERE d.id = $1 ORDER BY v.version"
@@ -252,9 +261,6 @@ pub async fn get_visible(state: &AppState, user: &User, id: &str) -> ApiResult<D
         .first()
         .ok_or_else(|| ApiError::not_found(format!("no document {id}")))?;
     let mut d = row_doc(first)?;
-    if d.owner_id != user.id && !sees_all(user) {
-        return Err(ApiError::not_found(format!("no document {id}")));
-    }
     d.versions = rows
         .iter()
         .map(|r| row_version(r, 8))

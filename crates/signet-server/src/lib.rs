@@ -16,6 +16,7 @@ pub mod documents;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod ltv_renewal;
 pub mod metrics;
 pub mod net;
 pub mod revocation;
@@ -271,10 +272,20 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let sealer = tokio::spawn(sealing_task(state.clone(), rx));
+    let renewal = (state.config.ltv_renewal_every_secs > 0).then(|| {
+        tokio::spawn(ltv_renewal::schedule(
+            state.clone(),
+            state.config.ltv_renewal_every_secs,
+            state.config.ltv_renewal_window_days,
+        ))
+    });
     let app = http::router(state);
     let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = tx.send(true);
     let _ = sealer.await;
+    if let Some(r) = renewal {
+        r.abort();
+    }
     r
 }
 

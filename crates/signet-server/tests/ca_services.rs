@@ -359,6 +359,9 @@ async fn a_key_policy_can_ask_for_long_term_validation() {
             let dir = t.dir.path();
             std::fs::write(dir.join("lt.pdf"), &signed.body).unwrap();
             std::fs::write(dir.join("ca.pem"), &ca).unwrap();
+            if level == "B-LTA" {
+                renew_and_check(&t, &svc, &doc, &ca).await;
+            }
             if level == "B-LT" {
                 let o = std::process::Command::new("pyhanko")
                     .args(["sign", "adesverify", "--trust-replace", "--trust", "ca.pem", "lt.pdf"])
@@ -381,4 +384,47 @@ async fn a_key_policy_can_ask_for_long_term_validation() {
             }
         }
     }
+}
+
+/// The archive renewal job: nothing is due while the TSA certificate has years left; with a
+/// window reaching past its expiry the document gets a new current version with a second
+/// document timestamp (still B-LTA, pyHanko accepts it), audited; two runs at once renew once.
+async fn renew_and_check(t: &T, who: &Auth, doc: &str, ca: &str) {
+    let none = signet_server::ltv_renewal::run_once(&t.state, 1).await.unwrap();
+    assert!(none.ran && none.renewed.is_empty(), "{none:?}");
+    let (a, b) = tokio::join!(
+        signet_server::ltv_renewal::run_once(&t.state, 100_000),
+        signet_server::ltv_renewal::run_once(&t.state, 100_000)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let renewed: Vec<&String> = a.renewed.iter().chain(&b.renewed).filter(|d| *d == doc).collect();
+    assert_eq!(renewed.len(), 1, "renewed exactly once: {a:?} {b:?}");
+    let d = t.get(&format!("/api/v1/documents/{doc}"), who).await.json();
+    let versions = d["document"]["versions"].as_array().unwrap().clone();
+    assert_eq!(versions.last().unwrap()["kind"], "renewed", "{d}");
+    assert_eq!(
+        d["document"]["current_version"],
+        versions.last().unwrap()["version"],
+        "{d}"
+    );
+    let v = t
+        .post(&format!("/api/v1/documents/{doc}/verify"), who, json!({}))
+        .await
+        .json();
+    assert_eq!(v["indication"], "TOTAL-PASSED", "{v}");
+    let stamps = v["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["format"] == "PAdES document timestamp")
+        .count();
+    assert_eq!(stamps, 2, "{v}");
+    let signed = t.get(&format!("/api/v1/documents/{doc}/content"), who).await;
+    let verdict = pyhanko_validate(t.dir.path(), &signed.body, ca);
+    assert!(
+        verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>"),
+        "{verdict}"
+    );
+    let audit = t.get("/api/v1/audit?limit=1000", &t.admin).await.json();
+    assert!(audit.to_string().contains("document.ltv-renew"), "{audit}");
 }

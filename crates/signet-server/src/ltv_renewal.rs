@@ -1,0 +1,182 @@
+//! Archive renewal (PAdES B-LTA): stored PDFs whose newest document timestamp's TSA certificate
+//! expires within the configured window get the validation data for that timestamp (its
+//! certificates and the CA's current CRL) and a fresh document timestamp from the server's
+//! time source, as a new current version, audited. On several nodes a lease row makes one node
+//! run the job at a time ([`Lease`]); a document changed meanwhile (another signature) is left
+//! for the next run, never overwritten.
+
+use crate::audit::{self, Event};
+use crate::documents::{self, NewVersion, PDF};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The lease's name.
+const LEASE: &str = "ltv-renewal";
+/// How long a node holds the lease at most (it is released when the run ends).
+const LEASE_SECS: i64 = 3600;
+
+/// A lease on a scheduled job, taken with one conditional UPDATE, so of several nodes asking at
+/// once exactly one gets it.
+pub struct Lease<'a> {
+    state: &'a AppState,
+    holder: String,
+}
+
+impl<'a> Lease<'a> {
+    /// Takes the lease `LEASE` if it is free or expired; `None` if another node holds it.
+    async fn take(state: &'a AppState) -> ApiResult<Option<Lease<'a>>> {
+        let holder = crate::users::new_id()?;
+        let now = state.now();
+        sqlx::query("INSERT INTO leases (name, holder, until) VALUES ($1, '', 0) ON CONFLICT DO NOTHING")
+            .bind(LEASE)
+            .execute(&state.db.writer)
+            .await?;
+        let r = sqlx::query("UPDATE leases SET holder = $1, until = $2 WHERE name = $3 AND until < $4")
+            .bind(&holder)
+            .bind(now + LEASE_SECS)
+            .bind(LEASE)
+            .bind(now)
+            .execute(&state.db.writer)
+            .await?;
+        Ok((r.rows_affected() == 1).then_some(Lease { state, holder }))
+    }
+
+    async fn release(self) -> ApiResult<()> {
+        sqlx::query("UPDATE leases SET until = 0 WHERE name = $1 AND holder = $2")
+            .bind(LEASE)
+            .bind(&self.holder)
+            .execute(&self.state.db.writer)
+            .await?;
+        Ok(())
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Whether this node held the lease (else nothing was looked at).
+    pub ran: bool,
+    /// Documents renewed.
+    pub renewed: Vec<String>,
+}
+
+/// Renews every stored B-LTA document whose newest document timestamp's TSA certificate
+/// expires within `window_days`.
+pub async fn run_once(state: &AppState, window_days: i64) -> ApiResult<Outcome> {
+    let Some(lease) = Lease::take(state).await? else {
+        return Ok(Outcome::default());
+    };
+    let result = renew_all(state, window_days).await;
+    lease.release().await?;
+    Ok(Outcome {
+        ran: true,
+        renewed: result?,
+    })
+}
+
+async fn renew_all(state: &AppState, window_days: i64) -> ApiResult<Vec<String>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT d.id FROM documents d JOIN document_versions v ON v.document_id = d.id AND v.version = d.current_version WHERE v.media_type = $1 ORDER BY d.id",
+    )
+    .bind(PDF)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut renewed = Vec::new();
+    for id in ids {
+        let doc = documents::get(state, &id).await?;
+        let current = doc.current()?.clone();
+        let data = documents::content(state, &current).await?;
+        let now = state.now();
+        let due = {
+            let src: &[u8] = &data;
+            signet_pdf::document::PdfDocument::parse(&src, &Default::default())
+                .ok()
+                .and_then(|d| signet_pdf::ltv::last_document_timestamp(&d))
+                .filter(|t| t.tsa_not_after - now <= window_days * 86_400)
+        };
+        let Some(last) = due else { continue };
+        audit::append(
+            &state.db,
+            &Event {
+                actor: "system",
+                action: "document.ltv-renew",
+                target: &id,
+                outcome: "started",
+                details: serde_json::json!({"version": current.version, "tsa_not_after": last.tsa_not_after}),
+            },
+        )
+        .await?;
+        let crl = crate::revocation::crl(state).await?;
+        let ts = crate::revocation::TimeSource::of(state).await?;
+        let renewed_pdf = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
+            let vd = signet_pdf::ltv::ValidationData {
+                certs: signet_cms::certificates_of(&last.token),
+                crls: vec![crl],
+                ocsps: Vec::new(),
+            };
+            let mut with_dss = Vec::with_capacity(data.len() + 16 * 1024);
+            signet_pdf::ltv::add_dss(&data.as_slice(), &mut with_dss, &vd).map_err(ApiError::internal)?;
+            let mut out = Vec::with_capacity(with_dss.len() + 16 * 1024);
+            let mut stamp = |digest: &[u8]| ts.stamp_digest(digest);
+            signet_pdf::timestamp_to(&with_dss.as_slice(), &mut out, None, &mut stamp)
+                .map_err(|e| ApiError::unavailable(format!("the renewal timestamp failed: {e}")))?;
+            Ok(out)
+        })
+        .await
+        .map_err(ApiError::internal)??;
+        let blobs = state.blobs.clone();
+        let size = renewed_pdf.len() as i64;
+        let sha = tokio::task::spawn_blocking(move || blobs.put(&renewed_pdf))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
+        let version = NewVersion {
+            document_id: id.clone(),
+            kind: "renewed".into(),
+            sha256: sha.clone(),
+            size,
+            media_type: PDF.into(),
+            filename: current.filename.clone(),
+            created_by: "system".into(),
+            make_current: true,
+            expected_current: doc.current_version,
+            next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
+            signature: None,
+        };
+        match audit::append_with_version(
+            &state.db,
+            &Event {
+                actor: "system",
+                action: "document.ltv-renew",
+                target: &id,
+                outcome: "ok",
+                details: serde_json::json!({"sha256": sha}),
+            },
+            version,
+        )
+        .await
+        {
+            Ok(_) => renewed.push(id),
+            // Signed meanwhile: the next run renews the new version.
+            Err(e) if e.status == axum::http::StatusCode::CONFLICT => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(renewed)
+}
+
+/// Runs the renewal every `every_secs` until the server stops (started by `serve` when
+/// `ltv_renewal_every_secs` is not 0). Failures are logged and retried at the next run.
+pub async fn schedule(state: AppState, every_secs: u64, window_days: i64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(60)));
+    loop {
+        tick.tick().await;
+        match run_once(&state, window_days).await {
+            Ok(o) if !o.renewed.is_empty() => {
+                tracing::info!(target: "signet::ltv", "renewed {} archive(s): {:?}", o.renewed.len(), o.renewed)
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(target: "signet::ltv", "archive renewal failed: {}", e.detail),
+        }
+    }
+}
