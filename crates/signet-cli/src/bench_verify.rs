@@ -49,9 +49,12 @@ while time.perf_counter() - t0 < secs or n < 3:
 print(n / (time.perf_counter() - t0))
 "#;
 
-fn validate(pdf: &dyn signet_pdf::Source, anchor: &signet_pki::Certificate) -> CliResult<Indication> {
-    let report = signet_pdf::validate::validate(
-        pdf,
+fn validate(pdf: signet_validate::Content<'_>, anchor: &signet_pki::Certificate) -> CliResult<Indication> {
+    let report = signet_validate::validate(
+        signet_validate::Input {
+            content: pdf,
+            signature: None,
+        },
         &signet_pki::ValidationContext::new(vec![anchor.clone()], signet_pki::time::now()),
     )
     .map_err(CliError::internal)?;
@@ -82,10 +85,7 @@ fn large(mib: u64, dir: Option<PathBuf>) -> CliResult<()> {
         }
         std::fs::remove_file(&big).map_err(CliError::internal)?;
         let t = Instant::now();
-        let src = std::fs::File::open(&signed)
-            .and_then(signet_pdf::FileSource::new)
-            .map_err(CliError::internal)?;
-        let verdict = validate(&src, &cert)?;
+        let verdict = validate(signet_validate::Content::File(&signed), &cert)?;
         println!(
             "large signed PDF: {} MiB, validated from disk in {:.2} s: {}\n  peak RSS: {:.1} MiB (target <= 256)\n",
             src_len(&signed) >> 20,
@@ -182,10 +182,10 @@ pub fn run(seconds: u64, large_mib: u64, batch_files: usize, dir: Option<PathBuf
         "signet bench verify: {} KiB signed 40-page PDF, RSA-2048, {seconds} s per measurement",
         pdf.len() / 1024
     );
-    let verdict = validate(&pdf, &cert)?;
+    let verdict = validate(signet_validate::Content::Bytes(&pdf), &cert)?;
     println!("  verdict: {}\n", verdict.as_str());
     let ours = rate(seconds, || {
-        validate(&pdf, &cert)?;
+        validate(signet_validate::Content::Bytes(&pdf), &cert)?;
         Ok(())
     })?;
     println!("  signet validate:      {ours:>9.1} validations/s");

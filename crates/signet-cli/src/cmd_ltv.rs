@@ -210,18 +210,15 @@ pub fn add(file: PathBuf, out: PathBuf, o: AddOptions) -> CliResult<Exit> {
     {
         let doc = signet_pdf::document::PdfDocument::parse(&src, &Default::default())
             .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
-        let sigs = signet_pdf::validate::signature_contents(&doc);
-        if sigs.is_empty() {
+        if signet_pdf::validate::signature_contents(&doc).is_empty() {
             return Err(CliError::input(format!(
                 "{} has no signatures to preserve",
                 file.display()
             )));
         }
-        for cms in sigs {
-            for c in signet_cms::certificates_of(&cms) {
-                if !data.certs.contains(&c) {
-                    data.certs.push(c);
-                }
+        for c in signet_pdf::ltv::signature_certificates(&doc) {
+            if !data.certs.contains(&c) {
+                data.certs.push(c);
             }
         }
     }

@@ -34,23 +34,20 @@ pub fn run(c: OcspCommand) -> CliResult<Exit> {
         .into_iter()
         .next()
         .ok_or_else(|| CliError::input("no certificate in --issuer"))?;
-    let url = match url {
-        Some(u) => u,
-        None => cert
-            .ocsp_urls()
-            .map_err(CliError::input)?
-            .into_iter()
-            .next()
-            .ok_or_else(|| CliError::input("the certificate names no OCSP responder; give --url"))?,
+    // A URL the user gave is used as given; one from the certificate under the fetch policy.
+    let (url, client) = match url {
+        Some(u) => (u, crate::net::user_client()?),
+        None => (
+            cert.ocsp_urls()
+                .map_err(CliError::input)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| CliError::input("the certificate names no OCSP responder; give --url"))?,
+            crate::net::fetch_client()?,
+        ),
     };
-    let (a, _, _) = signet_net::revocation::ask_ocsp(
-        crate::net::user_client()?,
-        &url,
-        &cert,
-        &issuer,
-        signet_pki::time::now(),
-    )
-    .map_err(|e| CliError::input(e.to_string()))?;
+    let (a, _, _) = signet_net::revocation::ask_ocsp(client, &url, &cert, &issuer, signet_pki::time::now())
+        .map_err(|e| CliError::input(e.to_string()))?;
     let fmt = signet_pki::time::format;
     let next = a.next_update.map(fmt).unwrap_or_else(|| "-".into());
     let (word, exit) = match a.status {

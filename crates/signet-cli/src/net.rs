@@ -39,8 +39,7 @@ fn build(policy: Option<FetchPolicy>) -> Result<HttpClient, String> {
         ..Default::default()
     };
     if let Some(p) = &s.ca_bundle {
-        opts.ca_bundle
-            .push(std::fs::read(p).map_err(|e| format!("cannot read the CA bundle {}: {e}", p.display()))?);
+        opts = opts.with_ca_bundle_file(p).map_err(|e| e.to_string())?;
     }
     HttpClient::new(&opts).map_err(|e| e.to_string())
 }

@@ -316,6 +316,23 @@ pub fn respond(
     Ok(der::Encode::to_der(&resp)?)
 }
 
+/// A token from a TSA in this process for `imprint` (a `hash` digest): the request a client
+/// would send (with a nonce), answered by [`respond`] and checked by [`token_from_response`]
+/// like any TSA's answer. `serial` must never repeat for this TSA.
+pub fn local_token(
+    tsa: &dyn signet_crypto::Signer,
+    policy: &TsaPolicy,
+    serial: &[u8],
+    time: signet_pki::PreciseTime,
+    hash: HashAlgorithm,
+    imprint: &[u8],
+) -> Result<Vec<u8>, String> {
+    let nonce = random_positive::<8>().map_err(|e| e.to_string())?;
+    let req = request(hash, imprint, &nonce).map_err(|e| e.to_string())?;
+    let reply = respond(&req, tsa, policy, serial, time).map_err(|e| e.to_string())?;
+    token_from_response(&reply, hash, imprint, &nonce, time.secs)
+}
+
 /// What a token says, once its signature is checked.
 #[derive(Clone, Debug)]
 pub struct TstInfo {

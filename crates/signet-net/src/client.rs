@@ -5,8 +5,8 @@
 //! `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` environment honoured.
 //!
 //! A client built with a [`FetchPolicy`] that refuses private targets resolves names through a
-//! resolver that drops non-public addresses, and re-checks every redirect, so a URL taken from
-//! a certificate cannot reach the loopback interface or the local network.
+//! resolver that drops non-public addresses, re-checks every redirect and uses no proxy, so a
+//! URL taken from a certificate cannot reach the loopback interface or the local network.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -30,6 +30,16 @@ pub struct ClientOptions {
     /// `Some`: URLs are checked with [`policy::check_url`] and names resolved only to
     /// addresses the policy allows. `None`: the user named the URL (`--tsa`, `--server`).
     pub policy: Option<FetchPolicy>,
+}
+
+impl ClientOptions {
+    /// Adds the certificates of a PEM or DER file to the trust anchors for https.
+    pub fn with_ca_bundle_file(mut self, path: &std::path::Path) -> Result<Self, NetError> {
+        let data = std::fs::read(path)
+            .map_err(|e| NetError::Config(format!("cannot read the CA bundle {}: {e}", path.display())))?;
+        self.ca_bundle.push(data);
+        Ok(self)
+    }
 }
 
 impl Default for ClientOptions {
@@ -183,7 +193,9 @@ impl HttpClient {
             .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
             .tls_certs_merge(roots);
         if opts.policy.is_some_and(|p| !p.allow_private) {
-            b = b.dns_resolver(Arc::new(PolicyResolver));
+            // Names are checked where they are resolved; a proxy would resolve them out of our
+            // sight (and reach its own network), so these requests go direct.
+            b = b.dns_resolver(Arc::new(PolicyResolver)).no_proxy();
         }
         let inner = b
             .build()

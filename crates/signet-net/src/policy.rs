@@ -7,7 +7,7 @@
 //!
 //! Names are checked after resolution, by the resolver the connection itself uses, so a name
 //! that resolves to a private address is refused too and cannot be re-pointed between the
-//! check and the connection. Behind a proxy, the proxy resolves and its own policy applies.
+//! check and the connection. Such requests use no proxy (a proxy would resolve names itself).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

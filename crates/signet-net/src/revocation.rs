@@ -2,8 +2,10 @@
 //! answers from the responder in its Authority Information Access, under the fetch policy.
 //!
 //! [`NetFetcher`] is the [`RevocationFetcher`] path validation pulls from, and what
-//! `sign --level B-LT` and `ltv add` use to gather long-term validation data. Within one run
-//! every URL is fetched once (memory cache, failures included); with a [`DiskCache`], a CRL is
+//! `sign --level B-LT` and `ltv add` use to gather long-term validation data. Fetched data is
+//! remembered in memory until its nextUpdate and a failure for five minutes (bounded), so a
+//! batch fetches each URL once and a long-running server refetches when due; with a
+//! [`DiskCache`], a CRL is
 //! reused while its nextUpdate lies ahead (one without nextUpdate for an hour), and an OCSP
 //! answer while its nextUpdate lies ahead and it still verifies (one without nextUpdate is
 //! never reused: it speaks only for the moment it was made). Every fetch is reported to the
@@ -79,8 +81,35 @@ pub struct NetFetcher {
     ocsp: bool,
     disk: Option<DiskCache>,
     log: FetchLog,
-    crl_memo: Mutex<HashMap<String, Option<Crl>>>,
-    ocsp_memo: Mutex<HashMap<Vec<u8>, Option<Response>>>,
+    crl_memo: Mutex<HashMap<String, Memo<Crl>>>,
+    ocsp_memo: Mutex<HashMap<Vec<u8>, Memo<Response>>>,
+}
+
+/// A remembered outcome and until when it may be reused: data until its nextUpdate, a
+/// failure for a few minutes (a server's fetcher lives as long as the process).
+#[derive(Clone)]
+struct Memo<T> {
+    value: Option<T>,
+    until: i64,
+}
+
+/// How long a failed fetch is remembered, and data without nextUpdate reused.
+const MEMO_SECS: i64 = 300;
+/// Most remembered outcomes per kind; beyond it the memory is cleared.
+const MEMO_MAX: usize = 4096;
+
+fn recall<K: std::hash::Hash + Eq, T: Clone>(m: &Mutex<HashMap<K, Memo<T>>>, k: &K, now: i64) -> Option<Option<T>> {
+    let m = m.lock().ok()?;
+    m.get(k).filter(|e| now < e.until).map(|e| e.value.clone())
+}
+
+fn remember<K: std::hash::Hash + Eq, T>(m: &Mutex<HashMap<K, Memo<T>>>, k: K, value: Option<T>, until: i64) {
+    if let Ok(mut m) = m.lock() {
+        if m.len() >= MEMO_MAX {
+            m.clear();
+        }
+        m.insert(k, Memo { value, until });
+    }
 }
 
 impl NetFetcher {
@@ -124,10 +153,10 @@ impl NetFetcher {
     }
 
     fn crl(&self, url: &str, cert: &Certificate) -> Option<Crl> {
-        if let Some(hit) = self.crl_memo.lock().ok().and_then(|m| m.get(url).cloned()) {
+        let now = signet_pki::time::now();
+        if let Some(hit) = recall(&self.crl_memo, &url.to_string(), now) {
             return hit;
         }
-        let now = signet_pki::time::now();
         let got = if let Some(c) = self.cached_crl(url, now) {
             self.event("CRL", url, cert, FetchOutcome::Cached);
             Some(c)
@@ -146,9 +175,11 @@ impl NetFetcher {
                 }
             }
         };
-        if let Ok(mut m) = self.crl_memo.lock() {
-            m.insert(url.to_string(), got.clone());
-        }
+        let until = match &got {
+            Some(c) => c.next_update().unwrap_or(now + MEMO_SECS),
+            None => now + MEMO_SECS,
+        };
+        remember(&self.crl_memo, url.to_string(), got.clone(), until);
         got
     }
 
@@ -191,10 +222,10 @@ impl NetFetcher {
         }
         let url = cert.ocsp_urls().unwrap_or_default().into_iter().next()?;
         let key = [url.as_bytes(), b"\0", cert.der()].concat();
-        if let Some(hit) = self.ocsp_memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        let now = signet_pki::time::now();
+        if let Some(hit) = recall(&self.ocsp_memo, &key, now) {
             return hit;
         }
-        let now = signet_pki::time::now();
         let got = if let Some(r) = self.cached_ocsp(&key, cert, issuer, now) {
             self.event("OCSP", &url, cert, FetchOutcome::Cached);
             Some(r)
@@ -213,9 +244,12 @@ impl NetFetcher {
                 }
             }
         };
-        if let Ok(mut m) = self.ocsp_memo.lock() {
-            m.insert(key, got.clone());
-        }
+        let until = got
+            .as_ref()
+            .and_then(|r| r.single_for(cert, issuer))
+            .and_then(|a| a.next_update)
+            .unwrap_or(now + MEMO_SECS);
+        remember(&self.ocsp_memo, key, got.clone(), until);
         got
     }
 

@@ -98,3 +98,17 @@ pub fn last_document_timestamp(doc: &crate::document::PdfDocument<'_>) -> Option
         })
         .max_by_key(|t| t.gen_time)
 }
+
+/// Every certificate the PDF's signatures and document timestamps carry (their time-stamp
+/// tokens' included), each once: what a document security store should hold for them.
+pub fn signature_certificates(doc: &crate::document::PdfDocument<'_>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for cms in crate::validate::signature_contents(doc) {
+        for c in signet_cms::certificates_of(&cms) {
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}

@@ -319,21 +319,35 @@ impl Crl {
         )
     }
 
-    /// Whether `delta` is a delta CRL for this complete CRL (§6.3.3 (c)): same issuer, same
-    /// issuingDistributionPoint, same authority key identifier, and a BaseCRLNumber not above
-    /// this CRL's number.
+    /// Whether `delta` is a delta CRL for this complete CRL (§6.3.3 (c), §5.2.4): same issuer,
+    /// same issuingDistributionPoint, same authority key identifier, a BaseCRLNumber not above
+    /// this CRL's number, and newer than this CRL (a higher CRL number, a thisUpdate not
+    /// before it) — an old delta must never speak over a newer complete CRL.
     pub fn matches_delta(&self, delta: &Crl) -> bool {
         let Some(base) = delta.delta_base() else { return false };
         if !crate::name::names_match(self.issuer(), delta.issuer())
             || self.idp_raw() != delta.idp_raw()
             || self.extension_raw(ID_CE_AKI) != delta.extension_raw(ID_CE_AKI)
+            || delta.this_update() < self.this_update()
         {
             return false;
         }
-        match self.crl_number() {
-            Some(n) => compare_uint(&base, &n) != std::cmp::Ordering::Greater,
-            None => true,
+        match (self.crl_number(), delta.crl_number()) {
+            (Some(n), Some(d)) => {
+                compare_uint(&base, &n) != std::cmp::Ordering::Greater
+                    && compare_uint(&d, &n) == std::cmp::Ordering::Greater
+            }
+            // RFC 5280 requires cRLNumber in both; without it the order cannot be proven.
+            _ => false,
         }
+    }
+
+    /// Orders two delta CRLs by their CRL number (newest greatest).
+    pub fn compare_number(&self, other: &Crl) -> std::cmp::Ordering {
+        compare_uint(
+            &self.crl_number().unwrap_or_default(),
+            &other.crl_number().unwrap_or_default(),
+        )
     }
 
     /// Critical CRL extensions this code does not process (the CRL must then not be relied on).
@@ -380,13 +394,14 @@ impl Crl {
     }
     /// Looks a serial number up (entries of the CRL's own issuer's certificates).
     pub fn lookup(&self, serial: &[u8]) -> Option<Revocation> {
-        self.lookup_issued_by(serial, self.issuer())
+        self.lookup_issued_by(serial, self.issuer()).ok().flatten()
     }
 
     /// Looks up the certificate `serial` issued by `cert_issuer`: in an indirect CRL an entry's
     /// certificate issuer is the one its certificateIssuer extension names, or the previous
-    /// entry's, or at first the CRL issuer (RFC 5280 §5.3.3).
-    pub fn lookup_issued_by(&self, serial: &[u8], cert_issuer: &Name) -> Option<Revocation> {
+    /// entry's, or at first the CRL issuer (RFC 5280 §5.3.3). An unreadable certificateIssuer
+    /// makes the whole list unusable (`Err`): the entries after it could be anyone's.
+    pub fn lookup_issued_by(&self, serial: &[u8], cert_issuer: &Name) -> Result<Option<Revocation>, String> {
         let mut current: Vec<GeneralName> = vec![GeneralName::DirectoryName(self.issuer().clone())];
         for rc in self.inner.tbs_cert_list.revoked_certificates.iter().flatten() {
             if let Some(e) = rc
@@ -394,9 +409,9 @@ impl Crl {
                 .iter()
                 .flatten()
                 .find(|e| e.extn_id == ID_CE_CERTIFICATE_ISSUER)
-                && let Ok(names) = x509_cert::ext::pkix::name::GeneralNames::from_der(e.extn_value.as_bytes())
             {
-                current = names;
+                current = x509_cert::ext::pkix::name::GeneralNames::from_der(e.extn_value.as_bytes())
+                    .map_err(|_| "the CRL has an unreadable certificateIssuer entry extension".to_string())?;
             }
             if rc.serial_number.as_bytes() != serial {
                 continue;
@@ -414,12 +429,12 @@ impl Crl {
                 .find(|e| e.extn_id == ID_CE_CRL_REASONS)
                 .and_then(|e| CrlReason::from_der(e.extn_value.as_bytes()).ok())
                 .map(|r| r as u8);
-            return Some(Revocation {
+            return Ok(Some(Revocation {
                 time: from_x509(&rc.revocation_date),
                 reason,
-            });
+            }));
         }
-        None
+        Ok(None)
     }
 }
 

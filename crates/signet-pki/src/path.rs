@@ -853,25 +853,39 @@ impl<'a> Validator<'a> {
                 why = e;
                 continue;
             }
-            // A delta CRL, when one matches and is usable, speaks first (§6.3.3 (c), (i), (j)).
+            // The newest matching, usable delta CRL speaks first (§6.3.3 (c), (i), (j)).
             let delta = deltas
                 .iter()
                 .filter(|d| c.matches_delta(d))
                 .filter(|d| fresh(d).is_ok() && self.crl_usable(d, issuer, depth).is_ok())
-                .max_by_key(|d| d.this_update());
-            let entry = delta
-                .and_then(|d| d.lookup_issued_by(cert.serial(), cert.issuer()))
-                .or_else(|| c.lookup_issued_by(cert.serial(), cert.issuer()));
-            let entry = entry.filter(|r| r.reason != Some(8));
+                .max_by(|a, b| a.compare_number(b));
+            let looked_up = match delta {
+                Some(d) => d.lookup_issued_by(cert.serial(), cert.issuer()).and_then(|e| match e {
+                    Some(e) => Ok(Some(e)),
+                    None => c.lookup_issued_by(cert.serial(), cert.issuer()),
+                }),
+                None => c.lookup_issued_by(cert.serial(), cert.issuer()),
+            };
+            let entry = match looked_up {
+                Ok(e) => e.filter(|r| r.reason != Some(8)),
+                Err(e) => {
+                    why = e;
+                    continue;
+                }
+            };
             usable.push((delta.map_or(c.this_update(), |d| d.this_update()), reasons, entry));
         }
         let newest = usable.iter().map(|u| u.0).max();
+        // A hold is lifted only by a newer CRL that also speaks for holds (a CRL partitioned by
+        // reason that leaves certificateHold out says nothing about it).
+        const HOLD: u16 = 1 << 6;
+        let newest_hold = usable.iter().filter(|u| u.1 & HOLD != 0).map(|u| u.0).max();
         let mut later = None;
         let mut covered = 0u16;
         for (this_update, reasons, entry) in &usable {
             covered |= reasons;
             match entry {
-                Some(r) if r.reason == Some(6) && Some(*this_update) != newest => {}
+                Some(r) if r.reason == Some(6) && Some(*this_update) != newest_hold => {}
                 Some(r) if r.time <= t => {
                     let reason = r.reason.map(crl::reason_name).unwrap_or("no reason given");
                     let mut e = PathError::new(

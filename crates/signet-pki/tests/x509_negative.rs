@@ -714,3 +714,106 @@ fn revocation_coverage_of_a_certificate_set() {
     );
     assert!(uncovered_among(&set, &[int_crl, root_crl], &[]).is_empty());
 }
+
+// --- delta CRLs and reason partitions (review findings) ---
+
+fn delta_of(p: &Pki, entries: &[RevokedEntry], this: i64, number: u64, base: u64) -> Crl {
+    let base = der::asn1::Uint::new(&base.to_be_bytes()).unwrap();
+    crl::build_with_extensions(
+        &p.int,
+        &p.int_key,
+        entries,
+        this,
+        NOW + 86_400,
+        number,
+        vec![extension(ObjectIdentifier::new_unwrap("2.5.29.27"), true, &base).unwrap()],
+    )
+    .unwrap()
+}
+
+/// An old delta CRL (number below the complete CRL's) saying removeFromCRL must not lift a
+/// revocation a newer complete CRL lists; a newer delta that revokes is applied.
+#[test]
+fn an_old_delta_crl_cannot_unrevoke_and_a_newer_one_revokes() {
+    let p = pki();
+    let serial = p.leaf.serial().to_vec();
+    let revoked = RevokedEntry {
+        serial: serial.clone(),
+        revocation_time: NOW - 86_400,
+        reason: Some(1),
+    };
+    let removed = RevokedEntry {
+        serial: serial.clone(),
+        revocation_time: NOW - 2 * 86_400,
+        reason: Some(8),
+    };
+    let complete = crl::build(&p.int, &p.int_key, &[revoked.clone()], NOW - 3600, NOW + 86_400, 10).unwrap();
+    let old_delta = delta_of(&p, &[removed], NOW - 7200, 9, 8);
+    let e = validate(
+        &p.leaf,
+        &[p.int.clone()],
+        &[p.root.clone()],
+        &[complete, old_delta],
+        &opts(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
+    // A complete CRL that does not list it, and a newer delta that does.
+    let clean = crl::build(&p.int, &p.int_key, &[], NOW - 3600, NOW + 86_400, 10).unwrap();
+    let new_delta = delta_of(&p, &[revoked], NOW - 600, 11, 10);
+    let e = validate(
+        &p.leaf,
+        &[p.int.clone()],
+        &[p.root.clone()],
+        &[clean.clone(), new_delta],
+        &opts(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
+    // The complete CRL alone: good.
+    assert!(validate(&p.leaf, &[p.int.clone()], &[p.root.clone()], &[clean], &opts(NOW)).is_ok());
+}
+
+/// A certificateHold on the CRL partition that covers holds is not lifted by a newer CRL
+/// partition that covers other reasons only.
+#[test]
+fn a_hold_is_lifted_only_by_a_newer_crl_that_speaks_for_holds() {
+    use x509_cert::ext::pkix::crl::dp::{IssuingDistributionPoint, Reasons};
+    let p = pki();
+    let part = |reasons: flagset::FlagSet<Reasons>, entries: &[RevokedEntry], this: i64, n: u64| {
+        let v = IssuingDistributionPoint {
+            distribution_point: None,
+            only_contains_user_certs: false,
+            only_contains_ca_certs: false,
+            only_some_reasons: Some(reasons),
+            indirect_crl: false,
+            only_contains_attribute_certs: false,
+        };
+        crl::build_with_extensions(
+            &p.int,
+            &p.int_key,
+            entries,
+            this,
+            NOW + 86_400,
+            n,
+            vec![extension(ObjectIdentifier::new_unwrap("2.5.29.28"), true, &v).unwrap()],
+        )
+        .unwrap()
+    };
+    let hold = RevokedEntry {
+        serial: p.leaf.serial().to_vec(),
+        revocation_time: NOW - 86_400,
+        reason: Some(6),
+    };
+    let holds = part(Reasons::CertificateHold.into(), &[hold], NOW - 7200, 1);
+    let others = part(!flagset::FlagSet::from(Reasons::CertificateHold), &[], NOW - 600, 2);
+    let e = validate(
+        &p.leaf,
+        &[p.int.clone()],
+        &[p.root.clone()],
+        &[holds, others],
+        &opts(NOW),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, PathErrorKind::Revoked, "{e}");
+}

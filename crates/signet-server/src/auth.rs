@@ -99,9 +99,9 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     .fetch_optional(&db.pool)
     .await?;
     // Unknown users cost an argon2 run too, so that timing does not reveal who exists.
-    let dummy = dummy_hash();
     let Some(row) = row else {
-        let _ = users::verify_password(dummy, password);
+        let candidate = zeroize::Zeroizing::new(password.to_string());
+        let _ = tokio::task::spawn_blocking(move || users::verify_password(dummy_hash(), &candidate)).await;
         audit::append(
             db,
             &Event {
@@ -121,24 +121,48 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     };
     let id: String = row.try_get(0)?;
     let hash: Option<String> = row.try_get(1)?;
-    let failures: i64 = row.try_get(2)?;
     let locked_until: i64 = row.try_get(3)?;
     let disabled: i64 = row.try_get(4)?;
-    if now < locked_until {
-        return Err(ApiError::too_many(
+    let wait = |until: i64| {
+        ApiError::too_many(
             "too many failed logins; wait before trying again",
-            u64::try_from(locked_until - now).unwrap_or(1),
-        ));
+            u64::try_from(until - now).unwrap_or(1).max(1),
+        )
+    };
+    if now < locked_until {
+        return Err(wait(locked_until));
     }
-    let ok = match &hash {
-        Some(h) => users::verify_password(h, password),
+    // Claim the attempt before the password is checked (one conditional UPDATE): parallel
+    // guesses each count, and once back-off applies the claim holds the account for a second
+    // so they cannot all pass it.
+    let claimed: Option<(i64,)> = sqlx::query_as(
+        "UPDATE users SET login_failures = login_failures + 1, login_locked_until = CASE WHEN login_failures + 1 >= $1 THEN $2 ELSE login_locked_until END WHERE id = $3 AND login_locked_until <= $4 RETURNING login_failures",
+    )
+    .bind(state.config.login_max_failures)
+    .bind(now + 1)
+    .bind(&id)
+    .bind(now)
+    .fetch_optional(&db.writer)
+    .await?;
+    let Some((failures,)) = claimed else {
+        let (until,): (i64,) = sqlx::query_as("SELECT login_locked_until FROM users WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&db.pool)
+            .await?;
+        return Err(wait(until));
+    };
+    // argon2 is deliberately slow: off the async workers.
+    let candidate = zeroize::Zeroizing::new(password.to_string());
+    let ok = tokio::task::spawn_blocking(move || match &hash {
+        Some(h) => users::verify_password(h, &candidate),
         None => {
-            let _ = users::verify_password(dummy, password);
+            let _ = users::verify_password(dummy_hash(), &candidate);
             false
         }
-    };
+    })
+    .await
+    .map_err(ApiError::internal)?;
     if !ok || disabled != 0 {
-        let failures = failures + 1;
         let over = failures - state.config.login_max_failures;
         let lock = if over >= 0 {
             now + (1i64 << over.min(10)).min(900)
@@ -153,8 +177,7 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
             details: serde_json::json!({"reason": if disabled != 0 { "disabled" } else { "wrong password" }, "failures": failures}),
         })
         .await?;
-        sqlx::query("UPDATE users SET login_failures = $1, login_locked_until = $2 WHERE id = $3")
-            .bind(failures)
+        sqlx::query("UPDATE users SET login_locked_until = $1 WHERE id = $2 AND login_locked_until < $1")
             .bind(lock)
             .bind(&id)
             .execute(&db.writer)

@@ -156,12 +156,11 @@ impl Config {
 
     /// The outbound HTTP client options (trust, no fetch policy).
     pub fn client_options(&self) -> Result<signet_net::ClientOptions, String> {
-        let mut o = signet_net::ClientOptions::default();
-        if let Some(p) = &self.ca_bundle {
-            o.ca_bundle
-                .push(std::fs::read(p).map_err(|e| format!("cannot read ca_bundle {}: {e}", p.display()))?);
+        let o = signet_net::ClientOptions::default();
+        match &self.ca_bundle {
+            Some(p) => o.with_ca_bundle_file(p).map_err(|e| format!("ca_bundle: {e}")),
+            None => Ok(o),
         }
-        Ok(o)
     }
 
     /// Checks ranges.

@@ -151,6 +151,18 @@ pub async fn require(db: &Db, id: &str) -> ApiResult<KeyInfo> {
         .ok_or_else(|| ApiError::not_found(format!("no key {id}")))
 }
 
+/// The newest enabled key of a kind (the TSA key in use: a disabled one is never used, and a
+/// new one takes over from older ones).
+pub async fn newest_enabled(db: &Db, kind: KeyKind) -> ApiResult<Option<KeyInfo>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM keys WHERE kind = $1 AND disabled = 0 ORDER BY created_at DESC, id DESC LIMIT 1"
+    )))
+    .bind(kind.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    r.as_ref().map(row_info).transpose()
+}
+
 /// The (first) key of a kind.
 pub async fn of_kind(db: &Db, kind: KeyKind) -> ApiResult<Option<KeyInfo>> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -83,86 +83,102 @@ async fn renew_all(state: &AppState, window_days: i64) -> ApiResult<Vec<String>>
     .await?;
     let mut renewed = Vec::new();
     for id in ids {
-        let doc = documents::get(state, &id).await?;
-        let current = doc.current()?.clone();
-        let data = documents::content(state, &current).await?;
-        let now = state.now();
-        let due = {
-            let src: &[u8] = &data;
-            signet_pdf::document::PdfDocument::parse(&src, &Default::default())
-                .ok()
-                .and_then(|d| signet_pdf::ltv::last_document_timestamp(&d))
-                .filter(|t| t.tsa_not_after - now <= window_days * 86_400)
-        };
-        let Some(last) = due else { continue };
-        audit::append(
-            &state.db,
-            &Event {
-                actor: "system",
-                action: "document.ltv-renew",
-                target: &id,
-                outcome: "started",
-                details: serde_json::json!({"version": current.version, "tsa_not_after": last.tsa_not_after}),
-            },
-        )
-        .await?;
-        let crl = crate::revocation::crl(state).await?;
-        let ts = crate::revocation::TimeSource::of(state).await?;
-        let renewed_pdf = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
-            let vd = signet_pdf::ltv::ValidationData {
-                certs: signet_cms::certificates_of(&last.token),
-                crls: vec![crl],
-                ocsps: Vec::new(),
-            };
-            let mut with_dss = Vec::with_capacity(data.len() + 16 * 1024);
-            signet_pdf::ltv::add_dss(&data.as_slice(), &mut with_dss, &vd).map_err(ApiError::internal)?;
-            let mut out = Vec::with_capacity(with_dss.len() + 16 * 1024);
-            let mut stamp = |digest: &[u8]| ts.stamp_digest(digest);
-            signet_pdf::timestamp_to(&with_dss.as_slice(), &mut out, None, &mut stamp)
-                .map_err(|e| ApiError::unavailable(format!("the renewal timestamp failed: {e}")))?;
-            Ok(out)
-        })
-        .await
-        .map_err(ApiError::internal)??;
-        let blobs = state.blobs.clone();
-        let size = renewed_pdf.len() as i64;
-        let sha = tokio::task::spawn_blocking(move || blobs.put(&renewed_pdf))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
-        let version = NewVersion {
-            document_id: id.clone(),
-            kind: "renewed".into(),
-            sha256: sha.clone(),
-            size,
-            media_type: PDF.into(),
-            filename: current.filename.clone(),
-            created_by: "system".into(),
-            make_current: true,
-            expected_current: doc.current_version,
-            next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
-            signature: None,
-        };
-        match audit::append_with_version(
-            &state.db,
-            &Event {
-                actor: "system",
-                action: "document.ltv-renew",
-                target: &id,
-                outcome: "ok",
-                details: serde_json::json!({"sha256": sha}),
-            },
-            version,
-        )
-        .await
-        {
-            Ok(_) => renewed.push(id),
-            // Signed meanwhile: the next run renews the new version.
-            Err(e) if e.status == axum::http::StatusCode::CONFLICT => {}
-            Err(e) => return Err(e),
+        // One document that cannot be renewed does not stop the others.
+        match renew_one(state, &id, window_days).await {
+            Ok(true) => renewed.push(id),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(target: "signet::ltv", "archive renewal of {id} failed: {}", e.detail),
         }
     }
     Ok(renewed)
+}
+
+/// Renews one document if it is a valid archive (its document timestamps validate here) whose
+/// newest document timestamp's TSA certificate expires within the window, and if our time
+/// source's certificate outlives that one (else a renewal would not extend anything).
+async fn renew_one(state: &AppState, id: &str, window_days: i64) -> ApiResult<bool> {
+    let doc = documents::get(state, id).await?;
+    let current = doc.current()?.clone();
+    let data = documents::content(state, &current).await?;
+    let now = state.now();
+    let due = {
+        let src: &[u8] = &data;
+        signet_pdf::document::PdfDocument::parse(&src, &Default::default())
+            .ok()
+            .and_then(|d| signet_pdf::ltv::last_document_timestamp(&d))
+            .filter(|t| t.tsa_not_after - now <= window_days * 86_400)
+    };
+    let Some(last) = due else { return Ok(false) };
+    // Only archives whose document timestamps hold are renewed: a forged token in an
+    // uploaded file claims nothing here.
+    let report = crate::validation::validate(state, data.clone(), None).await?;
+    let stamps_hold = report
+        .signatures
+        .iter()
+        .filter(|s| s.format == "PAdES document timestamp")
+        .all(|s| s.passed());
+    if !stamps_hold || !report.signatures.iter().any(|s| s.format == "PAdES document timestamp") {
+        return Ok(false);
+    }
+    let ts = crate::revocation::TimeSource::of(state).await?;
+    if ts.certificate_not_after().is_some_and(|n| n <= last.tsa_not_after) {
+        tracing::warn!(target: "signet::ltv", "{id}: our TSA certificate does not outlive the archive's newest timestamp; renew the TSA key");
+        return Ok(false);
+    }
+    audit::append(
+        &state.db,
+        &Event {
+            actor: "system",
+            action: "document.ltv-renew",
+            target: id,
+            outcome: "started",
+            details: serde_json::json!({"version": current.version, "tsa_not_after": last.tsa_not_after}),
+        },
+    )
+    .await?;
+    let crl = crate::revocation::crl(state).await?;
+    let renewed_pdf = tokio::task::spawn_blocking(move || {
+        crate::signing::add_validation_data(data, signet_cms::certificates_of(&last.token), crl, Some(&ts))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let blobs = state.blobs.clone();
+    let size = renewed_pdf.len() as i64;
+    let sha = tokio::task::spawn_blocking(move || blobs.put(&renewed_pdf))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
+    let version = NewVersion {
+        document_id: id.to_string(),
+        kind: "renewed".into(),
+        sha256: sha.clone(),
+        size,
+        media_type: PDF.into(),
+        filename: current.filename.clone(),
+        created_by: "system".into(),
+        make_current: true,
+        expected_current: doc.current_version,
+        next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
+        signature: None,
+    };
+    match audit::append_with_version(
+        &state.db,
+        &Event {
+            actor: "system",
+            action: "document.ltv-renew",
+            target: id,
+            outcome: "ok",
+            details: serde_json::json!({"sha256": sha}),
+        },
+        version,
+    )
+    .await
+    {
+        Ok(_) => Ok(true),
+        // Signed meanwhile: the next run renews the new version.
+        Err(e) if e.status == axum::http::StatusCode::CONFLICT => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the renewal every `every_secs` until the server stops (started by `serve` when

@@ -200,9 +200,9 @@ pub async fn ocsp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
 /// Answers an RFC 3161 time-stamp request with the server's TSA key. Every token is audited
 /// (serial and imprint), since it is a use of a server key.
 pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
-    let tsa = keys::of_kind(&state.db, KeyKind::Tsa)
+    let tsa = keys::newest_enabled(&state.db, KeyKind::Tsa)
         .await?
-        .ok_or_else(|| ApiError::unavailable("this server has no TSA key"))?;
+        .ok_or_else(|| ApiError::unavailable("this server has no enabled TSA key"))?;
     let signer = keys::signer(state, &tsa.id).await?;
     let serial = signet_cms::timestamp::random_positive::<20>().map_err(ApiError::internal)?;
     let imprint = hex::encode(signet_crypto::digest::hash(
@@ -220,16 +220,21 @@ pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
         },
     )
     .await?;
-    let mut policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY).map_err(ApiError::internal)?;
-    policy.precision_digits = TSA_PRECISION_DIGITS;
     signet_cms::timestamp::respond(
         request,
         &*signer,
-        &policy,
+        &tsa_policy().map_err(ApiError::internal)?,
         &serial,
         signet_pki::gentime::now(TSA_PRECISION_DIGITS),
     )
     .map_err(ApiError::internal)
+}
+
+/// Our TSA's policy: [`TSA_POLICY`], genTime to [`TSA_PRECISION_DIGITS`].
+fn tsa_policy() -> Result<signet_cms::timestamp::TsaPolicy, String> {
+    let mut p = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY)?;
+    p.precision_digits = TSA_PRECISION_DIGITS;
+    Ok(p)
 }
 
 /// Where the signatures' time-stamps come from: the server's own TSA, in-process (the default),
@@ -255,15 +260,22 @@ impl TimeSource {
                 config: Box::new(state.config.clone()),
             });
         }
-        let tsa = keys::of_kind(&state.db, KeyKind::Tsa)
-            .await?
-            .ok_or_else(|| ApiError::unavailable("this server has no TSA key, so signatures cannot be time-stamped"))?;
-        if tsa.disabled {
-            return Err(ApiError::unavailable(
-                "the server's TSA key is disabled, so signatures cannot be time-stamped",
-            ));
-        }
+        let tsa = keys::newest_enabled(&state.db, KeyKind::Tsa).await?.ok_or_else(|| {
+            ApiError::unavailable("this server has no enabled TSA key, so signatures cannot be time-stamped")
+        })?;
         Ok(TimeSource::Own(keys::signer(state, &tsa.id).await?))
+    }
+
+    /// When the certificate of our own TSA ends (`None` for an external TSA: unknown here).
+    pub fn certificate_not_after(&self) -> Option<i64> {
+        match self {
+            TimeSource::Own(tsa) => tsa
+                .certificate_chain()
+                .first()
+                .and_then(|d| Certificate::from_der(d).ok())
+                .map(|c| c.not_after()),
+            TimeSource::External { .. } => None,
+        }
     }
 
     /// A time-stamp token over `data` (a signature value), checked like any TSA's answer.
@@ -277,20 +289,15 @@ impl TimeSource {
         let hash = signet_crypto::HashAlgorithm::Sha256;
         match self {
             TimeSource::Own(tsa) => {
-                let nonce = signet_cms::timestamp::random_positive::<8>().map_err(|e| e.to_string())?;
-                let req = signet_cms::timestamp::request(hash, imprint, &nonce).map_err(|e| e.to_string())?;
                 let serial = signet_cms::timestamp::random_positive::<20>().map_err(|e| e.to_string())?;
-                let mut policy = signet_cms::timestamp::TsaPolicy::new(TSA_POLICY)?;
-                policy.precision_digits = TSA_PRECISION_DIGITS;
-                let reply = signet_cms::timestamp::respond(
-                    &req,
+                signet_cms::timestamp::local_token(
                     &**tsa,
-                    &policy,
+                    &tsa_policy()?,
                     &serial,
                     signet_pki::gentime::now(TSA_PRECISION_DIGITS),
+                    hash,
+                    imprint,
                 )
-                .map_err(|e| e.to_string())?;
-                signet_cms::timestamp::token_from_response(&reply, hash, imprint, &nonce, signet_pki::time::now())
             }
             TimeSource::External { url, config } => {
                 let client = crate::net::user_client(config)?;

@@ -134,35 +134,55 @@ impl Ltv {
     /// Adds the document security store (the certificates the new signature and its
     /// time-stamp carry, the CA's, and the CA's CRL) and, for B-LTA, a document timestamp.
     fn apply(&self, signed: Vec<u8>, ts: &crate::revocation::TimeSource) -> ApiResult<Vec<u8>> {
-        let failed = |e: signet_pdf::PdfError| ApiError::internal(format!("cannot add long-term validation data: {e}"));
-        let src: &[u8] = &signed;
+        add_validation_data(
+            signed,
+            vec![self.ca.clone()],
+            self.crl.clone(),
+            self.archive.then_some(ts),
+        )
+    }
+}
+
+/// Adds `certs`, every certificate the PDF's signatures carry and `crl` to its document
+/// security store, then, with `timestamp`, a document timestamp over it (B-LTA, and archive
+/// renewal). Blocking.
+pub fn add_validation_data(
+    pdf: Vec<u8>,
+    mut certs: Vec<Vec<u8>>,
+    crl: Vec<u8>,
+    timestamp: Option<&crate::revocation::TimeSource>,
+) -> ApiResult<Vec<u8>> {
+    let failed = |e: signet_pdf::PdfError| ApiError::internal(format!("cannot add long-term validation data: {e}"));
+    {
+        let src: &[u8] = &pdf;
         let doc = signet_pdf::document::PdfDocument::parse(&src, &Default::default()).map_err(failed)?;
-        let mut certs: Vec<Vec<u8>> = vec![self.ca.clone()];
-        for cms in signet_pdf::validate::signature_contents(&doc) {
-            for c in signet_cms::certificates_of(&cms) {
-                if !certs.contains(&c) {
-                    certs.push(c);
-                }
+        for c in signet_pdf::ltv::signature_certificates(&doc) {
+            if !certs.contains(&c) {
+                certs.push(c);
             }
         }
-        let data = signet_pdf::ltv::ValidationData {
-            certs,
-            crls: vec![self.crl.clone()],
-            ocsps: Vec::new(),
-        };
-        let mut with_dss = Vec::with_capacity(signed.len() + 16 * 1024);
-        signet_pdf::ltv::add_dss(&signed.as_slice(), &mut with_dss, &data).map_err(failed)?;
-        if !self.archive {
-            return Ok(with_dss);
-        }
-        let mut out = Vec::with_capacity(with_dss.len() + 16 * 1024);
-        let mut stamp = |digest: &[u8]| ts.stamp_digest(digest);
-        signet_pdf::timestamp_to(&with_dss.as_slice(), &mut out, None, &mut stamp).map_err(|e| {
-            ApiError::unavailable(format!(
-                "the document timestamp (B-LTA) failed, so nothing was signed: {e}"
-            ))
-        })?;
-        Ok(out)
+    }
+    let data = signet_pdf::ltv::ValidationData {
+        certs,
+        crls: vec![crl],
+        ocsps: Vec::new(),
+    };
+    let mut with_dss = Vec::with_capacity(pdf.len() + 16 * 1024);
+    signet_pdf::ltv::add_dss(&pdf.as_slice(), &mut with_dss, &data).map_err(failed)?;
+    let Some(ts) = timestamp else {
+        return Ok(with_dss);
+    };
+    let mut out = Vec::with_capacity(with_dss.len() + 16 * 1024);
+    let mut stamp_error = None;
+    let mut stamp = |digest: &[u8]| ts.stamp_digest(digest).inspect_err(|e| stamp_error = Some(e.clone()));
+    let r = signet_pdf::timestamp_to(&with_dss.as_slice(), &mut out, None, &mut stamp);
+    match r {
+        Ok(_) => Ok(out),
+        Err(_) if stamp_error.is_some() => Err(ApiError::unavailable(format!(
+            "the document timestamp could not be had, so nothing was written: {}",
+            stamp_error.unwrap_or_default()
+        ))),
+        Err(e) => Err(failed(e)),
     }
 }
 

@@ -19,10 +19,6 @@ pub const DIGITS: u32 = 6;
 /// Codes one step before or after now are accepted (clock drift).
 pub const WINDOW: i64 = 1;
 const RECOVERY_CODES: usize = 10;
-/// Failed codes against one key (from all users) before back-off delays on that key start.
-pub const KEY_BACKOFF_AFTER: i64 = 20;
-/// Failed codes against one key before it is locked for everyone.
-pub const KEY_MAX_FAILURES: i64 = 100;
 
 fn context(user_id: &str) -> String {
     format!("totp:{user_id}")
@@ -117,10 +113,10 @@ enum Refusal {
 /// 2^n seconds (up to `totp_backoff_max_secs`); after `totp_max_failures` the account is locked
 /// until an administrator unlocks it.
 ///
-/// With `key_id` (a signature), the key has its own counter too: after
-/// [`KEY_BACKOFF_AFTER`] failed codes against it, from any users, each further attempt waits
-/// 2^n seconds, and after [`KEY_MAX_FAILURES`] the key is locked until an administrator unlocks
-/// it (`POST /api/v1/keys/{id}/unlock`). A success resets the key's counter.
+/// Every attempt is claimed before the code is checked (one conditional UPDATE), so the limit
+/// holds under concurrency and across nodes. The counter belongs to the user, whatever key a
+/// signature names (`key_id` is audited): wrong codes against the shared organisation key lock
+/// the one who typed them, never the key for everyone.
 pub async fn step_up(
     state: &AppState,
     user: &User,
@@ -131,25 +127,6 @@ pub async fn step_up(
 ) -> ApiResult<()> {
     let db = &state.db;
     let now = state.now();
-    if let Some(k) = key_id {
-        let (failures, locked_until): (i64, i64) =
-            sqlx::query_as("SELECT failures, locked_until FROM keys WHERE id = $1")
-                .bind(k)
-                .fetch_optional(&db.pool)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no key {k}")))?;
-        if failures >= KEY_MAX_FAILURES {
-            return Err(ApiError::forbidden(
-                "too many wrong codes were tried against this key: it is locked; an administrator must unlock it",
-            ));
-        }
-        if now < locked_until {
-            return Err(ApiError::too_many(
-                "too many wrong codes against this key; wait before trying again",
-                u64::try_from(locked_until - now).unwrap_or(1),
-            ));
-        }
-    }
     let row =
         sqlx::query("SELECT totp_secret, totp_confirmed, totp_failures, totp_locked_until FROM users WHERE id = $1")
             .bind(&user.id)
@@ -165,17 +142,41 @@ pub async fn step_up(
             "no authenticator app is enrolled: enrol one first (POST /api/v1/me/totp/enrol)",
         ));
     };
-    if failures >= state.config.totp_max_failures {
-        return Err(ApiError::forbidden(
-            "too many wrong codes: the account is locked; an administrator must unlock it",
-        ));
+    let locked = |failures: i64, locked_until: i64| {
+        if failures >= state.config.totp_max_failures {
+            ApiError::forbidden("too many wrong codes: the account is locked; an administrator must unlock it")
+        } else {
+            ApiError::too_many(
+                "too many wrong codes; wait before trying again",
+                u64::try_from(locked_until - now).unwrap_or(1).max(1),
+            )
+        }
+    };
+    if failures >= state.config.totp_max_failures || now < locked_until {
+        return Err(locked(failures, locked_until));
     }
-    if now < locked_until {
-        return Err(ApiError::too_many(
-            "too many wrong codes; wait before trying again",
-            u64::try_from(locked_until - now).unwrap_or(1),
-        ));
-    }
+    // Claim this attempt before the code is checked: one conditional UPDATE, so concurrent
+    // attempts — on this node or others — each take one of the account's slots, and no more
+    // codes are checked than the limit allows. Once back-off applies, the claim itself holds
+    // the account for a second, so attempts in parallel cannot all slip through it.
+    let claimed: Option<(i64,)> = sqlx::query_as(
+        "UPDATE users SET totp_failures = totp_failures + 1, totp_locked_until = CASE WHEN totp_failures + 1 > $1 THEN $2 ELSE totp_locked_until END WHERE id = $3 AND totp_failures < $4 AND totp_locked_until <= $5 RETURNING totp_failures",
+    )
+    .bind(state.config.totp_backoff_after)
+    .bind(now + 1)
+    .bind(&user.id)
+    .bind(state.config.totp_max_failures)
+    .bind(now)
+    .fetch_optional(&db.writer)
+    .await?;
+    let Some((attempt,)) = claimed else {
+        let (failures, locked_until): (i64, i64) =
+            sqlx::query_as("SELECT totp_failures, totp_locked_until FROM users WHERE id = $1")
+                .bind(&user.id)
+                .fetch_one(&db.pool)
+                .await?;
+        return Err(locked(failures, locked_until));
+    };
     let secret = state
         .kek
         .open(&context(&user.id), &sealed)
@@ -214,22 +215,15 @@ pub async fn step_up(
     };
     match refusal {
         None => {
-            if let Some(k) = key_id {
-                sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1 AND failures <> 0")
-                    .bind(k)
-                    .execute(&db.writer)
-                    .await?;
-            }
-            if failures != 0 {
-                sqlx::query("UPDATE users SET totp_failures = 0, totp_locked_until = 0 WHERE id = $1")
-                    .bind(&user.id)
-                    .execute(&db.writer)
-                    .await?;
-            }
+            // The right code: this attempt's slot and any back-off are released.
+            sqlx::query("UPDATE users SET totp_failures = 0, totp_locked_until = 0 WHERE id = $1")
+                .bind(&user.id)
+                .execute(&db.writer)
+                .await?;
             Ok(())
         }
         Some(kind) => {
-            let failures = failures + 1;
+            let failures = attempt;
             let over = failures - state.config.totp_backoff_after;
             let lock = if over >= 0 {
                 now + (1i64 << over.min(20)).min(state.config.totp_backoff_max_secs.max(1))
@@ -245,31 +239,28 @@ pub async fn step_up(
                 action: "totp.failure",
                 target,
                 outcome: "denied",
-                details: serde_json::json!({"purpose": purpose, "reason": refuse_reason(&kind), "failures": failures}),
+                details: serde_json::json!({"purpose": purpose, "reason": refuse_reason(&kind), "failures": failures, "key": key_id}),
             })
             .await?;
-            sqlx::query("UPDATE users SET totp_failures = $1, totp_locked_until = $2 WHERE id = $3")
-                .bind(failures)
+            if failures >= state.config.totp_max_failures {
+                audit::append(
+                    db,
+                    &Event {
+                        actor: &user.id,
+                        action: "account.lock",
+                        target: &user.id,
+                        outcome: "ok",
+                        details: serde_json::json!({"reason": "too many wrong one-time codes", "failures": failures}),
+                    },
+                )
+                .await?;
+            }
+            // The slot stays taken; the back-off only ever grows here.
+            sqlx::query("UPDATE users SET totp_locked_until = $1 WHERE id = $2 AND totp_locked_until < $1")
                 .bind(lock)
                 .bind(&user.id)
                 .execute(&db.writer)
                 .await?;
-            if let Some(k) = key_id {
-                // Atomic increment: failures from several users and nodes add up.
-                let (kf,): (i64,) =
-                    sqlx::query_as("UPDATE keys SET failures = failures + 1 WHERE id = $1 RETURNING failures")
-                        .bind(k)
-                        .fetch_one(&db.writer)
-                        .await?;
-                let over = kf - KEY_BACKOFF_AFTER;
-                if over >= 0 {
-                    sqlx::query("UPDATE keys SET locked_until = $1 WHERE id = $2")
-                        .bind(now + (1i64 << over.min(20)).min(300))
-                        .bind(k)
-                        .execute(&db.writer)
-                        .await?;
-                }
-            }
             Err(match kind {
                 Refusal::Wrong => ApiError::forbidden("wrong one-time code"),
                 Refusal::Replayed => ApiError::forbidden(

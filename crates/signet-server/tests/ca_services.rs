@@ -57,7 +57,17 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
 
         // A personal key for alice; its certificate is what OCSP is asked about.
         let (alice, _) = t.user("alice", &["signer"]).await;
+        let secret = t.enrol(&alice).await;
+        // A new key needs a code (a stolen session cannot mint itself a signing key).
         let k = t.post("/api/v1/keys", &alice, json!({"label": "alice"})).await;
+        assert_eq!(k.status, StatusCode::FORBIDDEN, "{}", k.detail());
+        let k = t
+            .post(
+                "/api/v1/keys",
+                &alice,
+                json!({"label": "alice", "totp_code": t.code(&secret)}),
+            )
+            .await;
         let key = k.json()["key"].clone();
         let chain = key["chain_pem"].as_str().unwrap();
         let leaf_end = chain.find("-----END CERTIFICATE-----").unwrap() + "-----END CERTIFICATE-----\n".len();
@@ -99,7 +109,6 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
         assert_eq!(ask(&t, &alice_cert, &ca_cert).await, signet_pki::ocsp::CertStatus::Good);
 
         // Alice signs with it while it is good; the server's verify passes.
-        let secret = t.enrol(&alice).await;
         let up = t
             .upload(&alice, "Contract", "contract", "application/pdf", pdf("Contract"))
             .await;
@@ -175,7 +184,9 @@ async fn tsa_ocsp_and_crl_answer_openssl() {
         assert!(text.contains("verify OK"), "{text}");
         let serial = key["serial"].as_str().unwrap().to_ascii_uppercase();
         assert!(text.to_ascii_uppercase().contains(&serial), "serial {serial} in {text}");
-        let s = t.post("/api/v1/keys", &alice, json!({})).await;
+        let s = t
+            .post("/api/v1/keys", &alice, json!({"totp_code": t.code(&secret)}))
+            .await;
         assert_eq!(s.status, StatusCode::CREATED);
         let listed = t.get("/api/v1/keys", &alice).await.json();
         assert!(
@@ -386,12 +397,38 @@ async fn a_key_policy_can_ask_for_long_term_validation() {
     }
 }
 
-/// The archive renewal job: nothing is due while the TSA certificate has years left; with a
-/// window reaching past its expiry the document gets a new current version with a second
-/// document timestamp (still B-LTA, pyHanko accepts it), audited; two runs at once renew once.
+/// The archive renewal job: nothing is due while the TSA certificate has years left; due, but
+/// with nothing to gain while our TSA certificate is the same one; after the TSA key is
+/// rotated (a new key, the old one disabled, so never used again) the document gets a new
+/// current version with a second document timestamp (still B-LTA, pyHanko accepts it),
+/// audited; two runs at once renew once.
 async fn renew_and_check(t: &T, who: &Auth, doc: &str, ca: &str) {
     let none = signet_server::ltv_renewal::run_once(&t.state, 1).await.unwrap();
     assert!(none.ran && none.renewed.is_empty(), "{none:?}");
+    let same_tsa = signet_server::ltv_renewal::run_once(&t.state, 100_000).await.unwrap();
+    assert!(same_tsa.ran && same_tsa.renewed.is_empty(), "{same_tsa:?}");
+    let old = signet_server::keys::newest_enabled(&t.state.db, signet_server::keys::KeyKind::Tsa)
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let subject = signet_pki::name::SubjectSpec {
+        common_name: "Rotated TSA".into(),
+        ..Default::default()
+    };
+    signet_server::keys::create_certified(
+        &t.state,
+        signet_server::keys::KeyKind::Tsa,
+        None,
+        "TSA 2",
+        subject,
+        "",
+        signet_crypto::KeyAlgorithm::EcdsaP256,
+    )
+    .await
+    .unwrap();
+    t.sql(&format!("UPDATE keys SET disabled = 1 WHERE id = '{}'", old.id))
+        .await;
     let (a, b) = tokio::join!(
         signet_server::ltv_renewal::run_once(&t.state, 100_000),
         signet_server::ltv_renewal::run_once(&t.state, 100_000)

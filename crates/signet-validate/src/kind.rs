@@ -17,6 +17,11 @@ impl FileKind {
     /// The kind of a file from its first bytes (at least [`PDF_HEADER_WINDOW`] of them when the
     /// file is that long).
     pub fn detect(head: &[u8]) -> FileKind {
+        // A DER structure (a CMS signature that encapsulates a PDF carries `%PDF-` within its
+        // first kilobyte) or a PEM file is not a PDF, whatever follows.
+        if head.first() == Some(&0x30) || head.starts_with(b"-----BEGIN ") {
+            return FileKind::Other;
+        }
         let window = &head[..head.len().min(PDF_HEADER_WINDOW)];
         if window.windows(5).any(|w| w == b"%PDF-") {
             FileKind::Pdf
@@ -50,6 +55,11 @@ mod tests {
         late.extend_from_slice(b"%PDF-1.4");
         assert_eq!(FileKind::detect(&late), FileKind::Other);
         assert_eq!(FileKind::detect(b"0\x82\x01"), FileKind::Other);
+        // An attached CMS signature over a PDF: DER first, the PDF's header inside.
+        let mut cms = vec![0x30, 0x82, 0x10, 0x00, 0x06, 0x09];
+        cms.extend_from_slice(b"junk%PDF-1.7");
+        assert_eq!(FileKind::detect(&cms), FileKind::Other);
+        assert_eq!(FileKind::detect(b"-----BEGIN PKCS7-----\n%PDF-"), FileKind::Other);
         assert_eq!(FileKind::detect(b""), FileKind::Other);
     }
 }

@@ -479,6 +479,8 @@ pub struct NewKeyBody {
     organizational_unit: Option<String>,
     /// `ecdsa-p256` (default), `ecdsa-p384`, `rsa-2048`, `rsa-3072` or `rsa-4096`.
     algorithm: Option<String>,
+    /// A fresh code from the caller's authenticator (a new key is a new way to sign as them).
+    totp_code: Option<String>,
 }
 
 /// `POST /api/v1/keys`.
@@ -490,6 +492,12 @@ pub async fn create_key(
     let label = b.label.unwrap_or_else(|| format!("{} (personal)", c.user.display_name));
     if label.chars().count() > 200 {
         return Err(ApiError::unprocessable("a label has at most 200 characters"));
+    }
+    if !c.user.has(Role::Service) {
+        let code = b.totp_code.as_deref().ok_or_else(|| {
+            ApiError::forbidden("a one-time code from your authenticator app is required to create a key (totp_code)")
+        })?;
+        crate::totp::step_up(&state, &c.user, code, "key.create", &c.user.id, None).await?;
     }
     log(&state, &c.user.id, "key.create", &c.user.id, json!({"label": label})).await?;
     let subject = signet_pki::name::SubjectSpec {
@@ -544,13 +552,8 @@ pub struct PolicyBody {
     allowed_doc_types: Vec<String>,
     #[serde(default)]
     allowed_services: Vec<String>,
-    /// `B-T` (default), `B-LT` or `B-LTA`.
-    #[serde(default = "default_level")]
-    signature_level: String,
-}
-
-fn default_level() -> String {
-    "B-T".into()
+    /// `B-T`, `B-LT` or `B-LTA` (unchanged when absent).
+    signature_level: Option<String>,
 }
 
 /// `PUT /api/v1/keys/{id}/policy`.
@@ -572,14 +575,15 @@ pub async fn set_key_policy(
             return Err(ApiError::unprocessable(format!("{s} is not a service account")));
         }
     }
+    let level = b.signature_level.clone().unwrap_or_else(|| k.signature_level.clone());
     let policy = keys::Policy {
         roles: &b.allowed_roles,
         doc_types: &b.allowed_doc_types,
         services: &b.allowed_services,
-        signature_level: &b.signature_level,
+        signature_level: &level,
     };
     keys::check_policy(&policy)?;
-    log(&state, &c.user.id, "key.policy", &id, json!({"allowed_roles": b.allowed_roles, "allowed_doc_types": b.allowed_doc_types, "allowed_services": b.allowed_services, "signature_level": b.signature_level})).await?;
+    log(&state, &c.user.id, "key.policy", &id, json!({"allowed_roles": b.allowed_roles, "allowed_doc_types": b.allowed_doc_types, "allowed_services": b.allowed_services, "signature_level": level})).await?;
     keys::set_policy(&state.db, &id, &policy).await?;
     Ok(ok(json!({"key": keys::get(&state.db, &id).await?})))
 }
@@ -624,7 +628,8 @@ fn upload_media_type(headers: &HeaderMap, data: &[u8]) -> ApiResult<String> {
             "{ct} is not accepted here: send the file itself as the body (metadata goes in the query string)"
         )));
     }
-    if ct == "application/octet-stream" && signet_validate::FileKind::detect(data) == signet_validate::FileKind::Pdf {
+    // The one rule decides: a PDF is signed as a PDF whatever type it was sent as.
+    if signet_validate::FileKind::detect(data) == signet_validate::FileKind::Pdf {
         return Ok(PDF.into());
     }
     Ok(ct)

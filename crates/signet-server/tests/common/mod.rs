@@ -272,6 +272,27 @@ impl T {
             .to_string()
     }
 
+    /// A second node on the same database, blob store and key-encryption key (PostgreSQL),
+    /// with the same administrator session.
+    pub async fn second_node(&self) -> T {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = self.state.config.clone();
+        c.data_dir = dir.path().join("data");
+        c.blob_dir = Some(self.state.config.blob_dir());
+        c.kek_file = Some(self.state.config.data_dir.join("kek.hex"));
+        let p = signet_server::prepare(c).await.unwrap();
+        assert!(p.bootstrap.is_none(), "the second node joins, it does not bootstrap");
+        let app = signet_server::http::router(p.state.clone());
+        T {
+            state: p.state,
+            app,
+            dir,
+            admin: self.admin.clone(),
+            admin_id: self.admin_id.clone(),
+            backend: self.backend.clone(),
+        }
+    }
+
     /// Runs SQL directly on the server's database (tamper tests).
     pub async fn sql(&self, q: &str) {
         sqlx::query(sqlx::AssertSqlSafe(q.to_string()))
