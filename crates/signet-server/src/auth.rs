@@ -18,8 +18,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Prefix of API tokens (so that leaked tokens are easy to find in logs and repositories).
 pub const TOKEN_PREFIX: &str = "sgt_";
 
-/// How the caller proved who they are.
-#[derive(Clone, Debug)]
+/// How the caller proved who they are (Debug never shows the CSRF token).
+#[derive(Clone)]
 pub enum Credential {
     /// A browser session; unsafe requests must carry this CSRF token.
     Session {
@@ -31,6 +31,15 @@ pub enum Credential {
         /// The token's id.
         id: String,
     },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Session { .. } => f.debug_struct("Session").field("csrf", &"[redacted]").finish(),
+            Credential::Token { id } => f.debug_struct("Token").field("id", id).finish(),
+        }
+    }
 }
 
 /// An authenticated caller.

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// Everything `signet serve` can be told.
-#[derive(Clone, Debug, Deserialize)]
+/// Everything `signet serve` can be told (Debug never shows the KEK).
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Directory for the SQLite database, blobs and the key-encryption key (created if absent).
@@ -59,6 +59,45 @@ pub struct Config {
     /// The hex KEK given in the environment (never in a file; not printed).
     #[serde(skip)]
     pub kek_hex: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url.as_deref().map(redact_password))
+            .field("blob_dir", &self.blob_dir)
+            .field("kek_file", &self.kek_file)
+            .field("public_url", &self.public_url)
+            .field("organisation", &self.organisation)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("session_ttl_secs", &self.session_ttl_secs)
+            .field("totp_max_failures", &self.totp_max_failures)
+            .field("totp_backoff_after", &self.totp_backoff_after)
+            .field("totp_backoff_max_secs", &self.totp_backoff_max_secs)
+            .field("login_max_failures", &self.login_max_failures)
+            .field("audit_seal_every", &self.audit_seal_every)
+            .field("fetch_revocation", &self.fetch_revocation)
+            .field("allow_private_fetch", &self.allow_private_fetch)
+            .field("ca_bundle", &self.ca_bundle)
+            .field("tsa_url", &self.tsa_url)
+            .field("ltv_renewal_every_secs", &self.ltv_renewal_every_secs)
+            .field("ltv_renewal_window_days", &self.ltv_renewal_window_days)
+            .field("kek_hex", &self.kek_hex.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// `scheme://user:password@host/…` with the password replaced (for Debug and logs).
+pub fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:[redacted]{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
 }
 
 fn bool_of(v: &str) -> Result<bool, String> {
@@ -226,5 +265,39 @@ mod tests {
         assert!(Config::load(None, vec![("SIGNET_TOTP_MAX_FAILURES".into(), "101".into())]).is_err());
         assert!(Config::load(None, vec![("SIGNET_SESSION_TTL_SECS".into(), "x".into())]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let kek = "ab".repeat(32);
+        let c = Config {
+            kek_hex: Some(kek.clone()),
+            ..Config::default()
+        };
+        let dump = format!("{c:?}");
+        assert!(!dump.contains(&kek), "{dump}");
+        assert!(dump.contains("[redacted]"));
+        let c = Config {
+            database_url: Some("postgres://signet:pg-secret@db/signet".into()),
+            ..Config::default()
+        };
+        let dump = format!("{c:?}");
+        assert!(
+            !dump.contains("pg-secret") && dump.contains("postgres://signet:[redacted]@db/signet"),
+            "{dump}"
+        );
+        let o = crate::signing::SignOptions {
+            key_id: "k".into(),
+            totp_code: Some("492039".into()),
+            reason: None,
+            location: None,
+            visible: None,
+            certify: None,
+        };
+        assert!(!format!("{o:?}").contains("492039"));
+        let cred = crate::auth::Credential::Session {
+            csrf: "csrf-secret-value".into(),
+        };
+        assert!(!format!("{cred:?}").contains("csrf-secret-value"));
     }
 }

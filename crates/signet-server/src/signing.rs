@@ -21,8 +21,8 @@ pub struct Visible {
     pub rect: [f32; 4],
 }
 
-/// How to sign.
-#[derive(Clone, Debug, Deserialize)]
+/// How to sign (Debug never shows the one-time code).
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignOptions {
     /// Key to sign with (see `GET /api/v1/keys`).
@@ -37,6 +37,19 @@ pub struct SignOptions {
     pub visible: Option<Visible>,
     /// Certify with DocMDP permissions 1, 2 or 3 (PDF only).
     pub certify: Option<u8>,
+}
+
+impl std::fmt::Debug for SignOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignOptions")
+            .field("key_id", &self.key_id)
+            .field("totp_code", &self.totp_code.as_ref().map(|_| "[redacted]"))
+            .field("reason", &self.reason)
+            .field("location", &self.location)
+            .field("visible", &self.visible)
+            .field("certify", &self.certify)
+            .finish()
+    }
 }
 
 /// A batch: the same options for several documents, one code.

@@ -167,6 +167,20 @@ async fn not_found() -> Response {
     ApiError::not_found("no such endpoint; see /api/v1/openapi.json").into_response()
 }
 
+/// Largest body of a JSON request, and of any request anyone may send without logging in
+/// (`/tsa`, `/ocsp`): a time-stamp or OCSP request is a few hundred bytes.
+pub const SMALL_BODY: usize = 64 * 1024;
+
+/// The body limit of a route: uploads up to `max_upload_bytes` for callers who logged in,
+/// [`SMALL_BODY`] for everything else.
+fn body_limit(route: &routes::Route, max_upload: usize) -> usize {
+    match (route.body, route.access) {
+        (routes::BodyKind::File, Access::Public) => SMALL_BODY,
+        (routes::BodyKind::File, _) => max_upload,
+        _ => SMALL_BODY,
+    }
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let mut r: Router<AppState> = Router::new();
@@ -175,9 +189,12 @@ pub fn router(state: AppState) -> Router {
             app: state.clone(),
             access: route.access,
         };
+        let limit = body_limit(&route, state.config.max_upload_bytes);
         r = r.route(
             route.path,
-            (route.handler)().route_layer(middleware::from_fn_with_state(guard_state, guard)),
+            (route.handler)()
+                .route_layer(middleware::from_fn_with_state(guard_state, guard))
+                .layer(DefaultBodyLimit::max(limit)),
         );
     }
     r.fallback(not_found)
