@@ -292,6 +292,36 @@ fn pkcs12_bundles_from_openssl_are_imported_with_their_certificates() {
     ]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("wrong passphrase"), "{}", stderr(&o));
+    // A bundle that asks for more key-derivation work than the budget (MAC, certificate and
+    // key at 1.9 million PBKDF2 iterations each) is refused before the last of it is done.
+    env.openssl_ok(&[
+        "pkcs12",
+        "-export",
+        "-inkey",
+        "k.pem",
+        "-in",
+        "c.pem",
+        "-out",
+        "heavy.p12",
+        "-passout",
+        "pass:p12secret",
+        "-iter",
+        "1900000",
+    ]);
+    let o = env.signet(&[
+        "key",
+        "import",
+        "heavy.p12",
+        "-o",
+        "h.key",
+        "--in-passphrase-file",
+        "p12.txt",
+        "--passphrase-file",
+        "pw.txt",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("key-derivation work"), "{}", stderr(&o));
+    assert!(!env.path("h.key").exists());
     // Signing straight from the bundle works too.
     env.write("doc.txt", b"contract");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_signet"))

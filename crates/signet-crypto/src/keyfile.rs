@@ -73,6 +73,23 @@ pub fn decrypt_pkcs8(encrypted_der: &[u8], passphrase: &[u8]) -> Result<Zeroizin
     pbes2_decrypt(params, passphrase, info.encrypted_data.as_bytes())
 }
 
+/// The PBKDF2 iteration count PBES2 parameters ask for (0 for other key derivations).
+pub(crate) fn pbes2_iterations(params: &pbes2::Parameters) -> u32 {
+    match &params.kdf {
+        Kdf::Pbkdf2(p) => p.iteration_count,
+        _ => 0,
+    }
+}
+
+/// The PBKDF2 iteration count an encrypted PKCS#8 key asks for (0 when not PBES2/PBKDF2).
+pub(crate) fn pkcs8_iterations(encrypted_der: &[u8]) -> Result<u32, CryptoError> {
+    let info = EncryptedPrivateKeyInfo::<OctetString>::from_der(encrypted_der)?;
+    Ok(match &info.encryption_algorithm {
+        pkcs5::EncryptionScheme::Pbes2(p) => pbes2_iterations(p),
+        _ => 0,
+    })
+}
+
 /// Decrypts PBES2-encrypted bytes (also used for PKCS#12 bags).
 pub(crate) fn pbes2_decrypt(
     params: &pbes2::Parameters,

@@ -20,6 +20,23 @@ const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840
 const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
 /// Largest bundle accepted.
 pub const MAX_PKCS12_LEN: usize = 4 * 1024 * 1024;
+/// Most PBKDF2 iterations one bundle may cost, MAC and every decryption together (OpenSSL's
+/// defaults cost 3 × 2,048; a bundle asking for more than this is refused before the work).
+pub const MAX_TOTAL_ITERATIONS: u64 = 4_000_000;
+/// Most safe contents and bags in one bundle.
+pub const MAX_BAGS: usize = 64;
+
+/// Charges `n` PBKDF2 iterations against the bundle's budget.
+fn charge(budget: &mut u64, n: u32) -> Result<(), CryptoError> {
+    let n = u64::from(n);
+    if n > *budget {
+        return Err(err(format!(
+            "the bundle asks for more key-derivation work than {MAX_TOTAL_ITERATIONS} PBKDF2 iterations in all; refused before doing it"
+        )));
+    }
+    *budget -= n;
+    Ok(())
+}
 
 #[derive(Sequence)]
 struct Pfx {
@@ -112,13 +129,21 @@ pub fn parse(data: &[u8], password: &[u8]) -> Result<Pkcs12Contents, CryptoError
         .decode_as::<OctetString>()
         .map_err(|e| err(e.to_string()))?;
     let auth_bytes = auth_safe.as_bytes();
+    let mut budget = MAX_TOTAL_ITERATIONS;
     match &pfx.mac_data {
-        Some(mac) => check_mac(mac, password, auth_bytes)?,
+        Some(mac) => {
+            charge(&mut budget, mac.iterations.unwrap_or(1))?;
+            check_mac(mac, password, auth_bytes)?
+        }
         None => return Err(err("the bundle has no MAC; refusing an unauthenticated bundle")),
     }
     let contents: Vec<ContentInfo> = Vec::from_der(auth_bytes).map_err(|e: der::Error| err(e.to_string()))?;
+    if contents.len() > MAX_BAGS {
+        return Err(err(format!("more than {MAX_BAGS} safe contents")));
+    }
     let mut keys = Vec::new();
     let mut certs = Vec::new();
+    let mut bag_count = 0usize;
     for ci in contents {
         let safe_contents: Zeroizing<Vec<u8>> = if ci.content_type == ID_DATA {
             let os = ci
@@ -132,12 +157,20 @@ pub fn parse(data: &[u8], password: &[u8]) -> Result<Pkcs12Contents, CryptoError
             let ct = eci
                 .encrypted_content
                 .ok_or_else(|| err("encryptedData without content"))?;
-            decrypt(&eci.algorithm, password, ct.as_bytes())?
+            decrypt(&eci.algorithm, password, ct.as_bytes(), &mut budget)?
         } else {
             return Err(err(format!("unsupported content type {}", ci.content_type)));
         };
         let bags: Vec<SafeBag> = Vec::from_der(&safe_contents).map_err(|e: der::Error| err(e.to_string()))?;
+        bag_count += bags.len();
+        if bag_count > MAX_BAGS {
+            return Err(err(format!("more than {MAX_BAGS} bags")));
+        }
         for bag in bags {
+            let is_key = bag.bag_id == SHROUDED_KEY_BAG || bag.bag_id == KEY_BAG;
+            if is_key && !keys.is_empty() {
+                return Err(err("expected exactly one private key, found a second one"));
+            }
             if bag.bag_id == CERT_BAG {
                 let cb: CertBag = bag.bag_value.decode_as()?;
                 if cb.cert_id == X509_CERTIFICATE {
@@ -145,6 +178,7 @@ pub fn parse(data: &[u8], password: &[u8]) -> Result<Pkcs12Contents, CryptoError
                 }
             } else if bag.bag_id == SHROUDED_KEY_BAG {
                 let enc = bag.bag_value.to_der()?;
+                charge(&mut budget, keyfile::pkcs8_iterations(&enc)?)?;
                 let plain = keyfile::decrypt_pkcs8(&enc, password)?;
                 keys.push(PrivateKey::from_pkcs8_der(&plain)?);
             } else if bag.bag_id == KEY_BAG {
@@ -173,7 +207,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn decrypt(alg: &AlgorithmIdentifierOwned, password: &[u8], ct: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+fn decrypt(
+    alg: &AlgorithmIdentifierOwned,
+    password: &[u8],
+    ct: &[u8],
+    budget: &mut u64,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if alg.oid != PBES2 {
         return Err(err(format!(
             "legacy encryption {} (RC2/3DES); re-export with OpenSSL 3 defaults (no -legacy)",
@@ -183,6 +222,7 @@ fn decrypt(alg: &AlgorithmIdentifierOwned, password: &[u8], ct: &[u8]) -> Result
     let params_any = alg.parameters.as_ref().ok_or_else(|| err("PBES2 without parameters"))?;
     let params_der = params_any.to_der()?;
     let params = pkcs5::pbes2::Parameters::from_der(&params_der).map_err(|e| err(e.to_string()))?;
+    charge(budget, keyfile::pbes2_iterations(&params))?;
     keyfile::pbes2_decrypt(&params, password, ct)
 }
 

@@ -21,6 +21,10 @@ use crate::xref::{Entry, Section, revisions};
 pub const MAX_OBJECT_BYTES: usize = 16 * 1024 * 1024;
 /// Largest decoded object stream.
 pub const MAX_OBJECT_STREAM: usize = 64 * 1024 * 1024;
+/// Most bytes all object streams of one file may inflate to, counting every time one is
+/// decoded again after it left the cache: a file whose objects alternate between more object
+/// streams than the cache holds cannot make the reader inflate 64 MiB over and over.
+pub const MAX_OBJECT_STREAM_WORK: usize = 512 * 1024 * 1024;
 /// How deep indirect /Length references may chain.
 const MAX_LENGTH_DEPTH: usize = 4;
 /// Decoded object streams kept at once.
@@ -52,6 +56,8 @@ pub struct Reader<'s> {
     cache: RefCell<BTreeMap<u32, Rc<Fetched>>>,
     objstms: RefCell<Vec<Rc<ObjStm>>>,
     depth: Cell<usize>,
+    /// Bytes object streams were inflated to so far (shared with the revision views).
+    inflated: Rc<Cell<usize>>,
 }
 
 fn err<T>(offset: u64, what: impl Into<String>) -> Result<T, SyntaxError> {
@@ -81,6 +87,7 @@ impl<'s> Reader<'s> {
             cache: RefCell::new(BTreeMap::new()),
             objstms: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            inflated: Rc::new(Cell::new(0)),
         }
     }
 
@@ -88,7 +95,10 @@ impl<'s> Reader<'s> {
     /// (0 is the newest), and the view holds that section and every older one.
     pub fn as_of(&self, newest: usize) -> Option<Reader<'s>> {
         let secs = self.sections.get(newest..).filter(|s| !s.is_empty())?;
-        Some(Self::from_sections(self.src, secs.to_vec()))
+        let mut view = Self::from_sections(self.src, secs.to_vec());
+        // The views of one file share its budget for inflating object streams.
+        view.inflated = self.inflated.clone();
+        Some(view)
     }
 
     /// The cross-reference entry for an object number in this view.
@@ -315,8 +325,27 @@ impl<'s> Reader<'s> {
         let (Some(n), Some(first)) = (int(b"N"), int(b"First")) else {
             return err(0, format!("object stream {number} without /N and /First"));
         };
-        let data = self.decoded_stream((number, generation), MAX_OBJECT_STREAM)?;
-        if n as usize > data.len() || first as usize > data.len() {
+        let left = MAX_OBJECT_STREAM_WORK.saturating_sub(self.inflated.get());
+        if left == 0 {
+            return err(
+                0,
+                "the object streams inflate to more than 512 MiB in all (a decompression bomb?)",
+            );
+        }
+        let data = match self.decoded_stream((number, generation), MAX_OBJECT_STREAM.min(left)) {
+            Ok(d) => d,
+            Err(e) if left < MAX_OBJECT_STREAM && e.what.contains("inflates beyond") => {
+                self.inflated.set(MAX_OBJECT_STREAM_WORK);
+                return err(
+                    0,
+                    "the object streams inflate to more than 512 MiB in all (a decompression bomb?)",
+                );
+            }
+            Err(e) => return Err(e),
+        };
+        self.inflated.set(self.inflated.get() + data.len());
+        // Every header entry takes at least four bytes ("1 0 "), so /N is bounded by /First.
+        if n as usize > data.len() || first as usize > data.len() || n as usize > first as usize / 4 + 1 {
             return err(0, format!("object stream {number}: /N or /First out of range"));
         }
         let mut p = Parser::new(&data[..first as usize], 0);
@@ -377,5 +406,104 @@ mod tests {
         assert!(matches!(r.fetch((99, 0)).unwrap().object, Object::Null));
         assert!(matches!(r.fetch((1, 5)).unwrap().object, Object::Null));
         assert_eq!(r.object_numbers(), vec![1, 2, 3, 4]);
+    }
+
+    use std::io::Write;
+
+    /// Six object streams of 60 MiB each (a few KiB compressed) holding 30 objects each, to be
+    /// fetched alternating between the streams, so each fetch misses the four-entry cache and
+    /// inflates its stream again.
+    fn thrashing_pdf() -> Vec<u8> {
+        let mut out = b"%PDF-1.5\n".to_vec();
+        let mut offsets = std::collections::BTreeMap::new();
+        let mut obj = |out: &mut Vec<u8>, n: u32, body: &[u8]| {
+            offsets.insert(n, out.len());
+            out.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\nendobj\n");
+        };
+        obj(&mut out, 1, b"<< /Type /Catalog /Pages 2 0 R >>");
+        obj(&mut out, 2, b"<< /Type /Pages /Kids [] /Count 0 >>");
+        let pad = vec![b' '; 1 << 20];
+        for i in 0..6u32 {
+            let mut header = String::new();
+            let mut body = String::new();
+            for k in 0..30u32 {
+                header.push_str(&format!("{} {} ", 100 + i * 30 + k, body.len()));
+                body.push_str("<< /A 1 >> ");
+            }
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(header.as_bytes()).unwrap();
+            z.write_all(body.as_bytes()).unwrap();
+            for _ in 0..60 {
+                z.write_all(&pad).unwrap();
+            }
+            let data = z.finish().unwrap();
+            let mut s = format!(
+                "<< /Type /ObjStm /N 30 /First {} /Filter /FlateDecode /Length {} >>\nstream\n",
+                header.len(),
+                data.len()
+            )
+            .into_bytes();
+            s.extend_from_slice(&data);
+            s.extend_from_slice(b"\nendstream");
+            obj(&mut out, 10 + i, &s);
+        }
+        let xref_at = out.len();
+        let size = 100 + 6 * 30 + 1;
+        let xref_num = size - 1;
+        let mut rows = Vec::new();
+        for n in 0..size {
+            if (100..xref_num).contains(&n) {
+                let (i, k) = ((n - 100) / 30, (n - 100) % 30);
+                rows.extend_from_slice(&[2, 0, 0, 0, (10 + i) as u8, k as u8]);
+            } else if n == xref_num {
+                rows.push(1);
+                rows.extend_from_slice(&(xref_at as u32).to_be_bytes());
+                rows.push(0);
+            } else if let Some(o) = offsets.get(&n) {
+                rows.push(1);
+                rows.extend_from_slice(&(*o as u32).to_be_bytes());
+                rows.push(0);
+            } else {
+                rows.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+            }
+        }
+        let mut s = format!(
+            "{xref_num} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 1] /Root 1 0 R /Length {} >>\nstream\n",
+            rows.len()
+        )
+        .into_bytes();
+        s.extend_from_slice(&rows);
+        s.extend_from_slice(b"\nendstream\nendobj\n");
+        out.extend_from_slice(&s);
+        out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF\n").as_bytes());
+        out
+    }
+
+    #[test]
+    fn object_streams_cannot_be_inflated_again_and_again() {
+        let pdf = thrashing_pdf();
+        let src: &[u8] = &pdf;
+        let r = Reader::open(&src).unwrap();
+        let mut fetched = 0;
+        let mut refused = None;
+        for round in 0..30u32 {
+            for i in 0..6u32 {
+                match r.fetch((100 + i * 30 + round, 0)) {
+                    Ok(_) => fetched += 1,
+                    Err(e) => {
+                        refused = Some((round, e.what));
+                        break;
+                    }
+                }
+            }
+            if refused.is_some() {
+                break;
+            }
+        }
+        let (_, why) = refused.expect("the reader inflated 180 × 60 MiB without stopping");
+        assert!(why.contains("512 MiB"), "{why}");
+        assert!(fetched <= 9, "{fetched} fetches before the budget stopped it");
     }
 }

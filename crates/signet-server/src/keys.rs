@@ -421,7 +421,12 @@ pub async fn import_pkcs12(
     p12: &[u8],
     password: &[u8],
 ) -> ApiResult<KeyInfo> {
-    let contents = signet_crypto::pkcs12::parse(p12, password).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    // Key derivation is slow by design: off the async workers.
+    let (p12, password) = (p12.to_vec(), zeroize::Zeroizing::new(password.to_vec()));
+    let contents = tokio::task::spawn_blocking(move || signet_crypto::pkcs12::parse(&p12, &password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let chain = contents
         .certificates
         .iter()
