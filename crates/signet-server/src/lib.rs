@@ -100,12 +100,11 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
     db.migrate().await?;
     let blobs = blobs::BlobStore::open(config.blob_dir())
         .map_err(|e| format!("cannot open the blob directory {}: {e}", config.blob_dir().display()))?;
-    let mut state = AppState(Arc::new(state::Inner {
+    let state = AppState(Arc::new(state::Inner {
         db,
         blobs,
         kek,
         config,
-        seal_key_id: String::new(),
         metrics: metrics::Metrics::default(),
         clock: state::Clock::default(),
         signers: Default::default(),
@@ -113,13 +112,6 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
     let bootstrap = bootstrap(&state)
         .await
         .map_err(|e| format!("first-start setup failed: {}", e.detail))?;
-    let seal = keys::of_kind(&state.db, KeyKind::Seal)
-        .await
-        .map_err(|e| e.detail)?
-        .ok_or("no audit seal key")?;
-    if let Some(inner) = Arc::get_mut(&mut state.0) {
-        inner.seal_key_id = seal.id;
-    }
     Ok(Prepared { state, bootstrap })
 }
 
@@ -246,19 +238,19 @@ pub async fn sealing_task(state: AppState, mut shutdown: tokio::sync::watch::Rec
     seal_now(&state, true).await;
 }
 
+/// Seals the audit log with the newest enabled seal key (a disabled seal key is never used
+/// again; rotate by creating a new one and disabling the old). Returns the sequence number
+/// sealed through.
+pub async fn seal(state: &AppState, every: i64, force: bool) -> ApiResult<Option<i64>> {
+    let key = keys::newest_enabled(&state.db, KeyKind::Seal)
+        .await?
+        .ok_or_else(|| ApiError::unavailable("no enabled audit seal key: the audit log cannot be sealed"))?;
+    let signer = keys::signer(state, &key.id).await?;
+    audit::seal_if_due(&state.db, &*signer, &key.id, every, force).await
+}
+
 async fn seal_now(state: &AppState, force: bool) {
-    let r = async {
-        let signer = keys::signer(state, &state.seal_key_id).await?;
-        audit::seal_if_due(
-            &state.db,
-            &*signer,
-            &state.seal_key_id,
-            state.config.audit_seal_every,
-            force,
-        )
-        .await
-    }
-    .await;
+    let r = seal(state, state.config.audit_seal_every, force).await;
     if let Err(e) = r {
         tracing::warn!("audit seal failed: {}", e.detail);
     }

@@ -63,10 +63,30 @@ pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<
         ));
     }
     let k = keys::require(&state.db, key_id).await?;
-    if matches!(k.kind, KeyKind::Ca | KeyKind::Imported) {
+    if k.kind == KeyKind::Ca {
         return Err(ApiError::unprocessable(
-            "only certificates the organisation CA issued can be revoked here (an imported certificate is revoked by its own CA)",
+            "the organisation CA cannot revoke itself; retire it by setting up a new server CA",
         ));
+    }
+    if k.kind == KeyKind::Imported {
+        // Its certificate belongs to another CA, which alone can list it; here the key is
+        // withdrawn from use at once.
+        audit::append(
+            &state.db,
+            &Event {
+                actor,
+                action: "certificate.revoke",
+                target: key_id,
+                outcome: "ok",
+                details: serde_json::json!({"serial": k.serial, "reason": reason.map(signet_pki::crl::reason_name), "scope": "disabled here; ask the issuing CA to revoke the certificate"}),
+            },
+        )
+        .await?;
+        sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
+            .bind(key_id)
+            .execute(&state.db.writer)
+            .await?;
+        return Ok(());
     }
     audit::append(
         &state.db,

@@ -24,8 +24,6 @@ pub struct Inner {
     pub kek: Kek,
     /// Configuration in effect.
     pub config: Config,
-    /// Id of the key that seals the audit log.
-    pub seal_key_id: String,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// The clock one-time codes are checked against.

@@ -633,6 +633,24 @@ async fn a_pkcs12_key_can_be_imported_and_used() {
             verdict.contains("INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,UNTOUCHED"),
             "{verdict}"
         );
+        // An imported key can be revoked too: its CA lists it, here it is withdrawn at once.
+        let r = t
+            .post(
+                &format!("/api/v1/keys/{key}/revoke"),
+                &t.admin,
+                json!({"reason": "key-compromise"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+        let r = t
+            .post(
+                &format!("/api/v1/documents/{doc}/sign"),
+                &alice,
+                json!({"key_id": key, "totp_code": t.code(&secret)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.detail());
+        assert!(r.detail().contains("disabled"), "{}", r.detail());
     }
 }
 

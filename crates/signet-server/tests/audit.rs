@@ -237,3 +237,46 @@ async fn writers_that_interleave_keep_one_chain() {
         assert_eq!(check(&t).await, None, "{b:?}");
     }
 }
+
+/// A disabled seal key is never used again (finding 10): with the only seal key disabled the
+/// log cannot be sealed (a clear 503, not a seal by a withdrawn key); after a new seal key is
+/// made, seals are by it, and the log with seals by both verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_seal_key_is_never_used_again() {
+    for b in backends() {
+        let t = busy(&b).await;
+        let old = signet_server::keys::newest_enabled(&t.state.db, signet_server::keys::KeyKind::Seal)
+            .await
+            .unwrap()
+            .unwrap();
+        let r = t.post("/api/v1/audit/seal", &t.admin, serde_json::json!({})).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.detail());
+        t.sql(&format!("UPDATE keys SET disabled = 1 WHERE id = '{}'", old.id))
+            .await;
+        let r = t.post("/api/v1/audit/seal", &t.admin, serde_json::json!({})).await;
+        assert_eq!(r.status, axum::http::StatusCode::SERVICE_UNAVAILABLE, "{}", r.detail());
+        let subject = signet_pki::name::SubjectSpec {
+            common_name: "Audit seal 2".into(),
+            ..Default::default()
+        };
+        let new = signet_server::keys::create_certified(
+            &t.state,
+            signet_server::keys::KeyKind::Seal,
+            None,
+            "Audit log seal 2",
+            subject,
+            "",
+            signet_crypto::KeyAlgorithm::EcdsaP256,
+        )
+        .await
+        .unwrap();
+        let r = t.post("/api/v1/audit/seal", &t.admin, serde_json::json!({})).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.detail());
+        let (key,): (String,) = sqlx::query_as("SELECT key_id FROM audit_seals ORDER BY seq DESC LIMIT 1")
+            .fetch_one(&t.state.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(key, new.id);
+        assert!(check(&t).await.is_none(), "{:?}", check(&t).await);
+    }
+}

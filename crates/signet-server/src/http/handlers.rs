@@ -793,7 +793,6 @@ pub async fn verify_audit(State(state): State<AppState>) -> ApiResult<Response> 
 /// `POST /api/v1/audit/seal`.
 pub async fn seal_audit(State(state): State<AppState>, Extension(c): Extension<Caller>) -> ApiResult<Response> {
     log(&state, &c.user.id, "audit.seal", "", json!({})).await?;
-    let signer = keys::signer(&state, &state.seal_key_id).await?;
-    let s = audit::seal_if_due(&state.db, &*signer, &state.seal_key_id, 1, true).await?;
+    let s = crate::seal(&state, 1, true).await?;
     Ok(ok(json!({"sealed_through": s})))
 }
