@@ -198,7 +198,7 @@ fn session_token(n: &Node, user: &str, password: &str) -> String {
         assert_eq!(s, 200, "{v}");
         return session_token(n, user, NEW_PASSWORD);
     }
-    let (s, t) = call("/api/v1/me/tokens", json!({"name": "cli"}));
+    let (s, t) = call("/api/v1/me/tokens", json!({"name": "cli", "password": password}));
     assert_eq!(s, 200, "{t}");
     t["token"].as_str().unwrap().to_string()
 }
@@ -212,7 +212,7 @@ fn signer(n: &Node, admin: &str, username: &str) -> (String, Vec<u8>) {
     );
     assert_eq!(s, 201, "{u}");
     let token = session_token(n, username, u["one_time_password"].as_str().unwrap());
-    let (s, e) = n.post("/api/v1/me/totp/enrol", Some(&token), json!({}));
+    let (s, e) = n.post("/api/v1/me/totp/enrol", Some(&token), json!({"password": NEW_PASSWORD}));
     assert_eq!(s, 200, "{e}");
     let secret = signet_crypto::otp::base32_decode(e["secret_base32"].as_str().unwrap()).unwrap();
     let (s, c) = n.post(

@@ -97,6 +97,133 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| users::hash_password("signet-dummy-password").unwrap_or_default())
 }
 
+/// One password attempt for account `id`, throttled like a login: claimed before it is checked
+/// (one conditional UPDATE, so parallel guesses each count and, once back-off applies, cannot
+/// pass it together), checked off the async workers, audited under `action` when it fails, and
+/// the counter reset when it succeeds.
+async fn check_password_attempt(
+    state: &AppState,
+    id: &str,
+    hash: Option<String>,
+    locked_until: i64,
+    disabled: bool,
+    password: &str,
+    action: &str,
+) -> ApiResult<()> {
+    let db = &state.db;
+    let now = signet_pki::time::now();
+    let wait = |until: i64| {
+        ApiError::too_many(
+            "too many failed password attempts; wait before trying again",
+            u64::try_from(until - now).unwrap_or(1).max(1),
+        )
+    };
+    if now < locked_until {
+        return Err(wait(locked_until));
+    }
+    let claimed: Option<(i64,)> = sqlx::query_as(
+        "UPDATE users SET login_failures = login_failures + 1, login_locked_until = CASE WHEN login_failures + 1 >= $1 THEN $2 ELSE login_locked_until END WHERE id = $3 AND login_locked_until <= $4 RETURNING login_failures",
+    )
+    .bind(state.config.login_max_failures)
+    .bind(now + 1)
+    .bind(id)
+    .bind(now)
+    .fetch_optional(&db.writer)
+    .await?;
+    let Some((failures,)) = claimed else {
+        let (until,): (i64,) = sqlx::query_as("SELECT login_locked_until FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await?;
+        return Err(wait(until));
+    };
+    // argon2 is deliberately slow: off the async workers.
+    let candidate = zeroize::Zeroizing::new(password.to_string());
+    let ok = tokio::task::spawn_blocking(move || match &hash {
+        Some(h) => users::verify_password(h, &candidate),
+        None => {
+            let _ = users::verify_password(dummy_hash(), &candidate);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if !ok || disabled {
+        let over = failures - state.config.login_max_failures;
+        let lock = if over >= 0 {
+            now + (1i64 << over.min(10)).min(900)
+        } else {
+            0
+        };
+        audit::append(db, &Event {
+            actor: id,
+            action,
+            target: id,
+            outcome: "failed",
+            details: serde_json::json!({"reason": if disabled { "disabled" } else { "wrong password" }, "failures": failures}),
+        })
+        .await?;
+        sqlx::query("UPDATE users SET login_locked_until = $1 WHERE id = $2 AND login_locked_until < $1")
+            .bind(lock)
+            .bind(id)
+            .execute(&db.writer)
+            .await?;
+        state
+            .metrics
+            .login_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::unauthorized("wrong username or password"));
+    }
+    sqlx::query("UPDATE users SET login_failures = 0, login_locked_until = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every API token of a user (an administrator's or the console's password reset: the
+/// account may be in someone else's hands).
+pub async fn revoke_tokens_of(db: &crate::db::Db, user_id: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Re-authentication for what turns a session into lasting access (API tokens, a new
+/// authenticator): the account's password, throttled like a login, and a fresh one-time code
+/// when an authenticator is enrolled.
+pub async fn reauthenticate(
+    state: &AppState,
+    user: &User,
+    password: &str,
+    totp_code: Option<&str>,
+    purpose: &str,
+) -> ApiResult<()> {
+    let (hash, locked_until, disabled): (Option<String>, i64, i64) =
+        sqlx::query_as("SELECT password_hash, login_locked_until, disabled FROM users WHERE id = $1")
+            .bind(&user.id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    check_password_attempt(state, &user.id, hash, locked_until, disabled != 0, password, purpose)
+        .await
+        .map_err(|e| {
+            if e.status == axum::http::StatusCode::UNAUTHORIZED {
+                ApiError::forbidden("wrong password")
+            } else {
+                e
+            }
+        })?;
+    if user.totp_enrolled {
+        let code = totp_code.ok_or_else(|| {
+            ApiError::forbidden("a one-time code from your authenticator app is required as well (totp_code)")
+        })?;
+        crate::totp::step_up(state, user, code, purpose, &user.id, None).await?;
+    }
+    Ok(())
+}
+
 /// Checks a password, with back-off after repeated failures, and opens a session.
 pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResult<LoginResult> {
     let db = &state.db;
@@ -132,71 +259,7 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     let hash: Option<String> = row.try_get(1)?;
     let locked_until: i64 = row.try_get(3)?;
     let disabled: i64 = row.try_get(4)?;
-    let wait = |until: i64| {
-        ApiError::too_many(
-            "too many failed logins; wait before trying again",
-            u64::try_from(until - now).unwrap_or(1).max(1),
-        )
-    };
-    if now < locked_until {
-        return Err(wait(locked_until));
-    }
-    // Claim the attempt before the password is checked (one conditional UPDATE): parallel
-    // guesses each count, and once back-off applies the claim holds the account for a second
-    // so they cannot all pass it.
-    let claimed: Option<(i64,)> = sqlx::query_as(
-        "UPDATE users SET login_failures = login_failures + 1, login_locked_until = CASE WHEN login_failures + 1 >= $1 THEN $2 ELSE login_locked_until END WHERE id = $3 AND login_locked_until <= $4 RETURNING login_failures",
-    )
-    .bind(state.config.login_max_failures)
-    .bind(now + 1)
-    .bind(&id)
-    .bind(now)
-    .fetch_optional(&db.writer)
-    .await?;
-    let Some((failures,)) = claimed else {
-        let (until,): (i64,) = sqlx::query_as("SELECT login_locked_until FROM users WHERE id = $1")
-            .bind(&id)
-            .fetch_one(&db.pool)
-            .await?;
-        return Err(wait(until));
-    };
-    // argon2 is deliberately slow: off the async workers.
-    let candidate = zeroize::Zeroizing::new(password.to_string());
-    let ok = tokio::task::spawn_blocking(move || match &hash {
-        Some(h) => users::verify_password(h, &candidate),
-        None => {
-            let _ = users::verify_password(dummy_hash(), &candidate);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    if !ok || disabled != 0 {
-        let over = failures - state.config.login_max_failures;
-        let lock = if over >= 0 {
-            now + (1i64 << over.min(10)).min(900)
-        } else {
-            0
-        };
-        audit::append(db, &Event {
-            actor: &id,
-            action: "login",
-            target: &id,
-            outcome: "failed",
-            details: serde_json::json!({"reason": if disabled != 0 { "disabled" } else { "wrong password" }, "failures": failures}),
-        })
-        .await?;
-        sqlx::query("UPDATE users SET login_locked_until = $1 WHERE id = $2 AND login_locked_until < $1")
-            .bind(lock)
-            .bind(&id)
-            .execute(&db.writer)
-            .await?;
-        state
-            .metrics
-            .login_failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Err(ApiError::unauthorized("wrong username or password"));
-    }
+    check_password_attempt(state, &id, hash, locked_until, disabled != 0, password, "login").await?;
     let user = users::get(db, &id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
@@ -223,10 +286,6 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
         .bind(csrf.as_str())
         .bind(now)
         .bind(expires_at)
-        .execute(&db.writer)
-        .await?;
-    sqlx::query("UPDATE users SET login_failures = 0, login_locked_until = 0 WHERE id = $1")
-        .bind(&id)
         .execute(&db.writer)
         .await?;
     Ok(LoginResult {

@@ -304,5 +304,6 @@ pub async fn reset_account(db: &db::Db, username: &str) -> ApiResult<Zeroizing<S
     let password = users::random_password()?;
     users::set_password(db, &id, &password, true).await?;
     users::unlock(db, &id).await?;
+    auth::revoke_tokens_of(db, &id).await?;
     Ok(password)
 }

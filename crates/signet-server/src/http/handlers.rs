@@ -249,8 +249,21 @@ pub async fn change_password(
     Ok(ok(json!({"status": "password changed; log in again"})))
 }
 
-/// `POST /api/v1/me/totp/enrol`.
-pub async fn totp_enrol(State(state): State<AppState>, Extension(c): Extension<Caller>) -> ApiResult<Response> {
+/// Re-authentication in a request body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthBody {
+    password: zeroize::Zeroizing<String>,
+}
+
+/// `POST /api/v1/me/totp/enrol` (the account's password: a stolen session alone cannot tie
+/// the account to the thief's authenticator).
+pub async fn totp_enrol(
+    State(state): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<ReauthBody>,
+) -> ApiResult<Response> {
+    auth::reauthenticate(&state, &c.user, &b.password, None, "totp.enrol").await?;
     Ok(Json(totp::enrol(&state, &c.user).await?).into_response())
 }
 
@@ -289,12 +302,26 @@ pub struct TokenBody {
     expires_in_days: Option<i64>,
 }
 
-/// `POST /api/v1/me/tokens`.
+/// Own token creation body: re-authentication too.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnTokenBody {
+    name: String,
+    expires_in_days: Option<i64>,
+    /// The account's password.
+    password: zeroize::Zeroizing<String>,
+    /// A fresh one-time code, when an authenticator is enrolled.
+    totp_code: Option<String>,
+}
+
+/// `POST /api/v1/me/tokens` (password, and a code when enrolled: a stolen session cannot
+/// mint itself lasting access).
 pub async fn create_own_token(
     State(state): State<AppState>,
     Extension(c): Extension<Caller>,
-    Json(b): Json<TokenBody>,
+    Json(b): Json<OwnTokenBody>,
 ) -> ApiResult<Response> {
+    auth::reauthenticate(&state, &c.user, &b.password, b.totp_code.as_deref(), "token.create").await?;
     log(&state, &c.user.id, "token.create", &c.user.id, json!({"name": b.name})).await?;
     Ok(Json(auth::create_token(&state, &c.user.id, &b.name, b.expires_in_days).await?).into_response())
 }
@@ -436,8 +463,16 @@ pub async fn reset_password(
         ));
     }
     let p = users::random_password()?;
-    log(&state, &c.user.id, "password.reset", &id, json!({})).await?;
+    log(
+        &state,
+        &c.user.id,
+        "password.reset",
+        &id,
+        json!({"api_tokens": "revoked"}),
+    )
+    .await?;
     users::set_password(&state.db, &id, &p, true).await?;
+    auth::revoke_tokens_of(&state.db, &id).await?;
     Ok(ok(json!({"one_time_password": p.as_str()})))
 }
 

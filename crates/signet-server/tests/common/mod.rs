@@ -230,7 +230,9 @@ impl T {
 
     /// Enrols and confirms an authenticator; returns its secret.
     pub async fn enrol(&self, auth: &Auth) -> Vec<u8> {
-        let e = self.post("/api/v1/me/totp/enrol", auth, json!({})).await;
+        let e = self
+            .post("/api/v1/me/totp/enrol", auth, json!({"password": PASSWORD}))
+            .await;
         assert_eq!(e.status, StatusCode::OK, "{}", e.detail());
         let j = e.json();
         assert!(j["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
