@@ -456,3 +456,66 @@ fn bad_tsas_are_clear_errors_and_nothing_is_written() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("control"), "{}", stderr(&o));
 }
+
+/// A distribution point that answers with a 2 GiB CRL: refused from its Content-Length before
+/// anything is read, with a clear warning; validation goes on without it.
+#[test]
+fn a_two_gib_crl_is_refused_unread() {
+    let env = Env::new();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for s in l.incoming().take(5) {
+            let Ok(mut s) = s else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: 2147483648\r\n\r\n",
+            );
+            let _ = s.write_all(&[0u8; 65536]);
+        }
+    });
+    let cdp = format!("http://127.0.0.1:{port}/huge.crl");
+    env.ok(&[
+        "ca",
+        "init",
+        "--dir",
+        "ca",
+        "--name",
+        "Huge Root",
+        "--issuing",
+        "Huge Issuing",
+        "--crl-url",
+        &cdp,
+        "--passphrase-file",
+        "capw.txt",
+    ]);
+    new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "s.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
+    let t0 = std::time::Instant::now();
+    let o = signet_in(
+        &env,
+        &[
+            "--allow-private-fetch",
+            "verify",
+            "s.pdf",
+            "--trust",
+            "ca/root.crt",
+            "--fetch-crls",
+        ],
+    );
+    assert!(t0.elapsed() < std::time::Duration::from_secs(30));
+    assert!(matches!(code(&o), 0 | 1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than"), "{}", stderr(&o));
+}
