@@ -103,6 +103,15 @@ fn src_len(p: &std::path::Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
 }
 
+/// Runs a Python benchmark script that prints one rate; `None` when Python or pyHanko is missing.
+fn python_rate(script: &str, args: &[PathBuf]) -> Option<f64> {
+    let o = Command::new("python3").args(["-c", script]).args(args).output().ok()?;
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
+        .flatten()
+}
+
 /// `signet verify` of `n` signed PDFs in one call (all cores) against pyHanko validating the
 /// same files one after the other, in the same run.
 fn batch(n: usize, dir: Option<PathBuf>) -> CliResult<()> {
@@ -143,17 +152,11 @@ fn batch(n: usize, dir: Option<PathBuf>) -> CliResult<()> {
         return Err(CliError::internal("signet verify did not pass every benchmark file"));
     }
     println!("  signet verify (one call, all cores): {ours:>9.1} files/s");
-    let py = Command::new("python3")
-        .args(["-c", PYHANKO_BATCH])
-        .arg(&root)
-        .args(&files)
-        .output();
+    let mut args = vec![root.clone()];
+    args.extend(files.iter().cloned());
+    let py = python_rate(PYHANKO_BATCH, &args);
     let _ = std::fs::remove_dir_all(&tmp);
-    match py
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
-    {
+    match py {
         Some(p) => println!(
             "  pyHanko validate_pdf_signature:      {p:>9.1} files/s\n  ratio signet/pyHanko: {:.0} (target >= 50)\n",
             ours / p
@@ -193,18 +196,16 @@ pub fn run(seconds: u64, large_mib: u64, batch_files: usize, dir: Option<PathBuf
     std::fs::create_dir_all(&tmp).map_err(CliError::internal)?;
     std::fs::write(tmp.join("root.pem"), cert.to_pem()?.as_bytes()).map_err(CliError::internal)?;
     std::fs::write(tmp.join("signed.pdf"), &pdf).map_err(CliError::internal)?;
-    let py = Command::new("python3")
-        .args(["-c", PYHANKO_VERIFY])
-        .arg(tmp.join("root.pem"))
-        .arg(tmp.join("signed.pdf"))
-        .arg(seconds.to_string())
-        .output();
+    let py = python_rate(
+        PYHANKO_VERIFY,
+        &[
+            tmp.join("root.pem"),
+            tmp.join("signed.pdf"),
+            PathBuf::from(seconds.to_string()),
+        ],
+    );
     let _ = std::fs::remove_dir_all(&tmp);
-    match py
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<f64>().ok())
-    {
+    match py {
         Some(p) => println!(
             "  pyHanko validate:     {p:>9.1} validations/s\n  ratio signet/pyHanko: {:.0} (target >= 50)",
             ours / p

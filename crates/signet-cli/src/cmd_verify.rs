@@ -220,14 +220,9 @@ pub fn run(a: Args) -> CliResult<Exit> {
         match (a.format, r) {
             (Format::Text, Ok(r)) => println!("{}", line(file, r)),
             (Format::Text, Err(e)) => println!("{name}: error: {}", e.message),
-            (Format::Jsonl, Ok(r)) => println!(
-                "{}",
-                serde_json::json!({"file": name, "report": serde_json::from_str::<serde_json::Value>(&r.render_json()).unwrap_or_default()})
-            ),
+            (Format::Jsonl, Ok(r)) => println!("{}", serde_json::json!({"file": name, "report": r})),
             (Format::Jsonl, Err(e)) => println!("{}", serde_json::json!({"file": name, "error": e.message})),
-            (_, Ok(r)) => json_items.push(
-                serde_json::json!({"file": name, "report": serde_json::from_str::<serde_json::Value>(&r.render_json()).unwrap_or_default()}),
-            ),
+            (_, Ok(r)) => json_items.push(serde_json::json!({"file": name, "report": r})),
             (_, Err(e)) => json_items.push(serde_json::json!({"file": name, "error": e.message})),
         }
     }

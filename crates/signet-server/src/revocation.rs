@@ -68,25 +68,12 @@ pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<
             "the organisation CA cannot revoke itself; retire it by setting up a new server CA",
         ));
     }
-    if k.kind == KeyKind::Imported {
-        // Its certificate belongs to another CA, which alone can list it; here the key is
-        // withdrawn from use at once.
-        audit::append(
-            &state.db,
-            &Event {
-                actor,
-                action: "certificate.revoke",
-                target: key_id,
-                outcome: "ok",
-                details: serde_json::json!({"serial": k.serial, "reason": reason.map(signet_pki::crl::reason_name), "scope": "disabled here; ask the issuing CA to revoke the certificate"}),
-            },
-        )
-        .await?;
-        sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
-            .bind(key_id)
-            .execute(&state.db.writer)
-            .await?;
-        return Ok(());
+    // An imported key's certificate belongs to another CA, which alone can list it; here the
+    // key is withdrawn from use at once.
+    let imported = k.kind == KeyKind::Imported;
+    let mut details = serde_json::json!({"serial": k.serial, "reason": reason.map(signet_pki::crl::reason_name)});
+    if imported {
+        details["scope"] = "disabled here; ask the issuing CA to revoke the certificate".into();
     }
     audit::append(
         &state.db,
@@ -95,10 +82,17 @@ pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<
             action: "certificate.revoke",
             target: key_id,
             outcome: "ok",
-            details: serde_json::json!({"serial": k.serial, "reason": reason.map(signet_pki::crl::reason_name)}),
+            details,
         },
     )
     .await?;
+    if imported {
+        sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
+            .bind(key_id)
+            .execute(&state.db.writer)
+            .await?;
+        return Ok(());
+    }
     let now = signet_pki::time::now();
     let mut tx = state.db.begin_write().await?;
     sqlx::query("UPDATE certificates SET revoked_at = $1, reason = $2 WHERE key_id = $3 AND revoked_at IS NULL")
