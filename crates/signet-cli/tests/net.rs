@@ -111,18 +111,42 @@ fn tls_ca(env: &Env) {
 }
 
 fn signet_in(env: &Env, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-        .args(args)
-        .current_dir(env.dir.path())
-        .env("SIGNET_PASSPHRASE", PASS)
-        .env("SIGNET_CACHE_DIR", env.path("cache"))
-        .env_remove("SIGNET_CA_BUNDLE")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .output()
-        .unwrap()
+    env.signet_fetching(args, "cache")
+}
+
+/// A CA whose issuing certificate names `cdp` (and `ocsp`, if given), alice's certificate from
+/// it, and `signed.pdf` signed by alice.
+fn signed_under(env: &Env, cdp: &str, ocsp: Option<&str>) {
+    let mut a = vec![
+        "ca",
+        "init",
+        "--dir",
+        "ca",
+        "--name",
+        "Fetch Root",
+        "--issuing",
+        "Fetch Issuing",
+        "--crl-url",
+        cdp,
+        "--passphrase-file",
+        "capw.txt",
+    ];
+    if let Some(o) = ocsp {
+        a.extend_from_slice(&["--ocsp-url", o]);
+    }
+    env.ok(&a);
+    new_signer(env, "alice", "ecdsa-p256", "alice example", &[]);
+    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
+    env.ok(&[
+        "sign",
+        "clean.pdf",
+        "-o",
+        "signed.pdf",
+        "--key",
+        "alice.key",
+        "--cert",
+        "alice.crt",
+    ]);
 }
 
 /// `--tsa https://…` through a TLS front with our CA bundle; an untrusted server certificate
@@ -301,34 +325,7 @@ fn certificate_urls_reach_loopback_only_when_allowed() {
     let (port, seen) = counting_listener();
     let cdp = format!("http://127.0.0.1:{port}/issuing.crl");
     let ocsp = format!("http://127.0.0.1:{port}/ocsp");
-    env.ok(&[
-        "ca",
-        "init",
-        "--dir",
-        "ca",
-        "--name",
-        "Bag Root",
-        "--issuing",
-        "Bag Issuing",
-        "--crl-url",
-        &cdp,
-        "--ocsp-url",
-        &ocsp,
-        "--passphrase-file",
-        "capw.txt",
-    ]);
-    new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
-    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
-    env.ok(&[
-        "sign",
-        "clean.pdf",
-        "-o",
-        "signed.pdf",
-        "--key",
-        "alice.key",
-        "--cert",
-        "alice.crt",
-    ]);
+    signed_under(&env, &cdp, Some(&ocsp));
     // Another root: the signature's chain is untrusted, its URLs are never contacted.
     env.ok(&[
         "ca",
@@ -477,39 +474,14 @@ fn a_two_gib_crl_is_refused_unread() {
         }
     });
     let cdp = format!("http://127.0.0.1:{port}/huge.crl");
-    env.ok(&[
-        "ca",
-        "init",
-        "--dir",
-        "ca",
-        "--name",
-        "Huge Root",
-        "--issuing",
-        "Huge Issuing",
-        "--crl-url",
-        &cdp,
-        "--passphrase-file",
-        "capw.txt",
-    ]);
-    new_signer(&env, "alice", "ecdsa-p256", "alice example", &[]);
-    env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
-    env.ok(&[
-        "sign",
-        "clean.pdf",
-        "-o",
-        "s.pdf",
-        "--key",
-        "alice.key",
-        "--cert",
-        "alice.crt",
-    ]);
+    signed_under(&env, &cdp, None);
     let t0 = std::time::Instant::now();
     let o = signet_in(
         &env,
         &[
             "--allow-private-fetch",
             "verify",
-            "s.pdf",
+            "signed.pdf",
             "--trust",
             "ca/root.crt",
             "--fetch-crls",

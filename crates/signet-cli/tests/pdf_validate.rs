@@ -1653,14 +1653,7 @@ fn sign_at_b_lta_fetches_crls_from_the_distribution_points() {
     env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
     let signet = |args: &[&str], cache: &str| {
         // The distribution points and the responder are on loopback: allowed explicitly.
-        std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-            .arg("--allow-private-fetch")
-            .args(args)
-            .current_dir(env.dir.path())
-            .env("SIGNET_PASSPHRASE", common::PASS)
-            .env("SIGNET_CACHE_DIR", env.path(cache))
-            .output()
-            .unwrap()
+        env.signet_fetching(&[&["--allow-private-fetch"][..], args].concat(), cache)
     };
     let o = signet(
         &alice_sign("blta.pdf", &["--tsa", &tsa.url, "--level", "B-LTA"]),
@@ -1874,14 +1867,7 @@ fn ocsp_answers_in_the_dss_carry_b_lt_and_b_lta() {
     env.write("clean.pdf", &raw_pdf(&[CATALOG, PAGES, PAGE], b""));
     let signet = |args: &[&str], cache: &str| {
         // The distribution points and the responder are on loopback: allowed explicitly.
-        std::process::Command::new(env!("CARGO_BIN_EXE_signet"))
-            .arg("--allow-private-fetch")
-            .args(args)
-            .current_dir(env.dir.path())
-            .env("SIGNET_PASSPHRASE", common::PASS)
-            .env("SIGNET_CACHE_DIR", env.path(cache))
-            .output()
-            .unwrap()
+        env.signet_fetching(&[&["--allow-private-fetch"][..], args].concat(), cache)
     };
     let verify_json = |file: &str, extra: &[&str], cache: &str| {
         let mut a = vec!["verify", file, "--trust", "ca/root.crt", "--format", "json"];

@@ -63,6 +63,23 @@ impl Env {
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
 
+    /// Runs signet as a fetching command: its own fetch cache `cache` in the test directory,
+    /// no proxy or CA bundle from the environment.
+    pub fn signet_fetching(&self, args: &[&str], cache: &str) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_signet"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("SIGNET_PASSPHRASE", PASS)
+            .env("SIGNET_CACHE_DIR", self.path(cache))
+            .env_remove("SIGNET_CA_BUNDLE")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .output()
+            .unwrap()
+    }
+
     pub fn openssl(&self, args: &[&str]) -> Output {
         Command::new("openssl")
             .args(args)
