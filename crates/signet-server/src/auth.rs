@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::users::{self, User};
@@ -155,7 +155,7 @@ async fn check_password_attempt(
         } else {
             0
         };
-        audit::append(db, &Event {
+        state.audit.append(&Event {
             actor: id,
             action,
             target: id,
@@ -191,16 +191,27 @@ pub async fn revoke_tokens_of(db: &crate::db::Db, user_id: &str) -> ApiResult<()
     Ok(())
 }
 
-/// Re-authentication for what turns a session into lasting access (API tokens, a new
-/// authenticator): the account's password, throttled like a login, and a fresh one-time code
-/// when an authenticator is enrolled.
-pub async fn reauthenticate(
-    state: &AppState,
-    user: &User,
-    password: &str,
-    totp_code: Option<&str>,
-    purpose: &str,
-) -> ApiResult<()> {
+/// The owner of API token `id`.
+pub async fn token_owner(db: &crate::db::Db, id: &str) -> ApiResult<Option<String>> {
+    let owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM api_tokens WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(owner.map(|(o,)| o))
+}
+
+/// Revokes API token `id`.
+pub async fn revoke_token(db: &crate::db::Db, id: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// The caller's own password again (a password change, re-authentication), throttled like a
+/// login: a stolen session cannot guess it faster than a login could. A wrong one is a 403.
+pub async fn check_own_password(state: &AppState, user: &User, password: &str, purpose: &str) -> ApiResult<()> {
     let (hash, locked_until, disabled): (Option<String>, i64, i64) =
         sqlx::query_as("SELECT password_hash, login_locked_until, disabled FROM users WHERE id = $1")
             .bind(&user.id)
@@ -214,7 +225,20 @@ pub async fn reauthenticate(
             } else {
                 e
             }
-        })?;
+        })
+}
+
+/// Re-authentication for what turns a session into lasting access (API tokens, a new
+/// authenticator): the account's password, throttled like a login, and a fresh one-time code
+/// when an authenticator is enrolled.
+pub async fn reauthenticate(
+    state: &AppState,
+    user: &User,
+    password: &str,
+    totp_code: Option<&str>,
+    purpose: &str,
+) -> ApiResult<()> {
+    check_own_password(state, user, password, purpose).await?;
     if user.totp_enrolled {
         let code = totp_code.ok_or_else(|| {
             ApiError::forbidden("a one-time code from your authenticator app is required as well (totp_code)")
@@ -238,17 +262,16 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     let Some(row) = row else {
         let candidate = zeroize::Zeroizing::new(password.to_string());
         let _ = tokio::task::spawn_blocking(move || users::verify_password(dummy_hash(), &candidate)).await;
-        audit::append(
-            db,
-            &Event {
+        state
+            .audit
+            .append(&Event {
                 actor: "-",
                 action: "login",
                 target: username,
                 outcome: "failed",
                 details: serde_json::json!({"reason": "unknown user"}),
-            },
-        )
-        .await?;
+            })
+            .await?;
         state
             .metrics
             .login_failures
@@ -266,17 +289,16 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     if user.has(users::Role::Service) {
         return Err(ApiError::forbidden("service accounts use API tokens, not passwords"));
     }
-    audit::append(
-        db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: &id,
             action: "login",
             target: &id,
             outcome: "ok",
             details: serde_json::json!({}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     let session = random_token("")?;
     let csrf = random_token("")?;
     let expires_at = now + state.config.session_ttl_secs;

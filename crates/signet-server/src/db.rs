@@ -21,8 +21,9 @@ pub enum Backend {
     Postgres,
 }
 
-/// The connection pool and its backend.
-#[derive(Clone, Debug)]
+/// The connection pool and its backend (Debug shows no connection options: they hold the
+/// database password).
+#[derive(Clone)]
 pub struct Db {
     /// The pool for reads.
     pub pool: AnyPool,
@@ -32,8 +33,16 @@ pub struct Db {
     pub writer: AnyPool,
     /// The backend.
     pub backend: Backend,
-    /// The audit log's group-commit queue.
-    pub audit: crate::audit::Queue,
+    /// How to connect again (for connections of their own, see [`Db::dedicated_writer`]).
+    options: AnyConnectOptions,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A migration: version and its SQL (statements separated by `;`), written for SQLite; the only
@@ -85,29 +94,39 @@ impl Db {
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
         // SQLite: one writer connection for every write (no busy waiting). PostgreSQL: writes
-        // go through the pool, but the audit log's group-commit writer has a connection of its
-        // own, so it never queues behind request handlers for one and keeps its prepared
-        // statements warm.
-        let one = || async {
-            Self::pool_options(backend, 1)
+        // go through the pool.
+        let writer = match backend {
+            Backend::Sqlite => Self::pool_options(backend, 1)
                 .connect_with(opts.clone())
                 .await
-                .map_err(|e| format!("cannot open the database: {e}"))
+                .map_err(|e| format!("cannot open the database: {e}"))?,
+            Backend::Postgres => pool.clone(),
         };
-        let (writer, audit_pool) = match backend {
-            Backend::Sqlite => {
-                let w = one().await?;
-                (w.clone(), w)
-            }
-            Backend::Postgres => (pool.clone(), one().await?),
-        };
-        let audit = crate::audit::start_writer(audit_pool, backend);
         Ok(Db {
             pool,
             writer,
             backend,
-            audit,
+            options: opts,
         })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A pool for one writer task of its own (the audit log's): on SQLite the one writer
+    /// connection every write shares; on PostgreSQL a connection of its own, so the task never
+    /// queues behind request handlers for one and keeps its prepared statements warm.
+    pub async fn dedicated_writer(&self) -> Result<AnyPool, String> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.writer.clone()),
+            Backend::Postgres => Self::pool_options(self.backend, 1)
+                .connect_with(self.options.clone())
+                .await
+                .map_err(|e| format!("cannot open the database: {e}")),
+        }
     }
 
     fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {

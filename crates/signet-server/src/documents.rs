@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::users::{Role, User};
@@ -156,7 +156,7 @@ pub async fn upload(
     check_content(media_type, data)?;
     let id = crate::users::new_id()?;
     let sha = hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, data));
-    audit::append(&state.db, &Event {
+    state.audit.append(&Event {
         actor: &user.id,
         action: "document.upload",
         target: &id,
@@ -319,7 +319,7 @@ pub async fn content(state: &AppState, v: &Version) -> ApiResult<Vec<u8>> {
 }
 
 /// A version to add (its blob already durable), committed together with its audit entry by
-/// the audit writer ([`crate::audit::append_with_version`]).
+/// the audit writer ([`crate::audit::Log::append_with`]).
 #[derive(Clone, Debug)]
 pub struct NewVersion {
     /// Document.
@@ -349,9 +349,29 @@ pub struct NewVersion {
     pub signature: Option<(String, String, String)>,
 }
 
+impl crate::audit::Attachment for NewVersion {
+    /// Writes the version (and its signature row) inside the audit writer's transaction.
+    async fn write(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        at: i64,
+        backend: crate::db::Backend,
+    ) -> Result<Result<i64, ApiError>, sqlx::Error> {
+        write_version(conn, self, at, backend).await
+    }
+
+    fn expected_number(&self) -> i64 {
+        self.next_version
+    }
+
+    fn one_statement(items: &[&Self], at: i64) -> Option<crate::audit::BatchStatement> {
+        versions_in_one_statement(items, at)
+    }
+}
+
 /// Writes a version inside the caller's transaction. `Ok(Err(_))` is a conflict (nothing
 /// written by this call should be kept); `Err(_)` a database failure.
-pub async fn write_version(
+async fn write_version(
     tx: &mut sqlx::AnyConnection,
     v: &NewVersion,
     now: i64,
@@ -401,6 +421,73 @@ pub async fn write_version(
             .await?;
     }
     Ok(Ok(next))
+}
+
+/// PostgreSQL: a batch's versions (and signature rows) as common table expressions of the audit
+/// writer's one statement. Rows are passed as one JSON array (`$1`); each switch of a document's
+/// current version is an UPDATE by primary key of its own (a join against the JSON rows would
+/// be planned as a scan of all documents), so the statement's text depends only on how many
+/// switches the batch holds and is prepared once per count. If any switch finds the current
+/// version moved, the guard's cast fails on purpose and nothing is written; versions take the
+/// numbers their callers computed, and a number taken meanwhile fails the statement on the
+/// primary key. `None` when the batch switches one document twice.
+fn versions_in_one_statement(items: &[&NewVersion], at: i64) -> Option<crate::audit::BatchStatement> {
+    use crate::audit::Param;
+    let switches: Vec<&NewVersion> = items.iter().copied().filter(|v| v.make_current).collect();
+    for (i, v) in switches.iter().enumerate() {
+        if switches[..i].iter().any(|w| w.document_id == v.document_id) {
+            return None;
+        }
+    }
+    let rows: Vec<serde_json::Value> = items
+        .iter()
+        .map(|v| {
+            let (signature_id, key_id, format) = match &v.signature {
+                Some((s, k, f)) => (Some(s), Some(k), Some(f)),
+                None => (None, None, None),
+            };
+            serde_json::json!({
+                "document_id": v.document_id, "version": v.next_version, "kind": v.kind,
+                "blob_sha256": v.sha256, "size": v.size, "media_type": v.media_type,
+                "filename": v.filename, "created_by": v.created_by, "created_at": at,
+                "signature_id": signature_id, "key_id": key_id, "format": format,
+            })
+        })
+        .collect();
+    let mut ctes = String::from(
+        "v AS (SELECT * FROM json_to_recordset($1::json) AS x(document_id text, version bigint, kind text, \
+         blob_sha256 text, size bigint, media_type text, filename text, created_by text, created_at bigint, \
+         signature_id text, key_id text, format text)), ",
+    );
+    let mut params = vec![Param::Text(serde_json::Value::Array(rows).to_string())];
+    for (i, v) in switches.iter().enumerate() {
+        let b = 2 + 3 * i;
+        ctes.push_str(&format!(
+            "u{i} AS (UPDATE documents SET current_version = ${b} WHERE id = ${} AND current_version = ${} RETURNING 1), ",
+            b + 1,
+            b + 2
+        ));
+        params.push(Param::Int(v.next_version));
+        params.push(Param::Text(v.document_id.clone()));
+        params.push(Param::Int(v.expected_current));
+    }
+    ctes.push_str(
+        "ins AS (INSERT INTO document_versions (document_id, version, kind, blob_sha256, size, media_type, filename, \
+         created_by, created_at) SELECT document_id, version, kind, blob_sha256, size, media_type, filename, \
+         created_by, created_at FROM v RETURNING 1), \
+         sig AS (INSERT INTO signatures (id, document_id, version, key_id, user_id, format, created_at) \
+         SELECT signature_id, document_id, version, key_id, created_by, format, created_at FROM v \
+         WHERE signature_id IS NOT NULL RETURNING 1), ",
+    );
+    let mut guard = String::from("CAST(CASE WHEN 0");
+    for i in 0..switches.len() {
+        guard.push_str(&format!(" + (SELECT count(*) FROM u{i})"));
+    }
+    guard.push_str(&format!(
+        " = {} THEN '0' ELSE 'version conflict' END AS bigint) + (SELECT count(*) FROM ins) + (SELECT count(*) FROM sig)",
+        switches.len()
+    ));
+    Some(crate::audit::BatchStatement { ctes, params, guard })
 }
 
 /// The conflict [`write_version`] reports.
@@ -467,4 +554,15 @@ async fn write_version_in_one_statement(
         Some((version,)) => Ok(version),
         None => Err(version_conflict()),
     })
+}
+
+/// Ids of the documents whose current version has media type `media_type`.
+pub async fn ids_with_current_media_type(db: &crate::db::Db, media_type: &str) -> ApiResult<Vec<String>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT d.id FROM documents d JOIN document_versions v ON v.document_id = d.id AND v.version = d.current_version WHERE v.media_type = $1 ORDER BY d.id",
+    )
+    .bind(media_type)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(ids)
 }

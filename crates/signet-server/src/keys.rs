@@ -523,3 +523,31 @@ pub async fn seal_keys(db: &Db) -> ApiResult<Vec<(String, Vec<u8>, signet_crypto
     }
     Ok(out)
 }
+
+/// Clears a key's lock-out counters (kept for keys locked before failures were counted per
+/// user: today a wrong code locks the user who typed it, never a key).
+pub async fn clear_lock(db: &Db, id: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Disables key `id` (inside the caller's transaction): it never signs again.
+pub async fn disable(conn: &mut sqlx::AnyConnection, id: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// (id, certificate chain PEM) of every key whose certificate the organisation CA issued.
+pub async fn issued_chains(db: &Db) -> ApiResult<Vec<(String, String)>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, chain_pem FROM keys WHERE kind IN ('organisation', 'seal', 'personal', 'tsa')")
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(rows)
+}

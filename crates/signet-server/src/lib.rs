@@ -10,12 +10,14 @@
 pub mod audit;
 pub mod auth;
 pub mod blobs;
+pub mod certificates;
 pub mod config;
 pub mod db;
 pub mod documents;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod leases;
 pub mod ltv_renewal;
 pub mod metrics;
 pub mod net;
@@ -98,10 +100,12 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
     let kek = load_kek(&config)?;
     let db = db::Db::connect(&config.database_url()).await?;
     db.migrate().await?;
+    let audit = state::AuditLog::start(&db).await?;
     let blobs = blobs::BlobStore::open(config.blob_dir())
         .map_err(|e| format!("cannot open the blob directory {}: {e}", config.blob_dir().display()))?;
     let state = AppState(Arc::new(state::Inner {
         db,
+        audit,
         blobs,
         kek,
         config,
@@ -177,10 +181,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 .await?;
         }
         revocation::backfill(state).await?;
-        let admins: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE roles LIKE '%admin%' LIMIT 1")
-            .fetch_optional(&db.pool)
-            .await?;
-        if admins.is_some() {
+        if users::any_admin(db).await? {
             return Ok(None);
         }
         let password = users::random_password()?;
@@ -192,7 +193,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
             password: Some(&password),
         })
         .await?;
-        audit::append(db, &audit::Event {
+        state.audit.append(&audit::Event {
             actor: "system",
             action: "user.create",
             target: &u.id,
@@ -285,21 +286,17 @@ pub async fn serve(
 /// for `username`, all lock-outs cleared, audited as done by `console`. For the administrator who
 /// forgot their password or locked themselves out.
 pub async fn reset_account(db: &db::Db, username: &str) -> ApiResult<Zeroizing<String>> {
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&db.pool)
+    let id = users::id_of(db, username)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no user {username:?}")))?;
-    audit::append(
-        db,
-        &audit::Event {
-            actor: "console",
-            action: "password.reset",
-            target: &id,
-            outcome: "ok",
-            details: serde_json::json!({"username": username, "via": "signet user reset-password"}),
-        },
-    )
+    let log = state::AuditLog::start(db).await.map_err(ApiError::unavailable)?;
+    log.append(&audit::Event {
+        actor: "console",
+        action: "password.reset",
+        target: &id,
+        outcome: "ok",
+        details: serde_json::json!({"username": username, "via": "signet user reset-password"}),
+    })
     .await?;
     let password = users::random_password()?;
     users::set_password(db, &id, &password, true).await?;

@@ -5,51 +5,16 @@
 //! run the job at a time ([`Lease`]); a document changed meanwhile (another signature) is left
 //! for the next run, never overwritten.
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::documents::{self, NewVersion, PDF};
 use crate::error::{ApiError, ApiResult};
+use crate::leases::Lease;
 use crate::state::AppState;
 
 /// The lease's name.
 const LEASE: &str = "ltv-renewal";
 /// How long a node holds the lease at most (it is released when the run ends).
 const LEASE_SECS: i64 = 3600;
-
-/// A lease on a scheduled job, taken with one conditional UPDATE, so of several nodes asking at
-/// once exactly one gets it.
-pub struct Lease<'a> {
-    state: &'a AppState,
-    holder: String,
-}
-
-impl<'a> Lease<'a> {
-    /// Takes the lease `LEASE` if it is free or expired; `None` if another node holds it.
-    async fn take(state: &'a AppState) -> ApiResult<Option<Lease<'a>>> {
-        let holder = crate::users::new_id()?;
-        let now = state.now();
-        sqlx::query("INSERT INTO leases (name, holder, until) VALUES ($1, '', 0) ON CONFLICT DO NOTHING")
-            .bind(LEASE)
-            .execute(&state.db.writer)
-            .await?;
-        let r = sqlx::query("UPDATE leases SET holder = $1, until = $2 WHERE name = $3 AND until < $4")
-            .bind(&holder)
-            .bind(now + LEASE_SECS)
-            .bind(LEASE)
-            .bind(now)
-            .execute(&state.db.writer)
-            .await?;
-        Ok((r.rows_affected() == 1).then_some(Lease { state, holder }))
-    }
-
-    async fn release(self) -> ApiResult<()> {
-        sqlx::query("UPDATE leases SET until = 0 WHERE name = $1 AND holder = $2")
-            .bind(LEASE)
-            .bind(&self.holder)
-            .execute(&self.state.db.writer)
-            .await?;
-        Ok(())
-    }
-}
 
 /// What one run did.
 #[derive(Debug, Default)]
@@ -63,7 +28,7 @@ pub struct Outcome {
 /// Renews every stored B-LTA document whose newest document timestamp's TSA certificate
 /// expires within `window_days`.
 pub async fn run_once(state: &AppState, window_days: i64) -> ApiResult<Outcome> {
-    let Some(lease) = Lease::take(state).await? else {
+    let Some(lease) = Lease::take(state, LEASE, LEASE_SECS).await? else {
         return Ok(Outcome::default());
     };
     let result = renew_all(state, window_days).await;
@@ -75,12 +40,7 @@ pub async fn run_once(state: &AppState, window_days: i64) -> ApiResult<Outcome> 
 }
 
 async fn renew_all(state: &AppState, window_days: i64) -> ApiResult<Vec<String>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT d.id FROM documents d JOIN document_versions v ON v.document_id = d.id AND v.version = d.current_version WHERE v.media_type = $1 ORDER BY d.id",
-    )
-    .bind(PDF)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let ids = documents::ids_with_current_media_type(&state.db, PDF).await?;
     let mut renewed = Vec::new();
     for id in ids {
         // One document that cannot be renewed does not stop the others.
@@ -125,17 +85,16 @@ async fn renew_one(state: &AppState, id: &str, window_days: i64) -> ApiResult<bo
         tracing::warn!(target: "signet::ltv", "{id}: our TSA certificate does not outlive the archive's newest timestamp; renew the TSA key");
         return Ok(false);
     }
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: "system",
             action: "document.ltv-renew",
             target: id,
             outcome: "started",
             details: serde_json::json!({"version": current.version, "tsa_not_after": last.tsa_not_after}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     let crl = crate::revocation::crl(state).await?;
     let renewed_pdf = tokio::task::spawn_blocking(move || {
         crate::signing::add_validation_data(data, signet_cms::certificates_of(&last.token), crl, Some(&ts))
@@ -161,18 +120,19 @@ async fn renew_one(state: &AppState, id: &str, window_days: i64) -> ApiResult<bo
         next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
         signature: None,
     };
-    match audit::append_with_version(
-        &state.db,
-        &Event {
-            actor: "system",
-            action: "document.ltv-renew",
-            target: id,
-            outcome: "ok",
-            details: serde_json::json!({"sha256": sha}),
-        },
-        version,
-    )
-    .await
+    match state
+        .audit
+        .append_with(
+            &Event {
+                actor: "system",
+                action: "document.ltv-renew",
+                target: id,
+                outcome: "ok",
+                details: serde_json::json!({"sha256": sha}),
+            },
+            version,
+        )
+        .await
     {
         Ok(_) => Ok(true),
         // Signed meanwhile: the next run renews the new version.

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use der::Decode;
 use signet_pki::Certificate;
 use signet_pki::ocsp::{CertStatus, OcspRequest};
-use sqlx::Row;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
+use crate::certificates::{self, serial_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, KeyKind};
 use crate::state::AppState;
@@ -24,25 +24,12 @@ pub const VALIDITY_SECS: i64 = 86_400;
 
 /// Records a certificate the CA issued (so that OCSP knows it).
 pub async fn record_issued(state: &AppState, cert: &Certificate, key_id: &str) -> ApiResult<()> {
-    sqlx::query("INSERT INTO certificates (serial_hex, key_id, subject, not_after, issued_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-        .bind(serial_hex(cert.serial()))
-        .bind(key_id)
-        .bind(cert.display_name())
-        .bind(cert.not_after())
-        .bind(signet_pki::time::now())
-        .execute(&state.db.writer)
-        .await?;
-    Ok(())
+    certificates::record(&state.db, cert, key_id).await
 }
 
 /// Records the certificates of keys made before the `certificates` table existed.
 pub async fn backfill(state: &AppState) -> ApiResult<()> {
-    let rows = sqlx::query("SELECT id, chain_pem FROM keys WHERE kind IN ('organisation', 'seal', 'personal', 'tsa')")
-        .fetch_all(&state.db.pool)
-        .await?;
-    for r in rows {
-        let id: String = r.try_get(0)?;
-        let pem: String = r.try_get(1)?;
+    for (id, pem) in keys::issued_chains(&state.db).await? {
         if let Some(c) = Certificate::parse_many(pem.as_bytes())
             .map_err(ApiError::internal)?
             .first()
@@ -75,36 +62,21 @@ pub async fn revoke(state: &AppState, actor: &str, key_id: &str, reason: Option<
     if imported {
         details["scope"] = "disabled here; ask the issuing CA to revoke the certificate".into();
     }
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor,
             action: "certificate.revoke",
             target: key_id,
             outcome: "ok",
             details,
-        },
-    )
-    .await?;
-    if imported {
-        sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
-            .bind(key_id)
-            .execute(&state.db.writer)
-            .await?;
-        return Ok(());
-    }
-    let now = signet_pki::time::now();
+        })
+        .await?;
     let mut tx = state.db.begin_write().await?;
-    sqlx::query("UPDATE certificates SET revoked_at = $1, reason = $2 WHERE key_id = $3 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(reason.map(i64::from))
-        .bind(key_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE keys SET disabled = 1 WHERE id = $1")
-        .bind(key_id)
-        .execute(&mut *tx)
-        .await?;
+    if !imported {
+        certificates::mark_revoked(&mut tx, key_id, signet_pki::time::now(), reason).await?;
+    }
+    keys::disable(&mut tx, key_id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -128,20 +100,7 @@ pub async fn ca_der(state: &AppState) -> ApiResult<Vec<u8>> {
 
 /// A fresh CRL (DER), signed by the CA, valid for a day; the CRL number is the issue time.
 pub async fn crl(state: &AppState) -> ApiResult<Vec<u8>> {
-    let rows = sqlx::query("SELECT serial_hex, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL")
-        .fetch_all(&state.db.pool)
-        .await?;
-    let mut entries = Vec::new();
-    for r in rows {
-        let serial: String = r.try_get(0)?;
-        let at: i64 = r.try_get(1)?;
-        let reason: Option<i64> = r.try_get(2)?;
-        entries.push(signet_pki::crl::RevokedEntry {
-            serial: hex::decode(serial).map_err(ApiError::internal)?,
-            revocation_time: at,
-            reason: reason.and_then(|x| u8::try_from(x).ok()),
-        });
-    }
+    let entries = certificates::revoked(&state.db).await?;
     let (cert, signer) = ca(state).await?;
     let now = signet_pki::time::now();
     let crl = signet_pki::crl::build(
@@ -154,15 +113,6 @@ pub async fn crl(state: &AppState) -> ApiResult<Vec<u8>> {
     )
     .map_err(ApiError::internal)?;
     Ok(crl.der().to_vec())
-}
-
-fn serial_hex(bytes: &[u8]) -> String {
-    // Certificate::serial_hex prints the INTEGER's content octets; strip a sign byte the same way.
-    let trimmed = match bytes {
-        [0, rest @ ..] if !rest.is_empty() => rest,
-        b => b,
-    };
-    hex::encode(trimmed)
 }
 
 /// Answers an OCSP request (DER) for the organisation CA.
@@ -179,20 +129,11 @@ pub async fn ocsp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
     };
     let mut known: HashMap<String, CertStatus> = HashMap::new();
     for s in &serials {
-        let row = sqlx::query("SELECT revoked_at, reason FROM certificates WHERE serial_hex = $1")
-            .bind(s)
-            .fetch_optional(&state.db.pool)
-            .await?;
-        if let Some(r) = row {
-            let at: Option<i64> = r.try_get(0)?;
-            let reason: Option<i64> = r.try_get(1)?;
+        if let Some(revoked) = certificates::status(&state.db, s).await? {
             known.insert(
                 s.clone(),
-                match at {
-                    Some(time) => CertStatus::Revoked {
-                        time,
-                        reason: reason.and_then(|x| u8::try_from(x).ok()),
-                    },
+                match revoked {
+                    Some((time, reason)) => CertStatus::Revoked { time, reason },
                     None => CertStatus::Good,
                 },
             );
@@ -223,17 +164,16 @@ pub async fn timestamp(state: &AppState, request: &[u8]) -> ApiResult<Vec<u8>> {
         signet_crypto::HashAlgorithm::Sha256,
         request,
     ));
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: "-",
             action: "timestamp.issue",
             target: &tsa.id,
             outcome: "ok",
             details: serde_json::json!({"serial": hex::encode(serial), "request_sha256": imprint}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     signet_cms::timestamp::respond(
         request,
         &*signer,

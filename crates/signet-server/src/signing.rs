@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::documents::{self, Document, P7S, PDF};
 use crate::error::{ApiError, ApiResult};
 use crate::keys::{self, KeyInfo};
@@ -104,17 +104,16 @@ fn check_options(o: &SignOptions) -> ApiResult<()> {
 async fn authorize(state: &AppState, user: &User, key_id: &str, doc: &Document) -> ApiResult<KeyInfo> {
     let key = keys::require(&state.db, key_id).await?;
     if let Err(e) = keys::may_use(&key, user, Some(&doc.doc_type)) {
-        audit::append(
-            &state.db,
-            &Event {
+        state
+            .audit
+            .append(&Event {
                 actor: &user.id,
                 action: "signature.create",
                 target: &doc.id,
                 outcome: "denied",
                 details: serde_json::json!({"key": key_id, "reason": e.detail}),
-            },
-        )
-        .await?;
+            })
+            .await?;
         return Err(e);
     }
     Ok(key)
@@ -249,9 +248,9 @@ async fn sign_authorized(
         ));
     }
     // The audit entry comes first: if it cannot be written, nothing is signed.
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: &user.id,
             action: "signature.create",
             target: &doc.id,
@@ -261,9 +260,8 @@ async fn sign_authorized(
                 "version": current.version, "sha256": current.sha256, "reason": o.reason,
                 "level": if is_pdf { key.signature_level.as_str() } else { "B-T" },
             }),
-        },
-    )
-    .await?;
+        })
+        .await?;
     let data = documents::content(state, &current).await?;
     let signer = keys::signer(state, &key.id).await?;
     // Proof of time: every signature is time-stamped (PAdES B-T, CAdES-T); without a token,
@@ -362,18 +360,19 @@ async fn sign_authorized(
         signature: Some((sig_id.clone(), key.id.clone(), format.into())),
     };
     // The version and its audit entry are committed together.
-    let (_, version) = audit::append_with_version(
-        &state.db,
-        &Event {
-            actor: &user.id,
-            action: "signature.create",
-            target: &doc.id,
-            outcome: "ok",
-            details: serde_json::json!({"signature": sig_id, "sha256": sha, "key": key.id}),
-        },
-        new_version,
-    )
-    .await?;
+    let (_, version) = state
+        .audit
+        .append_with(
+            &Event {
+                actor: &user.id,
+                action: "signature.create",
+                target: &doc.id,
+                outcome: "ok",
+                details: serde_json::json!({"signature": sig_id, "sha256": sha, "key": key.id}),
+            },
+            new_version,
+        )
+        .await?;
     state
         .metrics
         .signatures
@@ -400,16 +399,15 @@ pub async fn verify(state: &AppState, user: &User, doc: &Document) -> ApiResult<
             Some(documents::content(state, &sig).await?),
         )
     };
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: &user.id,
             action: "document.verify",
             target: &doc.id,
             outcome: "ok",
             details: serde_json::json!({"version": current.version}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     crate::validation::validate(state, content, signature).await
 }

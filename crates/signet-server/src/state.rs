@@ -10,6 +10,9 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
 
+/// The audit log, with signed document versions as what may be attached to an entry.
+pub type AuditLog = crate::audit::Log<crate::documents::NewVersion>;
+
 /// Shared server state (cheap to clone).
 #[derive(Clone)]
 pub struct AppState(pub Arc<Inner>);
@@ -18,6 +21,8 @@ pub struct AppState(pub Arc<Inner>);
 pub struct Inner {
     /// Database.
     pub db: Db,
+    /// The audit log's writer.
+    pub audit: AuditLog,
     /// Document blobs.
     pub blobs: BlobStore,
     /// Key-encryption key for private keys and TOTP secrets.

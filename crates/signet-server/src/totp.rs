@@ -7,7 +7,7 @@ use signet_crypto::otp::{self, OtpAlgorithm};
 use sqlx::Row;
 use zeroize::Zeroizing;
 
-use crate::audit::{self, Event};
+use crate::audit::Event;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::users::User;
@@ -60,17 +60,16 @@ pub async fn enrol(state: &AppState, user: &User) -> ApiResult<Enrolment> {
         .kek
         .seal(&context(&user.id), secret.as_ref())
         .map_err(ApiError::internal)?;
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: &user.id,
             action: "totp.enrol",
             target: &user.id,
             outcome: "started",
             details: serde_json::json!({}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     sqlx::query("UPDATE users SET totp_secret = $1, totp_confirmed = 0 WHERE id = $2")
         .bind(sealed)
         .bind(&user.id)
@@ -234,7 +233,7 @@ pub async fn step_up(
                 .metrics
                 .totp_failures
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            audit::append(db, &Event {
+            state.audit.append(&Event {
                 actor: &user.id,
                 action: "totp.failure",
                 target,
@@ -243,17 +242,16 @@ pub async fn step_up(
             })
             .await?;
             if failures >= state.config.totp_max_failures {
-                audit::append(
-                    db,
-                    &Event {
+                state
+                    .audit
+                    .append(&Event {
                         actor: &user.id,
                         action: "account.lock",
                         target: &user.id,
                         outcome: "ok",
                         details: serde_json::json!({"reason": "too many wrong one-time codes", "failures": failures}),
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
             }
             // The slot stays taken; the back-off only ever grows here.
             sqlx::query("UPDATE users SET totp_locked_until = $1 WHERE id = $2 AND totp_locked_until < $1")
@@ -309,34 +307,32 @@ pub async fn confirm(state: &AppState, user: &User, code: &str) -> ApiResult<Vec
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: &user.id,
             action: "totp.enrol",
             target: &user.id,
             outcome: "ok",
             details: serde_json::json!({}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(codes)
 }
 
 /// Uses a recovery code to drop the enrolled authenticator (the user then enrols a new one).
 pub async fn recover(state: &AppState, user: &User, code: &str) -> ApiResult<()> {
     let h = recovery_hash(&user.id, code);
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor: &user.id,
             action: "totp.recover",
             target: &user.id,
             outcome: "started",
             details: serde_json::json!({}),
-        },
-    )
-    .await?;
+        })
+        .await?;
     let r =
         sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL")
             .bind(signet_pki::time::now())

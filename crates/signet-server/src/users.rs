@@ -312,6 +312,23 @@ pub async fn unlock(db: &Db, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// The id of the user called `username`.
+pub async fn id_of(db: &Db, username: &str) -> ApiResult<Option<String>> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r.map(|(id,)| id))
+}
+
+/// Whether any account holds the admin role.
+pub async fn any_admin(db: &Db) -> ApiResult<bool> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE roles LIKE '%admin%' LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -882,7 +882,7 @@ async fn wrong_codes_against_the_shared_key_lock_the_user_not_the_key() {
 /// rest of the same audit batch goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
-    use signet_server::audit::{Event, append_with_version};
+    use signet_server::audit::Event;
     use signet_server::documents::NewVersion;
     for b in backends() {
         let t = T::new(&b).await;
@@ -933,8 +933,8 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         );
         // Both at once: one batch (or two); exactly one of them was made on the current version.
         let (stale, fresh) = tokio::join!(
-            append_with_version(&t.state.db, &ev, version(7, "sig-stale")),
-            append_with_version(&t.state.db, &ev, version(1, "sig-fresh")),
+            t.state.audit.append_with(&ev, version(7, "sig-stale")),
+            t.state.audit.append_with(&ev, version(1, "sig-fresh")),
         );
         let e = stale.unwrap_err();
         assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}: {}", e.detail);
@@ -944,7 +944,10 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         assert_eq!(count("signatures").await, sigs + 1, "{b:?}");
         assert_eq!(count("audit_log").await, entries + 1, "{b:?}");
         // Version 2 is current now; one more on version 1 conflicts too.
-        let e = append_with_version(&t.state.db, &ev, version(1, "sig-late"))
+        let e = t
+            .state
+            .audit
+            .append_with(&ev, version(1, "sig-late"))
             .await
             .unwrap_err();
         assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}");
@@ -954,7 +957,7 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         // version 2), the signature still lands, as the next free number, and its entry says so.
         let mut hinted = version(2, "sig-hint");
         hinted.next_version = 2;
-        let (seq, v) = append_with_version(&t.state.db, &ev, hinted).await.unwrap();
+        let (seq, v) = t.state.audit.append_with(&ev, hinted).await.unwrap();
         assert_eq!(v, 3, "{b:?}");
         let log = t.get("/api/v1/audit?limit=1000", &t.admin).await.json();
         let entry = log["entries"]

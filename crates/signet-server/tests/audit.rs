@@ -213,7 +213,8 @@ async fn writers_that_interleave_keep_one_chain() {
     for b in backends() {
         let t = T::new(&b).await;
         let url = t.state.0.config.database_url();
-        let other = signet_server::db::Db::connect(&url).await.unwrap();
+        let other_db = signet_server::db::Db::connect(&url).await.unwrap();
+        let other = signet_server::state::AuditLog::start(&other_db).await.unwrap();
         let ev = |actor: &'static str| audit::Event {
             actor,
             action: "test.append",
@@ -224,9 +225,9 @@ async fn writers_that_interleave_keep_one_chain() {
         let mut seqs = Vec::new();
         for i in 0..6 {
             // Alternate writers, and twice in a row on the same one.
-            let db = if i % 3 == 0 { &other } else { &t.state.db };
+            let log = if i % 3 == 0 { &other } else { &t.state.audit };
             seqs.push(
-                audit::append(db, &ev(if i % 3 == 0 { "node-b" } else { "node-a" }))
+                log.append(&ev(if i % 3 == 0 { "node-b" } else { "node-a" }))
                     .await
                     .unwrap(),
             );

@@ -66,17 +66,16 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
 
 /// Records a refused request in the audit log (the refusal stands even if that fails).
 async fn denied(app: &AppState, actor: &str, action: &str, path: &str, reason: &str) {
-    let r = crate::audit::append(
-        &app.db,
-        &crate::audit::Event {
+    let r = app
+        .audit
+        .append(&crate::audit::Event {
             actor,
             action,
             target: path,
             outcome: "denied",
             details: serde_json::json!({"reason": reason}),
-        },
-    )
-    .await;
+        })
+        .await;
     if let Err(e) = r {
         tracing::warn!("could not audit a refused request: {}", e.detail);
     }

@@ -166,9 +166,6 @@ pub async fn unlock_key(
 ) -> ApiResult<Response> {
     keys::require(&state.db, &id).await?;
     log(&state, &c.user.id, "key.unlock", &id, json!({})).await?;
-    sqlx::query("UPDATE keys SET failures = 0, locked_until = 0 WHERE id = $1")
-        .bind(&id)
-        .execute(&state.db.writer)
-        .await?;
+    keys::clear_lock(&state.db, &id).await?;
     Ok(ok(json!({"status": "unlocked"})))
 }

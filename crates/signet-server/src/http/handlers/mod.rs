@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::auth::{self, Caller, Credential};
@@ -38,23 +37,22 @@ fn ok(v: Value) -> Response {
 }
 
 async fn log(state: &AppState, actor: &str, action: &str, target: &str, details: Value) -> ApiResult<()> {
-    audit::append(
-        &state.db,
-        &Event {
+    state
+        .audit
+        .append(&Event {
             actor,
             action,
             target,
             outcome: "ok",
             details,
-        },
-    )
-    .await
-    .map(|_| ())
+        })
+        .await
+        .map(|_| ())
 }
 
 /// `GET /healthz`.
 pub async fn healthz(State(state): State<AppState>) -> ApiResult<Response> {
-    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
+    state.db.ping().await?;
     Ok(ok(json!({"status": "ok"})))
 }
 

@@ -69,14 +69,7 @@ pub async fn change_password(
     Extension(c): Extension<Caller>,
     Json(b): Json<PasswordBody>,
 ) -> ApiResult<Response> {
-    let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-        .bind(&c.user.id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    let hash: Option<String> = row.try_get(0)?;
-    if !hash.is_some_and(|h| users::verify_password(&h, &b.current_password)) {
-        return Err(ApiError::forbidden("the current password is wrong"));
-    }
+    auth::check_own_password(&state, &c.user, &b.current_password, "password.change").await?;
     users::check_password_policy(&b.new_password)?;
     if *b.new_password == *b.current_password {
         return Err(ApiError::unprocessable(
@@ -183,18 +176,11 @@ pub async fn revoke_token(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM api_tokens WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&state.db.pool)
-        .await?;
-    match owner {
-        Some((o,)) if o == c.user.id || c.user.has(Role::Admin) => {}
+    match auth::token_owner(&state.db, &id).await? {
+        Some(o) if o == c.user.id || c.user.has(Role::Admin) => {}
         _ => return Err(ApiError::not_found(format!("no token {id}"))),
     }
     log(&state, &c.user.id, "token.revoke", &id, json!({})).await?;
-    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = $1")
-        .bind(&id)
-        .execute(&state.db.writer)
-        .await?;
+    auth::revoke_token(&state.db, &id).await?;
     Ok(ok(json!({"status": "revoked"})))
 }

@@ -1,0 +1,132 @@
+//! Checking the whole log: every entry's hash and link, no gaps, and every seal's signature
+//! over the entry it names.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::chain::{GENESIS, entry_hash};
+use super::list;
+use super::seal::seal_message;
+use crate::db::Db;
+use crate::error::ApiResult;
+
+/// The outcome of checking the whole log.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verification {
+    /// Entries read.
+    pub entries: i64,
+    /// Seals checked.
+    pub seals: i64,
+    /// Last sealed seq.
+    pub last_sealed: i64,
+    /// The first problem: (seq, what is wrong). `None` when the log is intact.
+    pub first_problem: Option<(i64, String)>,
+}
+
+/// Finds a seal key's SubjectPublicKeyInfo and signature algorithm by key id.
+pub type SealKeyLookup<'a> = &'a (dyn Fn(&str) -> Option<(Vec<u8>, signet_crypto::SignatureAlgorithm)> + Sync);
+
+/// Walks the whole chain and every seal. `seal_key` maps a seal's key id to the SubjectPublicKeyInfo
+/// and algorithm its signature must verify with.
+pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verification> {
+    let mut v = Verification {
+        entries: 0,
+        seals: 0,
+        last_sealed: 0,
+        first_problem: None,
+    };
+    let seals = sqlx::query("SELECT seq, hash, signature, key_id FROM audit_seals ORDER BY seq")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut seal_list = Vec::new();
+    for s in &seals {
+        let seq: i64 = s.try_get(0)?;
+        let hash: String = s.try_get(1)?;
+        let sig: Vec<u8> = s.try_get(2)?;
+        let key_id: String = s.try_get(3)?;
+        let ok = seal_key(&key_id).is_some_and(|(spki, alg)| {
+            signet_crypto::verify::verify_signature(
+                &spki,
+                alg,
+                &seal_message(seq, &hash),
+                &sig,
+                &signet_crypto::AlgorithmPolicy::default(),
+            )
+            .is_ok()
+        });
+        if !ok && v.first_problem.is_none() {
+            v.first_problem = Some((seq, format!("the seal at entry {seq} has an invalid signature")));
+        }
+        v.seals += 1;
+        v.last_sealed = v.last_sealed.max(seq);
+        seal_list.push((seq, hash));
+    }
+    let mut prev_hash = GENESIS.to_string();
+    let mut expected = 1i64;
+    let mut after = 0i64;
+    let mut seals_iter = seal_list.iter().peekable();
+    'outer: loop {
+        let batch = list(db, after, 1000).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in &batch {
+            after = e.seq;
+            v.entries += 1;
+            let problem = if e.seq != expected {
+                Some((
+                    expected,
+                    format!("entry {expected} is missing (next entry is {})", e.seq),
+                ))
+            } else if e.prev_hash != prev_hash {
+                Some((
+                    e.seq,
+                    format!(
+                        "entry {} does not follow entry {} (chain broken: reordered or replaced)",
+                        e.seq,
+                        e.seq - 1
+                    ),
+                ))
+            } else if entry_hash(e) != e.hash {
+                Some((
+                    e.seq,
+                    format!("entry {} was modified (its content does not match its hash)", e.seq),
+                ))
+            } else {
+                None
+            };
+            if let Some(p) = problem {
+                if v.first_problem.as_ref().is_none_or(|(s, _)| p.0 < *s) {
+                    v.first_problem = Some(p);
+                }
+                break 'outer;
+            }
+            while let Some((sseq, shash)) = seals_iter.peek() {
+                if *sseq < e.seq {
+                    seals_iter.next();
+                } else if *sseq == e.seq {
+                    if *shash != e.hash && v.first_problem.is_none() {
+                        v.first_problem = Some((e.seq, format!("entry {} differs from what the seal signed", e.seq)));
+                        break 'outer;
+                    }
+                    seals_iter.next();
+                } else {
+                    break;
+                }
+            }
+            prev_hash = e.hash.clone();
+            expected += 1;
+        }
+    }
+    if v.first_problem.is_none() && v.last_sealed > expected - 1 {
+        v.first_problem = Some((
+            expected,
+            format!(
+                "the log ends at entry {} but a seal covers entry {} (entries were deleted)",
+                expected - 1,
+                v.last_sealed
+            ),
+        ));
+    }
+    Ok(v)
+}
