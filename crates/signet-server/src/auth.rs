@@ -137,17 +137,18 @@ async fn check_password_attempt(
             .await?;
         return Err(wait(until));
     };
-    // argon2 is deliberately slow: off the async workers.
+    // argon2 is deliberately slow: off the async workers, a bounded number at a time.
     let candidate = zeroize::Zeroizing::new(password.to_string());
-    let ok = tokio::task::spawn_blocking(move || match &hash {
-        Some(h) => users::verify_password(h, &candidate),
-        None => {
-            let _ = users::verify_password(dummy_hash(), &candidate);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let ok = state
+        .work
+        .run(move || match &hash {
+            Some(h) => users::verify_password(h, &candidate),
+            None => {
+                let _ = users::verify_password(dummy_hash(), &candidate);
+                false
+            }
+        })
+        .await?;
     if !ok || disabled {
         let over = failures - state.config.login_max_failures;
         let lock = if over >= 0 {
@@ -248,10 +249,57 @@ pub async fn reauthenticate(
     Ok(())
 }
 
+/// What a failed login answers, whatever the cause (unknown user, wrong password, locked or
+/// disabled account): the answer does not tell which accounts exist.
+fn login_refused() -> ApiError {
+    ApiError::unauthorized(
+        "wrong username or password, or too many failed attempts on this account (then wait a few minutes)",
+    )
+}
+
+/// An argon2 run on nothing, so that refusals which need no password check take as long as
+/// those that do.
+async fn dummy_check(state: &AppState, password: &str) -> ApiResult<()> {
+    let candidate = zeroize::Zeroizing::new(password.to_string());
+    state
+        .work
+        .run(move || users::verify_password(dummy_hash(), &candidate))
+        .await
+        .map(|_| ())
+}
+
 /// Checks a password, with back-off after repeated failures, and opens a session.
+///
+/// Throttled per client address first (in memory, before any hashing), then per account (in
+/// the database, across nodes). Every refusal is the same 401, whether the user is unknown,
+/// the password wrong or the account locked; failures that name no account are counted per
+/// source and minute in the audit log rather than written one by one.
 pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResult<LoginResult> {
     let db = &state.db;
     let now = signet_pki::time::now();
+    let source = crate::audit::current_client()
+        .map(|c| c.address)
+        .filter(|a| a != crate::http::client::UNKNOWN);
+    if let Some(s) = &source
+        && let Err(e) = state.sources.check(s, state.config.source_max_failures_per_minute, now)
+    {
+        state.anonymous.count("login.throttled", now);
+        return Err(e);
+    }
+    let failed = |anonymous: bool| {
+        if let Some(s) = &source {
+            state.sources.fail(s, now);
+        }
+        if anonymous {
+            // (A wrong password for a known account is counted and audited where it is checked.)
+            state.anonymous.count("login.failure", now);
+            state
+                .metrics
+                .login_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        login_refused()
+    };
     let row = sqlx::query(
         "SELECT id, password_hash, login_failures, login_locked_until, disabled FROM users WHERE username = $1",
     )
@@ -260,29 +308,23 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
     .await?;
     // Unknown users cost an argon2 run too, so that timing does not reveal who exists.
     let Some(row) = row else {
-        let candidate = zeroize::Zeroizing::new(password.to_string());
-        let _ = tokio::task::spawn_blocking(move || users::verify_password(dummy_hash(), &candidate)).await;
-        state
-            .audit
-            .append(&Event {
-                actor: "-",
-                action: "login",
-                target: username,
-                outcome: "failed",
-                details: serde_json::json!({"reason": "unknown user"}),
-            })
-            .await?;
-        state
-            .metrics
-            .login_failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Err(ApiError::unauthorized("wrong username or password"));
+        dummy_check(state, password).await?;
+        return Err(failed(true));
     };
     let id: String = row.try_get(0)?;
     let hash: Option<String> = row.try_get(1)?;
     let locked_until: i64 = row.try_get(3)?;
     let disabled: i64 = row.try_get(4)?;
-    check_password_attempt(state, &id, hash, locked_until, disabled != 0, password, "login").await?;
+    match check_password_attempt(state, &id, hash, locked_until, disabled != 0, password, "login").await {
+        Ok(()) => {}
+        // Locked: no password was checked, and nothing names the account.
+        Err(e) if e.status == axum::http::StatusCode::TOO_MANY_REQUESTS => {
+            dummy_check(state, password).await?;
+            return Err(failed(true));
+        }
+        Err(e) if e.status == axum::http::StatusCode::UNAUTHORIZED => return Err(failed(false)),
+        Err(e) => return Err(e),
+    }
     let user = users::get(db, &id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;

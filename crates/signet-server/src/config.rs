@@ -56,6 +56,22 @@ pub struct Config {
     /// Stored B-LTA documents get a fresh document timestamp when the newest one's TSA
     /// certificate expires within this many days.
     pub ltv_renewal_window_days: i64,
+    /// A client must send its request headers within this many seconds, or the connection
+    /// is closed (slow-header clients).
+    pub header_read_timeout_secs: u64,
+    /// A request is answered within this many seconds or ends in 408 (slow bodies, stuck work).
+    pub request_timeout_secs: u64,
+    /// Most connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Most requests in progress at once; more are refused at once with 503 and Retry-After
+    /// (health checks and metrics are always answered).
+    pub max_concurrent_requests: usize,
+    /// Failed logins and bad credentials from one client address per minute before that
+    /// address is answered 429 until the minute is over.
+    pub source_max_failures_per_minute: u32,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client;
+    /// from anyone else the header is ignored.
+    pub trusted_proxies: Vec<String>,
     /// The hex KEK given in the environment (never in a file; not printed).
     #[serde(skip)]
     pub kek_hex: Option<String>,
@@ -84,6 +100,12 @@ impl std::fmt::Debug for Config {
             .field("tsa_url", &self.tsa_url)
             .field("ltv_renewal_every_secs", &self.ltv_renewal_every_secs)
             .field("ltv_renewal_window_days", &self.ltv_renewal_window_days)
+            .field("header_read_timeout_secs", &self.header_read_timeout_secs)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("source_max_failures_per_minute", &self.source_max_failures_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("kek_hex", &self.kek_hex.as_ref().map(|_| "[redacted]"))
             .finish()
     }
@@ -131,6 +153,12 @@ impl Default for Config {
             tsa_url: None,
             ltv_renewal_every_secs: 86_400,
             ltv_renewal_window_days: 90,
+            header_read_timeout_secs: 15,
+            request_timeout_secs: 300,
+            max_connections: 1024,
+            max_concurrent_requests: 256,
+            source_max_failures_per_minute: 30,
+            trusted_proxies: Vec::new(),
             kek_hex: None,
         }
     }
@@ -162,6 +190,12 @@ impl Config {
     /// other tools use the `SIGNET_` prefix too.
     pub fn set(&mut self, name: &str, v: &str) -> Result<(), String> {
         let int = |v: &str| v.parse::<i64>().map_err(|_| format!("{v:?} is not a whole number"));
+        let positive = |v: &str| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{v:?} is not a positive whole number"))
+        };
         match name {
             "data_dir" => self.data_dir = PathBuf::from(v),
             "listen" => self.listen = v.into(),
@@ -188,6 +222,23 @@ impl Config {
                 self.ltv_renewal_every_secs = u64::try_from(int(v)?).map_err(|_| "must not be negative".to_string())?
             }
             "ltv_renewal_window_days" => self.ltv_renewal_window_days = int(v)?,
+            "header_read_timeout_secs" => self.header_read_timeout_secs = positive(v)?,
+            "request_timeout_secs" => self.request_timeout_secs = positive(v)?,
+            "max_connections" => self.max_connections = usize::try_from(positive(v)?).unwrap_or(usize::MAX),
+            "max_concurrent_requests" => {
+                self.max_concurrent_requests = usize::try_from(positive(v)?).unwrap_or(usize::MAX)
+            }
+            "source_max_failures_per_minute" => {
+                self.source_max_failures_per_minute = u32::try_from(positive(v)?).unwrap_or(u32::MAX)
+            }
+            "trusted_proxies" => {
+                self.trusted_proxies = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
             _ => {}
         }
         Ok(())
@@ -215,6 +266,17 @@ impl Config {
         }
         if self.max_upload_bytes < 1024 {
             return Err("max_upload_bytes must be at least 1024".into());
+        }
+        if self.header_read_timeout_secs == 0 || self.request_timeout_secs == 0 {
+            return Err("header_read_timeout_secs and request_timeout_secs must be at least 1".into());
+        }
+        if self.max_connections == 0 || self.max_concurrent_requests == 0 || self.source_max_failures_per_minute == 0 {
+            return Err(
+                "max_connections, max_concurrent_requests and source_max_failures_per_minute must be at least 1".into(),
+            );
+        }
+        for p in &self.trusted_proxies {
+            crate::http::client::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))?;
         }
         Ok(())
     }

@@ -153,7 +153,11 @@ pub async fn upload(
     if filename.is_empty() {
         filename = default_name.into();
     }
-    check_content(media_type, data)?;
+    {
+        // Parsing a PDF is heavy work: off the async workers, a bounded number at a time.
+        let (media_type, data) = (media_type.to_string(), data.to_vec());
+        state.work.run(move || check_content(&media_type, &data)).await??;
+    }
     let id = crate::users::new_id()?;
     let sha = hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, data));
     state.audit.append(&Event {

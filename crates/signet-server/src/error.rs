@@ -21,7 +21,8 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+    /// An error with any status.
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
         ApiError {
             status,
             title,
@@ -70,6 +71,11 @@ impl ApiError {
     /// 503: a dependency (database, audit log, blob store) failed; nothing was changed.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", detail)
+    }
+    /// The same error, with a `Retry-After` of `seconds`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
     /// 500: a bug. Used sparingly; the detail is logged, not shown.
     pub fn internal(detail: impl std::fmt::Display) -> Self {

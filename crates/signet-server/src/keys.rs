@@ -423,9 +423,10 @@ pub async fn import_pkcs12(
 ) -> ApiResult<KeyInfo> {
     // Key derivation is slow by design: off the async workers.
     let (p12, password) = (p12.to_vec(), zeroize::Zeroizing::new(password.to_vec()));
-    let contents = tokio::task::spawn_blocking(move || signet_crypto::pkcs12::parse(&p12, &password))
-        .await
-        .map_err(ApiError::internal)?
+    let contents = state
+        .work
+        .run(move || signet_crypto::pkcs12::parse(&p12, &password))
+        .await?
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let chain = contents
         .certificates

@@ -24,9 +24,11 @@ pub mod net;
 pub mod revocation;
 pub mod signing;
 pub mod state;
+pub mod throttle;
 pub mod totp;
 pub mod users;
 pub mod validation;
+pub mod work;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -98,6 +100,11 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
     let kek = load_kek(&config)?;
+    let trusted_proxies = config
+        .trusted_proxies
+        .iter()
+        .map(|p| http::client::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
     let db = db::Db::connect(&config.database_url()).await?;
     db.migrate().await?;
     let audit = state::AuditLog::start(&db).await?;
@@ -111,6 +118,10 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
         config,
         metrics: metrics::Metrics::default(),
         clock: state::Clock::default(),
+        anonymous: Default::default(),
+        sources: Default::default(),
+        work: Default::default(),
+        trusted_proxies,
         signers: Default::default(),
     }));
     let bootstrap = bootstrap(&state)
@@ -257,14 +268,21 @@ async fn seal_now(state: &AppState, force: bool) {
     }
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves.
+/// Serves `state` on `listener` until `shutdown` resolves, then lets requests in progress
+/// finish (at most 30 s).
+///
+/// Each connection must send its request headers within `header_read_timeout_secs` (a client
+/// dripping them is cut off); at most `max_connections` are open at once (more wait in the
+/// listen backlog). Alongside: the audit sealer, the flush of anonymous failure counts every
+/// minute, and the archive renewal job.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let sealer = tokio::spawn(sealing_task(state.clone(), rx));
+    let sealer = tokio::spawn(sealing_task(state.clone(), rx.clone()));
+    let tally = tokio::spawn(flush_anonymous(state.clone(), rx));
     let renewal = (state.config.ltv_renewal_every_secs > 0).then(|| {
         tokio::spawn(ltv_renewal::schedule(
             state.clone(),
@@ -272,14 +290,74 @@ pub async fn serve(
             state.config.ltv_renewal_window_days,
         ))
     });
-    let app = http::router(state);
-    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let app = http::router(state.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections));
+    let header_timeout = std::time::Duration::from_secs(state.config.header_read_timeout_secs);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let Ok(slot) = connections.clone().acquire_owned().await else {
+            break;
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, do not spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let router = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(e) = conn.await {
+                tracing::debug!("connection from {peer}: {e}");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
+            tracing::warn!("requests still in progress after 30 s were cut off");
+        }
+    }
     let _ = tx.send(true);
     let _ = sealer.await;
+    let _ = tally.await;
     if let Some(r) = renewal {
         r.abort();
     }
-    r
+    Ok(())
+}
+
+/// Writes the anonymous failure counts to the audit log every minute and at shutdown.
+async fn flush_anonymous(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => break,
+        }
+        if let Err(e) = state.anonymous.flush(&state.audit).await {
+            tracing::warn!("could not write anonymous failure counts: {}", e.detail);
+        }
+    }
+    if let Err(e) = state.anonymous.flush(&state.audit).await {
+        tracing::warn!("could not write anonymous failure counts: {}", e.detail);
+    }
 }
 
 /// Recovery from the server's console (`signet user reset-password`): a new one-time password

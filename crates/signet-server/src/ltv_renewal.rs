@@ -96,11 +96,12 @@ async fn renew_one(state: &AppState, id: &str, window_days: i64) -> ApiResult<bo
         })
         .await?;
     let crl = crate::revocation::crl(state).await?;
-    let renewed_pdf = tokio::task::spawn_blocking(move || {
-        crate::signing::add_validation_data(data, signet_cms::certificates_of(&last.token), crl, Some(&ts))
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let renewed_pdf = state
+        .work
+        .run(move || {
+            crate::signing::add_validation_data(data, signet_cms::certificates_of(&last.token), crl, Some(&ts))
+        })
+        .await??;
     let blobs = state.blobs.clone();
     let size = renewed_pdf.len() as i64;
     let sha = tokio::task::spawn_blocking(move || blobs.put(&renewed_pdf))

@@ -18,6 +18,8 @@ pub struct Metrics {
     pub totp_failures: AtomicU64,
     /// Failed logins.
     pub login_failures: AtomicU64,
+    /// Requests refused because too many were in progress.
+    pub shed: AtomicU64,
 }
 
 impl Metrics {
@@ -70,6 +72,11 @@ impl Metrics {
                 &self.totp_failures,
             ),
             ("signet_login_failures_total", "Failed logins.", &self.login_failures),
+            (
+                "signet_requests_shed_total",
+                "Requests refused with 503 because too many were in progress.",
+                &self.shed,
+            ),
         ] {
             s.push_str(&format!(
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",

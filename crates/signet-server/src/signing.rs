@@ -279,61 +279,62 @@ async fn sign_authorized(
     };
     let name = user.display_name.clone();
     let opts = o.clone();
-    let signed = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
-        let mut stamp_error = None;
-        let mut stamp = |sig: &[u8]| time_source.stamp(sig).inspect_err(|e| stamp_error = Some(e.clone()));
-        let unstamped = |e: Option<String>| {
-            ApiError::unavailable(format!(
-                "the signature could not be time-stamped, so nothing was signed: {}",
-                e.unwrap_or_default()
-            ))
-        };
-        let now = signet_pki::time::now();
-        if is_pdf {
-            let mut p = signet_pdf::PadesOptions::new(now);
-            p.reason = opts.reason.clone();
-            p.location = opts.location.clone();
-            p.name = Some(name.clone());
-            p.certify = opts.certify;
-            if let Some(v) = &opts.visible {
-                p.page = v.page.unwrap_or(1);
-                let mut lines = vec![format!("Signed by {name}"), signet_pki::time::format(now)];
-                if let Some(r) = &opts.reason {
-                    lines.push(r.clone());
-                }
-                p.stamp = Some(signet_pdf::appearance::Stamp {
-                    rect: v.rect,
-                    lines,
-                    image: None,
-                });
-            }
-            let mut out = Vec::with_capacity(data.len() + 64 * 1024);
-            let r = signet_pdf::sign_to_stamped(&data.as_slice(), &mut out, &*signer, &p, Some(&mut stamp));
-            match r {
-                Ok(_) => {}
-                Err(_) if stamp_error.is_some() => return Err(unstamped(stamp_error.take())),
-                Err(e) => return Err(ApiError::unprocessable(format!("cannot sign: {e}"))),
-            }
-            match &ltv {
-                Some(l) => l.apply(out, &time_source),
-                None => Ok(out),
-            }
-        } else {
-            let digest = signet_crypto::digest::hash(signer.signature_algorithm().hash(), &data);
-            let so = signet_cms::SignOptions {
-                signing_time: Some(now),
-                ..Default::default()
+    let signed = state
+        .work
+        .run(move || -> ApiResult<Vec<u8>> {
+            let mut stamp_error = None;
+            let mut stamp = |sig: &[u8]| time_source.stamp(sig).inspect_err(|e| stamp_error = Some(e.clone()));
+            let unstamped = |e: Option<String>| {
+                ApiError::unavailable(format!(
+                    "the signature could not be time-stamped, so nothing was signed: {}",
+                    e.unwrap_or_default()
+                ))
             };
-            let r = signet_cms::sign_digest_stamped(&digest, None, &*signer, &so, Some(&mut stamp));
-            match r {
-                Ok(cms) => Ok(cms),
-                Err(_) if stamp_error.is_some() => Err(unstamped(stamp_error.take())),
-                Err(e) => Err(ApiError::internal(e)),
+            let now = signet_pki::time::now();
+            if is_pdf {
+                let mut p = signet_pdf::PadesOptions::new(now);
+                p.reason = opts.reason.clone();
+                p.location = opts.location.clone();
+                p.name = Some(name.clone());
+                p.certify = opts.certify;
+                if let Some(v) = &opts.visible {
+                    p.page = v.page.unwrap_or(1);
+                    let mut lines = vec![format!("Signed by {name}"), signet_pki::time::format(now)];
+                    if let Some(r) = &opts.reason {
+                        lines.push(r.clone());
+                    }
+                    p.stamp = Some(signet_pdf::appearance::Stamp {
+                        rect: v.rect,
+                        lines,
+                        image: None,
+                    });
+                }
+                let mut out = Vec::with_capacity(data.len() + 64 * 1024);
+                let r = signet_pdf::sign_to_stamped(&data.as_slice(), &mut out, &*signer, &p, Some(&mut stamp));
+                match r {
+                    Ok(_) => {}
+                    Err(_) if stamp_error.is_some() => return Err(unstamped(stamp_error.take())),
+                    Err(e) => return Err(ApiError::unprocessable(format!("cannot sign: {e}"))),
+                }
+                match &ltv {
+                    Some(l) => l.apply(out, &time_source),
+                    None => Ok(out),
+                }
+            } else {
+                let digest = signet_crypto::digest::hash(signer.signature_algorithm().hash(), &data);
+                let so = signet_cms::SignOptions {
+                    signing_time: Some(now),
+                    ..Default::default()
+                };
+                let r = signet_cms::sign_digest_stamped(&digest, None, &*signer, &so, Some(&mut stamp));
+                match r {
+                    Ok(cms) => Ok(cms),
+                    Err(_) if stamp_error.is_some() => Err(unstamped(stamp_error.take())),
+                    Err(e) => Err(ApiError::internal(e)),
+                }
             }
-        }
-    })
-    .await
-    .map_err(ApiError::internal)??;
+        })
+        .await??;
     let blobs = state.blobs.clone();
     let signed_len = signed.len();
     let sha = tokio::task::spawn_blocking(move || blobs.put(&signed))

@@ -33,6 +33,14 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The clock one-time codes are checked against.
     pub clock: Clock,
+    /// Anonymous failures, counted per source and minute (see [`crate::audit::Tally`]).
+    pub anonymous: crate::audit::Tally,
+    /// Failed attempts per client address (see [`crate::throttle`]).
+    pub sources: crate::throttle::Sources,
+    /// Turns for heavy work (see [`crate::work`]).
+    pub work: crate::work::Work,
+    /// The trusted reverse proxies, parsed.
+    pub trusted_proxies: Vec<crate::http::client::Cidr>,
     /// Signers of the server's keys, by key id (see [`crate::keys::signer`]): held behind the
     /// one `Signer` trait, so a key on a PKCS#11 token or a remote signer slots in unseen.
     pub signers: std::sync::Mutex<std::collections::HashMap<String, Arc<dyn signet_crypto::Signer>>>,

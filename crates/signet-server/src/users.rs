@@ -231,7 +231,7 @@ pub async fn create(db: &Db, n: &NewUser<'_>) -> ApiResult<User> {
         return Err(ApiError::unprocessable("a user needs at least one role"));
     }
     let hash = match n.password {
-        Some(p) => Some(hash_password(p)?),
+        Some(p) => Some(hash_off_workers(p).await?),
         None => None,
     };
     let id = new_id()?;
@@ -287,9 +287,17 @@ pub async fn update(db: &Db, id: &str, roles: Option<&[Role]>, disabled: Option<
     Ok(())
 }
 
+/// argon2 on the blocking pool (it is slow by design; the async workers stay free).
+async fn hash_off_workers(password: &str) -> ApiResult<String> {
+    let p = Zeroizing::new(password.to_string());
+    tokio::task::spawn_blocking(move || hash_password(&p))
+        .await
+        .map_err(ApiError::internal)?
+}
+
 /// Sets a new password (`one_time`: must be changed at next login) and ends all sessions.
 pub async fn set_password(db: &Db, id: &str, password: &str, one_time: bool) -> ApiResult<()> {
-    let hash = hash_password(password)?;
+    let hash = hash_off_workers(password).await?;
     sqlx::query("UPDATE users SET password_hash = $1, must_change_password = $2, login_failures = 0, login_locked_until = 0 WHERE id = $3")
         .bind(hash)
         .bind(i64::from(one_time))

@@ -33,19 +33,20 @@ pub async fn context(state: &AppState) -> ApiResult<ValidationContext> {
 pub async fn validate(state: &AppState, content: Vec<u8>, signature: Option<Vec<u8>>) -> ApiResult<ValidationReport> {
     let mut ctx = context(state).await?;
     let config = state.config.clone();
-    tokio::task::spawn_blocking(move || {
-        if config.fetch_revocation {
-            ctx = ctx.with_fetcher(crate::net::fetcher(&config).map_err(ApiError::internal)?);
-        }
-        signet_validate::validate(
-            signet_validate::Input {
-                content: signet_validate::Content::Bytes(&content),
-                signature: signature.as_deref(),
-            },
-            &ctx,
-        )
-        .map_err(|e| ApiError::unprocessable(format!("cannot validate: {e}")))
-    })
-    .await
-    .map_err(ApiError::internal)?
+    state
+        .work
+        .run(move || {
+            if config.fetch_revocation {
+                ctx = ctx.with_fetcher(crate::net::fetcher(&config).map_err(ApiError::internal)?);
+            }
+            signet_validate::validate(
+                signet_validate::Input {
+                    content: signet_validate::Content::Bytes(&content),
+                    signature: signature.as_deref(),
+                },
+                &ctx,
+            )
+            .map_err(|e| ApiError::unprocessable(format!("cannot validate: {e}")))
+        })
+        .await?
 }

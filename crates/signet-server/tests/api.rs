@@ -860,9 +860,11 @@ async fn wrong_codes_against_the_shared_key_lock_the_user_not_the_key() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
-        // Refused requests are audited: a forged token and a role denial.
+        // Refused requests are audited: a role denial at once, a forged token (anonymous)
+        // counted per source and minute, written when the minute is flushed.
         t.get("/api/v1/me", &Auth::Bearer("sgt_forged".into())).await;
         t.get("/api/v1/users", &alice).await;
+        t.state.anonymous.flush(&t.state.audit).await.unwrap();
         let log = t.get("/api/v1/audit?limit=1000", &t.admin).await.json();
         let actions: Vec<&str> = log["entries"]
             .as_array()

@@ -8,6 +8,7 @@
 //! Every entry made while serving a request carries the client's address and user agent
 //! ([`with_client`]).
 
+pub mod anonymous;
 pub mod chain;
 pub mod seal;
 pub mod verify;
@@ -15,6 +16,7 @@ pub mod writer;
 
 use sqlx::Row;
 
+pub use anonymous::Tally;
 pub use chain::{Entry, GENESIS, entry_hash};
 pub use seal::{seal_if_due, seal_message};
 pub use verify::{SealKeyLookup, Verification, verify};

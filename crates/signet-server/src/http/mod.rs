@@ -2,6 +2,7 @@
 //! problem+json for every error (including axum's own rejections), security headers, request
 //! metrics and logs.
 
+pub mod client;
 pub mod handlers;
 pub mod openapi;
 pub mod routes;
@@ -32,6 +33,18 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
+    if let Some(c) = req.extensions().get::<crate::audit::Client>()
+        && c.address != client::UNKNOWN
+        && (req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key(header::COOKIE))
+        && let Err(e) = g.app.sources.check(
+            &c.address,
+            g.app.config.source_max_failures_per_minute,
+            signet_pki::time::now(),
+        )
+    {
+        g.app.anonymous.count("auth.throttled", signet_pki::time::now());
+        return e.into_response();
+    }
     let caller = match auth::authenticate(&g.app, req.headers()).await {
         Ok(Some(c)) => c,
         Ok(None) => {
@@ -39,9 +52,16 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
                 .into_response();
         }
         Err(e) => {
-            // A presented credential that is forged, revoked or expired is a failed attempt.
+            // A presented credential that is forged, revoked or expired is a failed attempt:
+            // anonymous, so counted per source and minute rather than written one by one.
             if e.status == StatusCode::UNAUTHORIZED {
-                denied(&g.app, "-", "auth.failure", &path, &e.detail).await;
+                let now = signet_pki::time::now();
+                g.app.anonymous.count("auth.failure", now);
+                if let Some(c) = req.extensions().get::<crate::audit::Client>()
+                    && c.address != client::UNKNOWN
+                {
+                    g.app.sources.fail(&c.address, now);
+                }
             }
             return e.into_response();
         }
@@ -124,8 +144,19 @@ async fn problems(req: Request, next: Next) -> Response {
     out
 }
 
-/// Security headers, request metrics and a structured log line per request.
-async fn envelope(State(app): State<AppState>, req: Request, next: Next) -> Response {
+/// Requests in progress at most, and health checks, which are always answered.
+#[derive(Clone)]
+struct Envelope {
+    app: AppState,
+    in_progress: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// The client (address, user agent) for throttling and every audit entry the request makes; a
+/// limit on requests in progress (more are shed at once with 503, health checks and metrics
+/// excepted); the request timeout (408); security headers, request metrics and a structured
+/// log line per request.
+async fn envelope(State(env): State<Envelope>, mut req: Request, next: Next) -> Response {
+    let app = &env.app;
     let start = Instant::now();
     let method = req.method().clone();
     let path = req
@@ -133,7 +164,52 @@ async fn envelope(State(app): State<AppState>, req: Request, next: Next) -> Resp
         .get::<axum::extract::MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| req.uri().path().to_string());
-    let mut resp = next.run(req).await;
+    let client = client::of(&req, &app.trusted_proxies);
+    req.extensions_mut().insert(client.clone());
+    let exempt = matches!(req.uri().path(), "/healthz" | "/metrics");
+    let turn = if exempt {
+        None
+    } else {
+        match env.in_progress.clone().try_acquire_owned() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                app.metrics.shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                // Read (a little of) the body first: closing a connection with unread data
+                // makes the kernel reset it, and the client would never see the answer.
+                let body = req.into_body();
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    axum::body::to_bytes(body, SMALL_BODY),
+                )
+                .await;
+                return finish(
+                    app,
+                    ApiError::unavailable("the server is busy; try again in a moment")
+                        .with_retry_after(1)
+                        .into_response(),
+                    &method,
+                    &path,
+                    start,
+                );
+            }
+        }
+    };
+    let limit = std::time::Duration::from_secs(app.config.request_timeout_secs);
+    let resp = match tokio::time::timeout(limit, crate::audit::with_client(client, next.run(req))).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request timeout",
+            "the request took longer than the server allows (request_timeout_secs)",
+        )
+        .into_response(),
+    };
+    drop(turn);
+    finish(app, resp, &method, &path, start)
+}
+
+/// Security headers, metrics and the log line of a response.
+fn finish(app: &AppState, mut resp: Response, method: &Method, path: &str, start: Instant) -> Response {
     let h = resp.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
@@ -199,6 +275,12 @@ pub fn router(state: AppState) -> Router {
     r.fallback(not_found)
         .layer(middleware::from_fn(problems))
         .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
-        .layer(middleware::from_fn_with_state(state.clone(), envelope))
+        .layer(middleware::from_fn_with_state(
+            Envelope {
+                app: state.clone(),
+                in_progress: std::sync::Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
+            },
+            envelope,
+        ))
         .with_state(state)
 }

@@ -340,3 +340,98 @@ pub fn pyhanko_validate(dir: &std::path::Path, pdf: &[u8], ca_pem: &str) -> Stri
     );
     out
 }
+
+/// The server of `t` listening on a loopback port (the real accept loop, timeouts and limits);
+/// stops when dropped.
+pub struct Live {
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Live {
+    pub async fn start(t: &T) -> Live {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(signet_server::serve(listener, t.state.clone(), async move {
+            let _ = rx.await;
+        }));
+        Live {
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// One HTTP/1.1 request on a fresh connection; returns the status (0 when the connection
+    /// ended without an answer).
+    pub async fn status(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> u16 {
+        self.request(method, path, headers, body).await.0
+    }
+
+    /// One HTTP/1.1 request on a fresh connection; returns the status (0 when the connection
+    /// ended without an answer) and the body.
+    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = match tokio::net::TcpStream::connect(self.addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("connect: {e}");
+                return (0, String::new());
+            }
+        };
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        if s.write_all(req.as_bytes()).await.is_err() || s.write_all(body).await.is_err() {
+            return (0, String::new());
+        }
+        let mut out = Vec::new();
+        if let Err(e) = s.read_to_end(&mut out).await {
+            eprintln!("read: {e} after {} bytes", out.len());
+        }
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// Audit entries whose action is one of `actions`.
+pub async fn audit_count(t: &T, actions: &[&str]) -> i64 {
+    let list = actions.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ({list})"
+    )))
+    .fetch_one(&t.state.db.pool)
+    .await
+    .unwrap();
+    n
+}
