@@ -94,7 +94,7 @@ pub fn run(
         )
         .await
         .map_err(e)?;
-        let token = signet_server::auth::create_token(&state, &svc.id, "bench", None)
+        let token = signet_server::tokens::create(&state, &svc, "bench", None, None)
             .await
             .map_err(e)?
             .token;

@@ -15,8 +15,6 @@ use crate::users::{self, User};
 pub const SESSION_COOKIE: &str = "signet_session";
 /// Header carrying the CSRF token on unsafe requests with a session cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Prefix of API tokens (so that leaked tokens are easy to find in logs and repositories).
-pub const TOKEN_PREFIX: &str = "sgt_";
 
 /// How the caller proved who they are (Debug never shows the CSRF token).
 #[derive(Clone)]
@@ -30,6 +28,8 @@ pub enum Credential {
     Token {
         /// The token's id.
         id: String,
+        /// What it may be used for.
+        scopes: Vec<crate::tokens::Scope>,
     },
 }
 
@@ -37,7 +37,9 @@ impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credential::Session { .. } => f.debug_struct("Session").field("csrf", &"[redacted]").finish(),
-            Credential::Token { id } => f.debug_struct("Token").field("id", id).finish(),
+            Credential::Token { id, scopes } => {
+                f.debug_struct("Token").field("id", id).field("scopes", scopes).finish()
+            }
         }
     }
 }
@@ -59,7 +61,7 @@ pub fn token_hash(token: &str) -> String {
     ))
 }
 
-fn random_token(prefix: &str) -> ApiResult<Zeroizing<String>> {
+pub(crate) fn random_token(prefix: &str) -> ApiResult<Zeroizing<String>> {
     let mut b = Zeroizing::new([0u8; 32]);
     signet_crypto::random_bytes(b.as_mut()).map_err(ApiError::internal)?;
     Ok(Zeroizing::new(format!("{prefix}{}", hex::encode(b.as_ref()))))
@@ -176,34 +178,6 @@ async fn check_password_attempt(
         return Err(ApiError::unauthorized("wrong username or password"));
     }
     sqlx::query("UPDATE users SET login_failures = 0, login_locked_until = 0 WHERE id = $1")
-        .bind(id)
-        .execute(&db.writer)
-        .await?;
-    Ok(())
-}
-
-/// Revokes every API token of a user (an administrator's or the console's password reset: the
-/// account may be in someone else's hands).
-pub async fn revoke_tokens_of(db: &crate::db::Db, user_id: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&db.writer)
-        .await?;
-    Ok(())
-}
-
-/// The owner of API token `id`.
-pub async fn token_owner(db: &crate::db::Db, id: &str) -> ApiResult<Option<String>> {
-    let owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM api_tokens WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-    Ok(owner.map(|(o,)| o))
-}
-
-/// Revokes API token `id`.
-pub async fn revoke_token(db: &crate::db::Db, id: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE id = $1")
         .bind(id)
         .execute(&db.writer)
         .await?;
@@ -383,28 +357,16 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Op
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        // One round trip: the token and its user.
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT t.id, t.expires_at, t.revoked, {} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-            users::USER_COLUMNS_U
-        )))
-        .bind(token_hash(token))
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
-        let id: String = row.try_get(0)?;
-        let expires: Option<i64> = row.try_get(1)?;
-        let revoked: i64 = row.try_get(2)?;
-        if revoked != 0 || expires.is_some_and(|e| e <= now) {
-            return Err(ApiError::unauthorized("the API token is revoked or expired"));
-        }
-        let user = users::row_user_at(&row, 3)?;
-        if user.disabled {
+        let t = crate::tokens::presented(db, token, now).await?;
+        if t.user.disabled {
             return Err(ApiError::unauthorized("the account is disabled"));
         }
         return Ok(Some(Caller {
-            user,
-            credential: Credential::Token { id },
+            user: t.user,
+            credential: Credential::Token {
+                id: t.id,
+                scopes: t.scopes,
+            },
         }));
     }
     let Some(session) = cookie(headers, SESSION_COOKIE) else {
@@ -444,46 +406,4 @@ pub fn check_csrf(caller: &Caller, headers: &HeaderMap) -> ApiResult<()> {
         }
     }
     Ok(())
-}
-
-/// A newly created API token (shown once).
-#[derive(Serialize)]
-pub struct NewToken {
-    /// Token id (for revocation).
-    pub id: String,
-    /// The secret; shown only now.
-    pub token: String,
-    /// Expiry, if any.
-    pub expires_at: Option<i64>,
-}
-
-/// Creates an API token for `user_id`.
-pub async fn create_token(state: &AppState, user_id: &str, name: &str, ttl_days: Option<i64>) -> ApiResult<NewToken> {
-    if name.trim().is_empty() || name.len() > 100 {
-        return Err(ApiError::unprocessable("a token name has 1 to 100 characters"));
-    }
-    let token = random_token(TOKEN_PREFIX)?;
-    let id = users::new_id()?;
-    let now = signet_pki::time::now();
-    let expires_at = match ttl_days {
-        Some(d) if !(1..=3650).contains(&d) => {
-            return Err(ApiError::unprocessable("expires_in_days must be between 1 and 3650"));
-        }
-        Some(d) => Some(now + d * 86400),
-        None => None,
-    };
-    sqlx::query("INSERT INTO api_tokens (id, token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&id)
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(name.trim())
-        .bind(now)
-        .bind(expires_at)
-        .execute(&state.db.writer)
-        .await?;
-    Ok(NewToken {
-        id,
-        token: token.to_string(),
-        expires_at,
-    })
 }

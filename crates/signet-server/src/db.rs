@@ -65,6 +65,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: include_str!("../migrations/0003_signature_level.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../migrations/0004_token_scopes.sql"),
+    },
 ];
 
 /// The SQL of a migration for `backend`.

@@ -25,6 +25,7 @@ pub mod revocation;
 pub mod signing;
 pub mod state;
 pub mod throttle;
+pub mod tokens;
 pub mod totp;
 pub mod users;
 pub mod validation;
@@ -379,6 +380,6 @@ pub async fn reset_account(db: &db::Db, username: &str) -> ApiResult<Zeroizing<S
     let password = users::random_password()?;
     users::set_password(db, &id, &password, true).await?;
     users::unlock(db, &id).await?;
-    auth::revoke_tokens_of(db, &id).await?;
+    tokens::revoke_all_of(db, &id).await?;
     Ok(password)
 }

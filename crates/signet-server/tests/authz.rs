@@ -8,7 +8,8 @@ mod common;
 use axum::http::StatusCode;
 use common::*;
 use serde_json::json;
-use signet_server::http::routes::{Access, BodyKind, table};
+use signet_server::http::routes::{Access, BodyKind, scope, table};
+use signet_server::tokens::Scope;
 use signet_server::users::Role;
 
 const ROLE_DENIED: &str = "your role does not allow this";
@@ -29,7 +30,7 @@ async fn every_endpoint_times_every_role() {
                         .post(
                             &format!("/api/v1/users/{id}/tokens"),
                             &t.admin,
-                            json!({"name": "matrix"}),
+                            json!({"name": "matrix", "scopes": if role == Role::Admin { vec!["read", "sign", "admin"] } else { vec!["read", "sign"] }}),
                         )
                         .await;
                     Auth::Bearer(r.json()["token"].as_str().unwrap().to_string())
@@ -100,4 +101,102 @@ async fn every_endpoint_times_every_role() {
             }
         }
     }
+}
+
+const SCOPE_DENIED: &str = "this API token's scopes do not allow this";
+
+/// Token scopes × every endpoint: an administrator's token with one scope reaches exactly the
+/// endpoints that scope covers (finding 5: a leaked read token cannot sign or administer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_times_every_token_scope() {
+    let t = T::new(&Backend::Sqlite).await;
+    let mut tokens = Vec::new();
+    for s in Scope::ALL {
+        let r = t
+            .post(
+                &format!("/api/v1/users/{}/tokens", t.admin_id),
+                &t.admin,
+                json!({"name": format!("only {}", s.as_str()), "scopes": [s.as_str()]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+        assert_eq!(r.json()["scopes"], json!([s.as_str()]));
+        tokens.push((s, Auth::Bearer(r.json()["token"].as_str().unwrap().to_string())));
+    }
+    for route in table().iter().filter(|r| r.access != Access::Public) {
+        let path = route
+            .path
+            .split('/')
+            .map(|seg| match seg {
+                "{version}" => "1",
+                s if s.starts_with('{') => "nonexistent",
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let (ct, body): (Option<&str>, Vec<u8>) = match route.body {
+            BodyKind::None => (None, Vec::new()),
+            BodyKind::Json => (Some("application/json"), b"{}".to_vec()),
+            BodyKind::File => (Some("text/plain"), b"abc".to_vec()),
+        };
+        for (s, auth) in &tokens {
+            let r = t.req(route.method, &path, auth, ct, body.clone()).await;
+            let what = format!("{} {} with a {} token", route.method, route.path, s.as_str());
+            if scope(route) == *s {
+                assert!(!r.detail().starts_with(SCOPE_DENIED), "{what}: {}", r.detail());
+            } else {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.detail());
+                assert!(r.detail().starts_with(SCOPE_DENIED), "{what}: {}", r.detail());
+            }
+        }
+    }
+    // Reading never needs more than read; signing needs sign; administering needs admin.
+    let by = |m: &str, p: &str| {
+        table()
+            .into_iter()
+            .find(|r| r.method == m && r.path == p)
+            .map(|r| scope(&r))
+    };
+    assert_eq!(by("GET", "/api/v1/documents"), Some(Scope::Read));
+    assert_eq!(by("POST", "/api/v1/verify"), Some(Scope::Read));
+    assert_eq!(by("POST", "/api/v1/documents/{id}/sign"), Some(Scope::Sign));
+    assert_eq!(by("POST", "/api/v1/users"), Some(Scope::Admin));
+    assert_eq!(by("POST", "/api/v1/me/tokens"), Some(Scope::Admin));
+}
+
+/// Tokens expire (90 days unless told otherwise, never more than ten years) and carry at most
+/// what their owner may have: a signer cannot hold an admin-scoped token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_expire_and_admin_scope_is_for_administrators() {
+    let t = T::new(&Backend::Sqlite).await;
+    let (_, alice_id) = t.user("alice", &["signer"]).await;
+    let path = format!("/api/v1/users/{alice_id}/tokens");
+    let r = t.post(&path, &t.admin, json!({"name": "default"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+    let left = r.json()["expires_at"].as_i64().unwrap() - signet_pki::time::now();
+    assert!((89 * 86_400..=90 * 86_400).contains(&left), "{left}");
+    assert_eq!(r.json()["scopes"], json!(["read", "sign"]));
+    for bad in [
+        json!({"name": "x", "scopes": ["admin"]}),
+        json!({"name": "x", "scopes": ["root"]}),
+        json!({"name": "x", "scopes": []}),
+        json!({"name": "x", "expires_in_days": 4000}),
+        json!({"name": "x", "expires_in_days": 0}),
+    ] {
+        let r = t.post(&path, &t.admin, bad.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", r.detail());
+    }
+    // An expired token is refused.
+    let r = t
+        .post(&path, &t.admin, json!({"name": "short", "expires_in_days": 1}))
+        .await;
+    let token = Auth::Bearer(r.json()["token"].as_str().unwrap().to_string());
+    assert_eq!(t.get("/api/v1/me", &token).await.status, StatusCode::OK);
+    t.sql(&format!(
+        "UPDATE api_tokens SET expires_at = 1 WHERE id = '{}'",
+        r.json()["id"].as_str().unwrap()
+    ))
+    .await;
+    let r = t.get("/api/v1/me", &token).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.detail());
 }

@@ -24,6 +24,7 @@ use routes::Access;
 struct Guard {
     app: AppState,
     access: Access,
+    scope: crate::tokens::Scope,
 }
 
 /// Authenticates, then checks the route's access rule and, for unsafe methods on a session,
@@ -75,6 +76,16 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
             denied(&g.app, &caller.user.id, "access.denied", &path, "role").await;
             return ApiError::forbidden("your role does not allow this").into_response();
         }
+    }
+    if let auth::Credential::Token { scopes, .. } = &caller.credential
+        && !scopes.contains(&g.scope)
+    {
+        denied(&g.app, &caller.user.id, "access.denied", &path, "token scope").await;
+        return ApiError::forbidden(format!(
+            "this API token's scopes do not allow this (it needs the {} scope)",
+            g.scope.as_str()
+        ))
+        .into_response();
     }
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && let Err(e) = auth::check_csrf(&caller, req.headers()) {
@@ -263,6 +274,7 @@ pub fn router(state: AppState) -> Router {
         let guard_state = Guard {
             app: state.clone(),
             access: route.access,
+            scope: routes::scope(&route),
         };
         let limit = body_limit(&route, state.config.max_upload_bytes);
         r = r.route(

@@ -63,6 +63,24 @@ pub struct Route {
 
 const JSON: &str = "application/json";
 
+/// The API-token scope an endpoint needs (on top of the caller's roles): administrators'
+/// endpoints need `admin`; changes to the caller's own account (password, authenticator,
+/// tokens) too; other reads and verification `read`; everything else that changes something
+/// `sign`. Sessions are not scoped.
+pub fn scope(route: &Route) -> crate::tokens::Scope {
+    use crate::tokens::Scope;
+    if route.access == Access::Roles(ADMINS) {
+        return Scope::Admin;
+    }
+    if matches!(route.method, "GET" | "HEAD") || route.path.ends_with("/verify") {
+        return Scope::Read;
+    }
+    if route.path.starts_with("/api/v1/me/") {
+        return Scope::Admin;
+    }
+    Scope::Sign
+}
+
 /// Every endpoint of the server.
 pub fn table() -> Vec<Route> {
     use Access::*;

@@ -114,7 +114,7 @@ pub async fn reset_password(
     )
     .await?;
     users::set_password(&state.db, &id, &p, true).await?;
-    auth::revoke_tokens_of(&state.db, &id).await?;
+    crate::tokens::revoke_all_of(&state.db, &id).await?;
     Ok(ok(json!({"one_time_password": p.as_str()})))
 }
 

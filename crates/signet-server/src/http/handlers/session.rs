@@ -131,7 +131,10 @@ pub async fn totp_recover(
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     name: String,
+    /// Days until it expires (default 90, at most 3650).
     expires_in_days: Option<i64>,
+    /// `read`, `sign`, `admin` (default `read` and `sign`).
+    scopes: Option<Vec<String>>,
 }
 
 /// Own token creation body: re-authentication too.
@@ -139,7 +142,10 @@ pub struct TokenBody {
 #[serde(deny_unknown_fields)]
 pub struct OwnTokenBody {
     name: String,
+    /// Days until it expires (default 90, at most 3650).
     expires_in_days: Option<i64>,
+    /// `read`, `sign`, `admin` (default `read` and `sign`).
+    scopes: Option<Vec<String>>,
     /// The account's password.
     password: zeroize::Zeroizing<String>,
     /// A fresh one-time code, when an authenticator is enrolled.
@@ -154,8 +160,18 @@ pub async fn create_own_token(
     Json(b): Json<OwnTokenBody>,
 ) -> ApiResult<Response> {
     auth::reauthenticate(&state, &c.user, &b.password, b.totp_code.as_deref(), "token.create").await?;
-    log(&state, &c.user.id, "token.create", &c.user.id, json!({"name": b.name})).await?;
-    Ok(Json(auth::create_token(&state, &c.user.id, &b.name, b.expires_in_days).await?).into_response())
+    log(
+        &state,
+        &c.user.id,
+        "token.create",
+        &c.user.id,
+        json!({"name": b.name, "scopes": b.scopes, "expires_in_days": b.expires_in_days}),
+    )
+    .await?;
+    Ok(
+        Json(crate::tokens::create(&state, &c.user, &b.name, b.expires_in_days, b.scopes.as_deref()).await?)
+            .into_response(),
+    )
 }
 
 /// `POST /api/v1/users/{id}/tokens`.
@@ -165,9 +181,19 @@ pub async fn create_user_token(
     Path(id): Path<String>,
     Json(b): Json<TokenBody>,
 ) -> ApiResult<Response> {
-    users::require(&state.db, &id).await?;
-    log(&state, &c.user.id, "token.create", &id, json!({"name": b.name})).await?;
-    Ok(Json(auth::create_token(&state, &id, &b.name, b.expires_in_days).await?).into_response())
+    let owner = users::require(&state.db, &id).await?;
+    log(
+        &state,
+        &c.user.id,
+        "token.create",
+        &id,
+        json!({"name": b.name, "scopes": b.scopes, "expires_in_days": b.expires_in_days}),
+    )
+    .await?;
+    Ok(
+        Json(crate::tokens::create(&state, &owner, &b.name, b.expires_in_days, b.scopes.as_deref()).await?)
+            .into_response(),
+    )
 }
 
 /// `DELETE /api/v1/tokens/{id}`.
@@ -176,11 +202,11 @@ pub async fn revoke_token(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    match auth::token_owner(&state.db, &id).await? {
+    match crate::tokens::owner(&state.db, &id).await? {
         Some(o) if o == c.user.id || c.user.has(Role::Admin) => {}
         _ => return Err(ApiError::not_found(format!("no token {id}"))),
     }
     log(&state, &c.user.id, "token.revoke", &id, json!({})).await?;
-    auth::revoke_token(&state.db, &id).await?;
+    crate::tokens::revoke(&state.db, &id).await?;
     Ok(ok(json!({"status": "revoked"})))
 }
