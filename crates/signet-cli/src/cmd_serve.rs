@@ -133,6 +133,7 @@ pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
                 "PostgreSQL"
             }
         );
+        println!("  key-encryption key: {}", prepared.kek_source.describe());
         if let Some(b) = &prepared.bootstrap {
             println!();
             println!("First start: the organisation CA, the organisation key and an administrator were created.");

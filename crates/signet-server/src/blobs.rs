@@ -23,7 +23,7 @@ pub struct BlobStore {
 impl BlobStore {
     /// Opens (and creates) the store.
     pub fn open(root: PathBuf) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&root)?;
+        crate::private_fs::create_dir(&root)?;
         Ok(BlobStore { root })
     }
 
@@ -52,14 +52,14 @@ impl BlobStore {
         }
         if !dir.exists() {
             // A new fan-out directory: its name in the root must be durable too.
-            std::fs::create_dir_all(dir)?;
+            crate::private_fs::create_dir(dir)?;
             std::fs::File::open(&self.root)?.sync_all()?;
         }
         let mut suffix = [0u8; 8];
         signet_crypto::random_bytes(&mut suffix).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(".tmp-{}", hex::encode(suffix)));
         let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut f = crate::private_fs::new_file().open(&tmp)?;
             f.write_all(data)?;
             std::fs::rename(&tmp, &path)?;
             f.sync_all()?;

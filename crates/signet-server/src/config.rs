@@ -72,9 +72,14 @@ pub struct Config {
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client;
     /// from anyone else the header is ignored.
     pub trusted_proxies: Vec<String>,
+    /// A file holding a passphrase the KEK is derived from (Argon2id), instead of a KEK file.
+    pub kek_passphrase_file: Option<PathBuf>,
     /// The hex KEK given in the environment (never in a file; not printed).
     #[serde(skip)]
     pub kek_hex: Option<String>,
+    /// The KEK passphrase given in the environment (`SIGNET_KEK_PASSPHRASE`; not printed).
+    #[serde(skip)]
+    pub kek_passphrase: Option<zeroize::Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -106,7 +111,9 @@ impl std::fmt::Debug for Config {
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("source_max_failures_per_minute", &self.source_max_failures_per_minute)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("kek_passphrase_file", &self.kek_passphrase_file)
             .field("kek_hex", &self.kek_hex.as_ref().map(|_| "[redacted]"))
+            .field("kek_passphrase", &self.kek_passphrase.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -159,7 +166,9 @@ impl Default for Config {
             max_concurrent_requests: 256,
             source_max_failures_per_minute: 30,
             trusted_proxies: Vec::new(),
+            kek_passphrase_file: None,
             kek_hex: None,
+            kek_passphrase: None,
         }
     }
 }
@@ -203,6 +212,8 @@ impl Config {
             "blob_dir" => self.blob_dir = Some(PathBuf::from(v)),
             "kek_file" => self.kek_file = Some(PathBuf::from(v)),
             "kek" => self.kek_hex = Some(v.into()),
+            "kek_passphrase" => self.kek_passphrase = Some(zeroize::Zeroizing::new(v.into())),
+            "kek_passphrase_file" => self.kek_passphrase_file = Some(PathBuf::from(v)),
             "public_url" => self.public_url = Some(v.into()),
             "organisation" => self.organisation = v.into(),
             "max_upload_bytes" => {

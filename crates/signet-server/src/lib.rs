@@ -16,12 +16,15 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod http;
+pub mod kek;
 pub mod keys;
 pub mod leases;
 pub mod ltv_renewal;
 pub mod metrics;
 pub mod net;
+pub mod private_fs;
 pub mod revocation;
+pub mod settings;
 pub mod signing;
 pub mod state;
 pub mod throttle;
@@ -31,10 +34,8 @@ pub mod users;
 pub mod validation;
 pub mod work;
 
-use std::path::Path;
 use std::sync::Arc;
 
-use signet_crypto::envelope::Kek;
 use zeroize::Zeroizing;
 
 pub use config::Config;
@@ -58,49 +59,21 @@ pub struct Prepared {
     pub state: AppState,
     /// Set when this start created the administrator.
     pub bootstrap: Option<Bootstrap>,
+    /// Where the key-encryption key came from.
+    pub kek_source: kek::KekSource,
 }
-
-fn load_kek(config: &Config) -> Result<Kek, String> {
-    if let Some(h) = &config.kek_hex {
-        return Kek::from_hex(h).map_err(|e| format!("SIGNET_KEK: {e}"));
-    }
-    let path = config
-        .kek_file
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join("kek.hex"));
-    if !path.exists() {
-        let hex = Kek::generate_hex().map_err(|e| e.to_string())?;
-        write_private(&path, hex.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    let text =
-        Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?);
-    Kek::from_hex(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Writes a new file readable by its owner only.
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
-}
-
-const KEK_CHECK: &str = "settings:kek-check";
 
 /// Opens everything: data directory, key-encryption key, database (migrated), blob store; on
 /// first start creates the organisation CA, the organisation key, the audit seal key and an
 /// administrator with a one-time password.
 pub async fn prepare(config: Config) -> Result<Prepared, String> {
-    std::fs::create_dir_all(&config.data_dir)
+    private_fs::create_dir(&config.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
-    let kek = load_kek(&config)?;
+    if config.database_url.is_none() {
+        // The embedded database: created the owner's alone (its journal files take its mode).
+        private_fs::ensure_private_file(&config.data_dir.join("signet.db"), true)
+            .map_err(|e| format!("cannot create the database file: {e}"))?;
+    }
     let trusted_proxies = config
         .trusted_proxies
         .iter()
@@ -108,6 +81,7 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let db = db::Db::connect(&config.database_url()).await?;
     db.migrate().await?;
+    let (kek, kek_source) = kek::load(&config, &db).await?;
     let audit = state::AuditLog::start(&db).await?;
     let blobs = blobs::BlobStore::open(config.blob_dir())
         .map_err(|e| format!("cannot open the blob directory {}: {e}", config.blob_dir().display()))?;
@@ -128,7 +102,11 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
     let bootstrap = bootstrap(&state)
         .await
         .map_err(|e| format!("first-start setup failed: {}", e.detail))?;
-    Ok(Prepared { state, bootstrap })
+    Ok(Prepared {
+        state,
+        bootstrap,
+        kek_source,
+    })
 }
 
 async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
@@ -140,27 +118,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
             .await?;
     }
     let result = async {
-        // The same key-encryption key for every node, or none can use the keys.
-        let check: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE name = 'kek_check'")
-            .fetch_optional(&db.pool)
-            .await?;
-        match check {
-            Some((v,)) => {
-                let sealed = hex::decode(v).map_err(ApiError::internal)?;
-                if state.kek.open(KEK_CHECK, &sealed).is_err() {
-                    return Err(ApiError::unavailable(
-                        "the key-encryption key is not the one this database was set up with (give every node the same SIGNET_KEK or kek_file)",
-                    ));
-                }
-            }
-            None => {
-                let sealed = state.kek.seal(KEK_CHECK, b"signet").map_err(ApiError::internal)?;
-                sqlx::query("INSERT INTO settings (name, value) VALUES ('kek_check', $1)")
-                    .bind(hex::encode(sealed))
-                    .execute(&db.writer)
-                    .await?;
-            }
-        }
+        kek::check(db, &state.kek).await?;
         let org = state.config.organisation.clone();
         if keys::of_kind(db, KeyKind::Ca).await?.is_none() {
             keys::create_ca(state).await?;
@@ -171,8 +129,16 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 organization: Some(org.clone()),
                 ..Default::default()
             };
-            keys::create_certified(state, KeyKind::Organisation, None, &format!("{org} (organisation key)"), subject, "signer,approver,admin", signet_crypto::KeyAlgorithm::EcdsaP256)
-                .await?;
+            keys::create_certified(
+                state,
+                KeyKind::Organisation,
+                None,
+                &format!("{org} (organisation key)"),
+                subject,
+                "signer,approver,admin",
+                signet_crypto::KeyAlgorithm::EcdsaP256,
+            )
+            .await?;
         }
         if keys::of_kind(db, KeyKind::Seal).await?.is_none() {
             let subject = signet_pki::name::SubjectSpec {
@@ -180,8 +146,16 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 organization: Some(org.clone()),
                 ..Default::default()
             };
-            keys::create_certified(state, KeyKind::Seal, None, "Audit log seal", subject, "", signet_crypto::KeyAlgorithm::EcdsaP256)
-                .await?;
+            keys::create_certified(
+                state,
+                KeyKind::Seal,
+                None,
+                "Audit log seal",
+                subject,
+                "",
+                signet_crypto::KeyAlgorithm::EcdsaP256,
+            )
+            .await?;
         }
         if keys::of_kind(db, KeyKind::Tsa).await?.is_none() {
             let subject = signet_pki::name::SubjectSpec {
@@ -189,30 +163,43 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 organization: Some(org.clone()),
                 ..Default::default()
             };
-            keys::create_certified(state, KeyKind::Tsa, None, "Time-stamping authority", subject, "", signet_crypto::KeyAlgorithm::EcdsaP256)
-                .await?;
+            keys::create_certified(
+                state,
+                KeyKind::Tsa,
+                None,
+                "Time-stamping authority",
+                subject,
+                "",
+                signet_crypto::KeyAlgorithm::EcdsaP256,
+            )
+            .await?;
         }
         revocation::backfill(state).await?;
         if users::any_admin(db).await? {
             return Ok(None);
         }
         let password = users::random_password()?;
-        let u = users::create(db, &NewUser {
-            username: "admin",
-            display_name: "Administrator",
-            email: None,
-            roles: &[Role::Admin],
-            password: Some(&password),
-        })
+        let u = users::create(
+            db,
+            &NewUser {
+                username: "admin",
+                display_name: "Administrator",
+                email: None,
+                roles: &[Role::Admin],
+                password: Some(&password),
+            },
+        )
         .await?;
-        state.audit.append(&audit::Event {
-            actor: "system",
-            action: "user.create",
-            target: &u.id,
-            outcome: "ok",
-            details: serde_json::json!({"username": "admin", "roles": ["admin"], "reason": "first start"}),
-        })
-        .await?;
+        state
+            .audit
+            .append(&audit::Event {
+                actor: "system",
+                action: "user.create",
+                target: &u.id,
+                outcome: "ok",
+                details: serde_json::json!({"username": "admin", "roles": ["admin"], "reason": "first start"}),
+            })
+            .await?;
         Ok(Some(Bootstrap {
             username: u.username,
             password,

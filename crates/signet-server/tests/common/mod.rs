@@ -295,6 +295,22 @@ impl T {
         }
     }
 
+    /// Another server process on the same data (a restart): `state` from `prepare`, the same
+    /// administrator session.
+    pub async fn from_state(state: AppState, like: &T) -> T {
+        // The same (test) time as the first process: codes used there stay used.
+        state.clock.advance(like.state.now() - state.now());
+        let app = signet_server::http::router(state.clone());
+        T {
+            state,
+            app,
+            dir: tempfile::tempdir().unwrap(),
+            admin: like.admin.clone(),
+            admin_id: like.admin_id.clone(),
+            backend: like.backend.clone(),
+        }
+    }
+
     /// Runs SQL directly on the server's database (tamper tests).
     pub async fn sql(&self, q: &str) {
         sqlx::query(sqlx::AssertSqlSafe(q.to_string()))
