@@ -42,8 +42,34 @@ pub struct ServeArgs {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Check the audit log's hash chain and seals; report the first tampered, deleted or
-    /// reordered entry.
-    Verify(ConfigArgs),
+    /// reordered entry, a seal not by a pinned key, or an old unsealed tail.
+    Verify(AuditVerifyArgs),
+    /// Print the audit seal certificates (PEM) to pin outside the server.
+    SealCert(ConfigArgs),
+    /// Write the log, its seals and the seal certificates to a directory that a third party
+    /// can check without Signet (docs/audit.md).
+    Export {
+        /// Directory to write to.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+/// `signet audit verify`.
+#[derive(ClapArgs, Debug)]
+pub struct AuditVerifyArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Trust only these seal certificates (PEM), kept outside the server, not the seal keys
+    /// the database lists (repeat for rotated keys).
+    #[arg(long = "seal-cert")]
+    seal_certs: Vec<PathBuf>,
+    /// Entries unsealed for longer than this many seconds are a problem (default: the
+    /// server's audit_max_unsealed_secs, 600).
+    #[arg(long)]
+    max_unsealed_secs: Option<i64>,
 }
 
 /// `signet user …` (on the server's machine, against its database).
@@ -140,6 +166,11 @@ pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
             println!("  username:          {}", b.username);
             println!("  one-time password: {}", b.password.as_str());
             println!("  (shown only now; change it at first login: POST /api/v1/me/password)");
+            println!();
+            println!("The audit log is sealed by a certificate with SHA-256 fingerprint");
+            println!("  {}", b.seal_fingerprint);
+            println!("Keep it outside this server: `signet audit seal-cert > seal.pem`, then");
+            println!("`signet audit verify --seal-cert seal.pem` trusts only that key.");
         }
         use std::io::Write;
         let _ = std::io::stdout().flush();
@@ -172,21 +203,65 @@ async fn shutdown_signal() {
     }
 }
 
-/// `signet audit verify`: exit 0 when intact, 1 with the first problem otherwise.
+/// `signet audit …`: `verify` exits 0 when intact, 1 with the first problem otherwise.
 pub fn run_audit(c: AuditCommand) -> CliResult<Exit> {
-    let AuditCommand::Verify(a) = c;
-    let c = config(&a)?;
+    match c {
+        AuditCommand::Verify(a) => audit_verify(a),
+        AuditCommand::SealCert(a) => {
+            let c = config(&a)?;
+            runtime()?.block_on(async move {
+                let db = signet_server::db::Db::connect(&c.database_url())
+                    .await
+                    .map_err(CliError::input)?;
+                let certs = signet_server::sealing::seal_certificates(&db)
+                    .await
+                    .map_err(|e| CliError::input(e.detail))?;
+                for cert in certs {
+                    eprintln!("# {} (SHA-256 {})", cert.display_name(), cert.fingerprint());
+                    print!("{}", cert.to_pem().map_err(CliError::internal)?);
+                }
+                Ok(Exit::Ok)
+            })
+        }
+        AuditCommand::Export { out, config: a } => {
+            let c = config(&a)?;
+            runtime()?.block_on(async move {
+                let db = signet_server::db::Db::connect(&c.database_url())
+                    .await
+                    .map_err(CliError::input)?;
+                let e = signet_server::sealing::export(&db, &out)
+                    .await
+                    .map_err(CliError::input)?;
+                println!(
+                    "exported {} entries and {} seals to {} (check them without Signet: docs/audit.md)",
+                    e.entries,
+                    e.seals,
+                    out.display()
+                );
+                Ok(Exit::Ok)
+            })
+        }
+    }
+}
+
+fn audit_verify(a: AuditVerifyArgs) -> CliResult<Exit> {
+    let c = config(&a.config)?;
+    let trust = signet_server::sealing::SealTrust::from_files(&a.seal_certs).map_err(CliError::input)?;
+    let max_unsealed = a.max_unsealed_secs.unwrap_or(c.audit_max_unsealed_secs);
     runtime()?.block_on(async move {
         let db = signet_server::db::Db::connect(&c.database_url())
             .await
             .map_err(CliError::input)?;
-        let v = signet_server::verify_audit_log(&db)
+        let v = signet_server::sealing::verify_log(&db, &trust, signet_pki::time::now(), max_unsealed)
             .await
             .map_err(|e| CliError::input(e.detail))?;
         println!(
-            "entries: {}, seals: {}, sealed through entry {}",
-            v.entries, v.seals, v.last_sealed
+            "entries: {}, seals: {}, sealed through entry {} (seal keys: {})",
+            v.entries, v.seals, v.last_sealed, v.seal_trust
         );
+        if v.seal_trust == "database" {
+            println!("(seal keys read from the database itself; pin the seal certificate with --seal-cert)");
+        }
         match v.first_problem {
             None => {
                 println!("audit log intact");

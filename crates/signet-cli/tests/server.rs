@@ -156,6 +156,13 @@ impl Drop for Node {
 /// Logs in with a password (session), then creates an API token for that account; returns it.
 /// Uses a raw session only for the token request.
 fn session_token(n: &Node, user: &str, password: &str) -> String {
+    session_token_with(n, user, password, false).0
+}
+
+/// As [`session_token`]; with `enrol`, the session first enrols an authenticator (a token
+/// cannot: changes to one's own account need a session or an admin-scoped token) and the
+/// secret comes back too. Administrators' tokens get every scope.
+fn session_token_with(n: &Node, user: &str, password: &str, enrol: bool) -> (String, Option<Vec<u8>>) {
     let body = json!({"username": user, "password": password}).to_string();
     let r = http_client::request(
         "POST",
@@ -196,11 +203,32 @@ fn session_token(n: &Node, user: &str, password: &str) -> String {
             json!({"current_password": password, "new_password": NEW_PASSWORD}),
         );
         assert_eq!(s, 200, "{v}");
-        return session_token(n, user, NEW_PASSWORD);
+        return session_token_with(n, user, NEW_PASSWORD, enrol);
     }
-    let (s, t) = call("/api/v1/me/tokens", json!({"name": "cli", "password": password}));
+    // The token first (the password alone is enough while no authenticator is enrolled).
+    let admin = v["user"]["roles"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|x| x == "admin"));
+    let scopes = if admin {
+        json!(["read", "sign", "admin"])
+    } else {
+        json!(["read", "sign"])
+    };
+    let (s, t) = call(
+        "/api/v1/me/tokens",
+        json!({"name": "cli", "password": password, "scopes": scopes}),
+    );
     assert_eq!(s, 200, "{t}");
-    t["token"].as_str().unwrap().to_string()
+    let mut secret = None;
+    if enrol {
+        let (s, e) = call("/api/v1/me/totp/enrol", json!({"password": password}));
+        assert_eq!(s, 200, "{e}");
+        let sec = signet_crypto::otp::base32_decode(e["secret_base32"].as_str().unwrap()).unwrap();
+        let (s, c) = call("/api/v1/me/totp/confirm", json!({"code": code(&sec, 0)}));
+        assert_eq!(s, 200, "{c}");
+        secret = Some(sec);
+    }
+    (t["token"].as_str().unwrap().to_string(), secret)
 }
 
 /// Creates a signer (via the admin token), enrols TOTP; returns (token, secret).
@@ -211,17 +239,8 @@ fn signer(n: &Node, admin: &str, username: &str) -> (String, Vec<u8>) {
         json!({"username": username, "display_name": "Alice Example", "roles": ["signer"]}),
     );
     assert_eq!(s, 201, "{u}");
-    let token = session_token(n, username, u["one_time_password"].as_str().unwrap());
-    let (s, e) = n.post("/api/v1/me/totp/enrol", Some(&token), json!({"password": NEW_PASSWORD}));
-    assert_eq!(s, 200, "{e}");
-    let secret = signet_crypto::otp::base32_decode(e["secret_base32"].as_str().unwrap()).unwrap();
-    let (s, c) = n.post(
-        "/api/v1/me/totp/confirm",
-        Some(&token),
-        json!({"code": code(&secret, 0)}),
-    );
-    assert_eq!(s, 200, "{c}");
-    (token, secret)
+    let (token, secret) = session_token_with(n, username, u["one_time_password"].as_str().unwrap(), true);
+    (token, secret.unwrap())
 }
 
 /// The TOTP code `steps` steps from now.

@@ -135,6 +135,19 @@ impl KeyAlgorithm {
         })
     }
 
+    /// The key algorithm of a SubjectPublicKeyInfo (DER), if Signet makes such keys.
+    pub fn of_public_key(spki_der: &[u8]) -> Option<Self> {
+        let d = crate::verify::describe_public_key(spki_der);
+        Self::ALL.into_iter().find(|a| match a {
+            Self::Rsa2048 => d == "RSA-2048",
+            Self::Rsa3072 => d == "RSA-3072",
+            Self::Rsa4096 => d == "RSA-4096",
+            Self::EcdsaP256 => d == "ECDSA P-256",
+            Self::EcdsaP384 => d == "ECDSA P-384",
+            Self::Ed25519 => d == "Ed25519",
+        })
+    }
+
     /// The signature algorithm Signet uses by default with this key.
     pub fn default_signature_algorithm(self) -> SignatureAlgorithm {
         match self {
@@ -370,5 +383,19 @@ mod tests {
             assert_eq!(KeyAlgorithm::from_name(a.name()).unwrap(), a);
         }
         assert!(KeyAlgorithm::from_name("dsa-1024").is_err());
+    }
+
+    #[test]
+    fn key_algorithm_of_a_public_key() {
+        for a in [
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Ed25519,
+            KeyAlgorithm::Rsa2048,
+        ] {
+            let k = crate::PrivateKey::generate(a).unwrap();
+            assert_eq!(KeyAlgorithm::of_public_key(&k.public_key_der().unwrap()), Some(a));
+        }
+        assert_eq!(KeyAlgorithm::of_public_key(b"junk"), None);
     }
 }

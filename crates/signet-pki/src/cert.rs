@@ -206,7 +206,12 @@ impl Certificate {
             && self.extended_key_usage_critical()
     }
 
-    /// Whether extKeyUsage is present and marked critical.
+    /// Whether this is a Signet audit-seal certificate: extKeyUsage Signet audit seal only.
+    pub fn is_audit_seal(&self) -> bool {
+        matches!(self.extended_key_usage(), Ok(Some(e)) if e == [crate::oids::KP_SIGNET_AUDIT_SEAL])
+    }
+
+    /// Whether the extended key usage extension is critical.
     pub fn extended_key_usage_critical(&self) -> bool {
         self.extensions()
             .iter()

@@ -46,6 +46,9 @@ pub enum Profile {
     TimeStamping,
     /// A delegated OCSP responder (RFC 6960 §4.2.2.2).
     OcspResponder,
+    /// The key that seals a Signet audit log: digitalSignature, critical EKU Signet audit seal
+    /// only.
+    AuditSeal,
 }
 
 /// The contents of a certificate to issue.
@@ -231,6 +234,10 @@ pub fn build_and_sign(
                 &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
             )?);
             exts.push(ext(true, &ExtendedKeyUsage(vec![KP_TIME_STAMPING]))?);
+        }
+        Profile::AuditSeal => {
+            exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);
+            exts.push(ext(true, &ExtendedKeyUsage(vec![crate::oids::KP_SIGNET_AUDIT_SEAL]))?);
         }
         Profile::OcspResponder => {
             exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);

@@ -49,6 +49,9 @@ pub mod oids {
     pub const KP_EMAIL_PROTECTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.4");
     /// id-kp-timeStamping.
     pub const KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+    /// Signet's audit-log seal (Signet's private arc, beside its TSA policy): the only use of
+    /// a seal certificate, so that no signing certificate can pass for one.
+    pub const KP_SIGNET_AUDIT_SEAL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.58873.2.1");
     /// id-kp-OCSPSigning.
     pub const KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
     /// id-pkix-ocsp-nocheck.

@@ -40,6 +40,14 @@ pub struct Config {
     pub login_max_failures: i64,
     /// Seal the audit log every this many entries.
     pub audit_seal_every: i64,
+    /// Seal the audit log when its last seal is this many seconds old and entries came after
+    /// it (and at shutdown), so a quiet server leaves nothing unsealed for long.
+    pub audit_seal_interval_secs: i64,
+    /// Checking the log, entries unsealed for longer than this are a problem (seals removed).
+    pub audit_max_unsealed_secs: i64,
+    /// Seal certificates (PEM files, kept outside the database) that `/api/v1/audit/verify`
+    /// trusts instead of the seal keys the database lists.
+    pub audit_seal_certs: Vec<PathBuf>,
     /// Fetch revocation data (CRLs and OCSP) named in certificates of paths being validated
     /// when a verification has none (`/verify`, `/documents/{id}/verify`).
     pub fetch_revocation: bool,
@@ -99,6 +107,9 @@ impl std::fmt::Debug for Config {
             .field("totp_backoff_max_secs", &self.totp_backoff_max_secs)
             .field("login_max_failures", &self.login_max_failures)
             .field("audit_seal_every", &self.audit_seal_every)
+            .field("audit_seal_interval_secs", &self.audit_seal_interval_secs)
+            .field("audit_max_unsealed_secs", &self.audit_max_unsealed_secs)
+            .field("audit_seal_certs", &self.audit_seal_certs)
             .field("fetch_revocation", &self.fetch_revocation)
             .field("allow_private_fetch", &self.allow_private_fetch)
             .field("ca_bundle", &self.ca_bundle)
@@ -154,6 +165,9 @@ impl Default for Config {
             totp_backoff_max_secs: 300,
             login_max_failures: 10,
             audit_seal_every: 100,
+            audit_seal_interval_secs: 60,
+            audit_max_unsealed_secs: 600,
+            audit_seal_certs: Vec::new(),
             fetch_revocation: false,
             allow_private_fetch: false,
             ca_bundle: None,
@@ -225,6 +239,16 @@ impl Config {
             "totp_backoff_max_secs" => self.totp_backoff_max_secs = int(v)?,
             "login_max_failures" => self.login_max_failures = int(v)?,
             "audit_seal_every" => self.audit_seal_every = int(v)?,
+            "audit_seal_interval_secs" => self.audit_seal_interval_secs = int(v)?,
+            "audit_max_unsealed_secs" => self.audit_max_unsealed_secs = int(v)?,
+            "audit_seal_certs" => {
+                self.audit_seal_certs = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect()
+            }
             "fetch_revocation" => self.fetch_revocation = bool_of(v)?,
             "allow_private_fetch" => self.allow_private_fetch = bool_of(v)?,
             "ca_bundle" => self.ca_bundle = Some(PathBuf::from(v)),
@@ -272,8 +296,11 @@ impl Config {
         if self.session_ttl_secs < 60 {
             return Err("session_ttl_secs must be at least 60".into());
         }
-        if self.audit_seal_every < 1 {
-            return Err("audit_seal_every must be at least 1".into());
+        if self.audit_seal_every < 1 || self.audit_seal_interval_secs < 1 {
+            return Err("audit_seal_every and audit_seal_interval_secs must be at least 1".into());
+        }
+        if self.audit_max_unsealed_secs < self.audit_seal_interval_secs {
+            return Err("audit_max_unsealed_secs must be at least audit_seal_interval_secs".into());
         }
         if self.max_upload_bytes < 1024 {
             return Err("max_upload_bytes must be at least 1024".into());

@@ -174,6 +174,17 @@ pub async fn of_kind(db: &Db, kind: KeyKind) -> ApiResult<Option<KeyInfo>> {
     r.as_ref().map(row_info).transpose()
 }
 
+/// Every key of a kind, oldest first.
+pub async fn of_kind_all(db: &Db, kind: KeyKind) -> ApiResult<Vec<KeyInfo>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {KEY_COLUMNS} FROM keys WHERE kind = $1 ORDER BY created_at, id"
+    )))
+    .bind(kind.as_str())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(row_info).collect()
+}
+
 /// All keys (administrators) or the keys `user` may sign with.
 pub async fn list_for(db: &Db, user: &User) -> ApiResult<Vec<KeyInfo>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -372,10 +383,10 @@ pub async fn create_certified(
     let email = subject.email.clone();
     let name = subject.to_name().map_err(|e| ApiError::unprocessable(e.to_string()))?;
     let spki = key.public_key_der().map_err(ApiError::internal)?;
-    let profile = if kind == KeyKind::Tsa {
-        Profile::TimeStamping
-    } else {
-        Profile::Signer
+    let profile = match kind {
+        KeyKind::Tsa => Profile::TimeStamping,
+        KeyKind::Seal => Profile::AuditSeal,
+        _ => Profile::Signer,
     };
     let mut t = Template::new(
         name,
@@ -515,11 +526,11 @@ pub async fn seal_keys(db: &Db) -> ApiResult<Vec<(String, Vec<u8>, signet_crypto
         let pem: String = r.try_get(1)?;
         let chain = Certificate::parse_many(pem.as_bytes()).map_err(ApiError::internal)?;
         if let Some(c) = chain.first() {
-            out.push((
-                id,
-                c.spki_der().map_err(ApiError::internal)?,
-                signet_crypto::SignatureAlgorithm::Ecdsa(signet_crypto::HashAlgorithm::Sha256),
-            ));
+            let spki = c.spki_der().map_err(ApiError::internal)?;
+            let alg = KeyAlgorithm::of_public_key(&spki)
+                .map(KeyAlgorithm::default_signature_algorithm)
+                .ok_or_else(|| ApiError::internal("a seal key of an unknown algorithm"))?;
+            out.push((id, spki, alg));
         }
     }
     Ok(out)

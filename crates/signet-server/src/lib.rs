@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod net;
 pub mod private_fs;
 pub mod revocation;
+pub mod sealing;
 pub mod settings;
 pub mod signing;
 pub mod state;
@@ -51,6 +52,8 @@ pub struct Bootstrap {
     pub username: String,
     /// Their one-time password.
     pub password: Zeroizing<String>,
+    /// SHA-256 fingerprint of the audit seal certificate, to pin outside the server.
+    pub seal_fingerprint: String,
 }
 
 /// A started (not yet listening) server.
@@ -200,9 +203,14 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
                 details: serde_json::json!({"username": "admin", "roles": ["admin"], "reason": "first start"}),
             })
             .await?;
+        let seal_fingerprint = keys::newest_enabled(db, KeyKind::Seal)
+            .await?
+            .map(|k| k.fingerprint)
+            .unwrap_or_default();
         Ok(Some(Bootstrap {
             username: u.username,
             password,
+            seal_fingerprint,
         }))
     }
     .await;
@@ -214,46 +222,16 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
     result
 }
 
-/// Checks the audit log's chain and seals with the seal keys in the database.
+/// Checks the audit log's chain and seals with the seal keys in the database (now, and no
+/// unsealed entry older than the default `audit_max_unsealed_secs`).
 pub async fn verify_audit_log(db: &db::Db) -> ApiResult<audit::Verification> {
-    let seal_keys = keys::seal_keys(db).await?;
-    let lookup = move |id: &str| {
-        seal_keys
-            .iter()
-            .find(|(k, _, _)| k == id)
-            .map(|(_, spki, alg)| (spki.clone(), *alg))
-    };
-    audit::verify(db, &lookup).await
-}
-
-/// Seals the audit log when due, until `shutdown` resolves; then seals once more.
-pub async fn sealing_task(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        seal_now(&state, false).await;
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
-            _ = shutdown.changed() => break,
-        }
-    }
-    seal_now(&state, true).await;
-}
-
-/// Seals the audit log with the newest enabled seal key (a disabled seal key is never used
-/// again; rotate by creating a new one and disabling the old). Returns the sequence number
-/// sealed through.
-pub async fn seal(state: &AppState, every: i64, force: bool) -> ApiResult<Option<i64>> {
-    let key = keys::newest_enabled(&state.db, KeyKind::Seal)
-        .await?
-        .ok_or_else(|| ApiError::unavailable("no enabled audit seal key: the audit log cannot be sealed"))?;
-    let signer = keys::signer(state, &key.id).await?;
-    audit::seal_if_due(&state.db, &*signer, &key.id, every, force).await
-}
-
-async fn seal_now(state: &AppState, force: bool) {
-    let r = seal(state, state.config.audit_seal_every, force).await;
-    if let Err(e) = r {
-        tracing::warn!("audit seal failed: {}", e.detail);
-    }
+    sealing::verify_log(
+        db,
+        &sealing::SealTrust::Database,
+        signet_pki::time::now(),
+        Config::default().audit_max_unsealed_secs,
+    )
+    .await
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets requests in progress
@@ -269,7 +247,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let sealer = tokio::spawn(sealing_task(state.clone(), rx.clone()));
+    let sealer = tokio::spawn(sealing::sealing_task(state.clone(), rx.clone()));
     let tally = tokio::spawn(flush_anonymous(state.clone(), rx));
     let renewal = (state.config.ltv_renewal_every_secs > 0).then(|| {
         tokio::spawn(ltv_renewal::schedule(

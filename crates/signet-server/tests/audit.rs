@@ -281,3 +281,202 @@ async fn a_disabled_seal_key_is_never_used_again() {
         assert!(check(&t).await.is_none(), "{:?}", check(&t).await);
     }
 }
+
+/// The insider's way around a rewritten chain (finding 8): edit an entry, recompute every hash
+/// after it, and delete the seals. The chain is consistent again; what gives it away is a tail
+/// older than any running server leaves unsealed.
+async fn rewrite_and_drop_seals(t: &T) {
+    let entries = audit::list(&t.state.db, 0, 1000).await.unwrap();
+    let mut prev = entries[4].hash.clone();
+    for e in &entries[5..] {
+        let mut f = e.clone();
+        if e.seq == 6 {
+            f.details = "{\"forged\":true}".to_string();
+        }
+        f.prev_hash = prev.clone();
+        let h = entry_hash(&f);
+        sqlx::query("UPDATE audit_log SET details = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+            .bind(&f.details)
+            .bind(&prev)
+            .bind(&h)
+            .bind(e.seq)
+            .execute(&t.state.db.pool)
+            .await
+            .unwrap();
+        prev = h;
+    }
+    t.sql("DELETE FROM audit_seals").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removed_seals_leave_an_unsealed_tail_that_is_reported() {
+    use signet_server::sealing::{SealTrust, verify_log};
+    for b in backends() {
+        let t = busy(&b).await;
+        rewrite_and_drop_seals(&t).await;
+        let now = signet_pki::time::now();
+        // Minutes later (the server seals at least every audit_seal_interval_secs): reported.
+        let v = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600)
+            .await
+            .unwrap();
+        let (seq, what) = v.first_problem.expect("an unsealed old tail is a problem");
+        assert_eq!(seq, 1, "{b:?}: {what}");
+        assert!(what.contains("not sealed"), "{b:?}: {what}");
+        // Right away it is not (yet) distinguishable from a server about to seal.
+        let v = verify_log(&t.state.db, &SealTrust::Database, now, 600).await.unwrap();
+        assert_eq!(v.first_problem, None, "{b:?}");
+    }
+}
+
+/// An insider who cannot read the KEK makes a seal key of their own, lists it in the database
+/// and seals the rewritten chain with it: a check that trusts the database's seal keys is
+/// fooled; one against the seal certificate pinned outside the database is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seal_key_written_into_the_database_does_not_pass_the_pinned_check() {
+    use signet_server::sealing::{SealTrust, seal_certificates, verify_log};
+    for b in backends() {
+        let t = busy(&b).await;
+        let pinned = seal_certificates(&t.state.db).await.unwrap();
+        assert_eq!(pinned.len(), 1);
+        rewrite_and_drop_seals(&t).await;
+        // The insider's own key, certificate and seal.
+        let key = signet_crypto::PrivateKey::generate(signet_crypto::KeyAlgorithm::EcdsaP256).unwrap();
+        let signer = signet_crypto::SoftwareSigner::new(key);
+        let now = signet_pki::time::now();
+        let name = signet_pki::name::SubjectSpec {
+            common_name: "Signet Organisation audit seal".into(),
+            ..Default::default()
+        }
+        .to_name()
+        .unwrap();
+        let tpl = signet_pki::issue::Template::new(
+            name,
+            signet_crypto::Signer::public_key_der(&signer).unwrap(),
+            signet_pki::issue::Profile::AuditSeal,
+            now - 60,
+            now + 86_400,
+        );
+        let cert = signet_pki::issue::issue(&tpl, None, &signer).unwrap();
+        sqlx::query("INSERT INTO keys (id, kind, label, algorithm, encrypted_key, chain_pem, created_at) VALUES ('insider', 'seal', 'x', 'ecdsa-p256', $1, $2, $3)")
+            .bind(vec![0u8])
+            .bind(cert.to_pem().unwrap())
+            .bind(now)
+            .execute(&t.state.db.pool)
+            .await
+            .unwrap();
+        let tail = audit::list(&t.state.db, 0, 1000).await.unwrap().pop().unwrap();
+        let sig = signet_crypto::Signer::sign(&signer, &audit::seal_message(tail.seq, &tail.hash)).unwrap();
+        sqlx::query("INSERT INTO audit_seals (seq, at, hash, signature, key_id) VALUES ($1, $2, $3, $4, 'insider')")
+            .bind(tail.seq)
+            .bind(now)
+            .bind(&tail.hash)
+            .bind(sig)
+            .execute(&t.state.db.pool)
+            .await
+            .unwrap();
+        let fooled = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600)
+            .await
+            .unwrap();
+        assert_eq!(
+            fooled.first_problem, None,
+            "{b:?}: the database's own seal keys are fooled"
+        );
+        assert_eq!(fooled.seal_trust, "database");
+        let v = verify_log(&t.state.db, &SealTrust::Pinned(pinned), now + 3600, 600)
+            .await
+            .unwrap();
+        let (seq, what) = v.first_problem.expect("the pinned check catches the insider's seal");
+        assert_eq!(seq, tail.seq, "{b:?}");
+        assert!(what.contains("not by a pinned seal key"), "{b:?}: {what}");
+    }
+}
+
+/// The seal certificate is issued by the organisation CA for audit seals only, and its
+/// fingerprint is the one printed at first start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seal_certificate_is_the_cas_and_for_audit_seals_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = signet_server::prepare(signet_server::Config {
+        data_dir: dir.path().join("data"),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let printed = p.bootstrap.unwrap().seal_fingerprint;
+    let certs = signet_server::sealing::seal_certificates(&p.state.db).await.unwrap();
+    let seal = &certs[0];
+    assert_eq!(seal.fingerprint(), printed);
+    assert!(seal.is_audit_seal() && seal.extended_key_usage_critical());
+    let ca = signet_server::keys::of_kind(&p.state.db, signet_server::keys::KeyKind::Ca)
+        .await
+        .unwrap()
+        .unwrap();
+    let ca = signet_pki::Certificate::parse_many(ca.chain_pem.as_bytes())
+        .unwrap()
+        .remove(0);
+    assert!(seal.is_issued_by(&ca, &Default::default()));
+}
+
+/// A quiet server seals on a timer (no 100 entries needed) and once more at shutdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_server_seals_on_a_timer_and_at_shutdown() {
+    for b in backends() {
+        let t = T::with(&b, |c| c.audit_seal_interval_secs = 1).await;
+        let live = Live::start(&t).await;
+        let sealed_through = || async {
+            let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM audit_seals")
+                .fetch_one(&t.state.db.pool)
+                .await
+                .unwrap();
+            n
+        };
+        let tail = || async { audit::list(&t.state.db, 0, 1000).await.unwrap().last().unwrap().seq };
+        let mut waited = 0;
+        while sealed_through().await < tail().await {
+            assert!(waited < 100, "{b:?}: nothing sealed the quiet tail within 10 s");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        // New entries right before shutdown are sealed by the shutdown.
+        let body = json!({"username": "admin", "password": "wrong"}).to_string();
+        live.status(
+            "POST",
+            "/api/v1/auth/login",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .await;
+        live.stop().await;
+        assert_eq!(sealed_through().await, tail().await, "{b:?}");
+        assert_eq!(check(&t).await, None, "{b:?}");
+    }
+}
+
+/// Entries made through the API carry the client's address and user agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_carry_the_client_address_and_user_agent() {
+    let t = T::new(&Backend::Sqlite).await;
+    let live = Live::start(&t).await;
+    let body = json!({"username": "admin", "password": "not the password"}).to_string();
+    live.status(
+        "POST",
+        "/api/v1/auth/login",
+        &[
+            ("Content-Type", "application/json"),
+            ("User-Agent", "Signet-Test/1.0 (audit)"),
+        ],
+        body.as_bytes(),
+    )
+    .await;
+    let e = audit::list(&t.state.db, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|e| e.action == "login" && e.outcome == "failed")
+        .unwrap();
+    let d: serde_json::Value = serde_json::from_str(&e.details).unwrap();
+    assert_eq!(d["client"]["address"], "127.0.0.1", "{d}");
+    assert_eq!(d["client"]["user_agent"], "Signet-Test/1.0 (audit)", "{d}");
+    live.stop().await;
+}

@@ -18,8 +18,8 @@ use sqlx::Row;
 
 pub use anonymous::Tally;
 pub use chain::{Entry, GENESIS, entry_hash};
-pub use seal::{seal_if_due, seal_message};
-pub use verify::{SealKeyLookup, Verification, verify};
+pub use seal::{Due, Seal, list_seals, seal_if_due, seal_message};
+pub use verify::{SealKey, SealKeyLookup, Verification, VerifyOptions, verify};
 pub use writer::{Attachment, BatchStatement, CONFLICT_SQLSTATE, Log, Param};
 
 use crate::db::Db;

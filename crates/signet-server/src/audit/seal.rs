@@ -11,25 +11,38 @@ pub fn seal_message(seq: i64, hash: &str) -> Vec<u8> {
     format!("signet-audit-seal-v1\n{seq}\n{hash}\n").into_bytes()
 }
 
-/// Signs the current tail of the log with `signer` if `every` entries have passed since the last
-/// seal (or always, with `force`). Returns the sealed seq, if a seal was written.
+/// When a seal is due.
+#[derive(Clone, Copy, Debug)]
+pub struct Due {
+    /// After this many entries since the last seal.
+    pub every: i64,
+    /// Or when the last seal is this many seconds old and entries came after it.
+    pub interval_secs: i64,
+    /// Now (Unix time).
+    pub now: i64,
+    /// Or always (when the tail is not sealed yet): at shutdown, on request.
+    pub force: bool,
+}
+
+/// Signs the current tail of the log with `signer` if a seal is due. Returns the sealed seq, if
+/// a seal was written.
 pub async fn seal_if_due(
     db: &Db,
     signer: &dyn signet_crypto::Signer,
     key_id: &str,
-    every: i64,
-    force: bool,
+    due: Due,
 ) -> ApiResult<Option<i64>> {
     let tail = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&db.pool)
         .await?;
     let Some(tail) = tail else { return Ok(None) };
     let (seq, hash): (i64, String) = (tail.try_get(0)?, tail.try_get(1)?);
-    let last_seal: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_seals ORDER BY seq DESC LIMIT 1")
+    let last_seal: Option<(i64, i64)> = sqlx::query_as("SELECT seq, at FROM audit_seals ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&db.pool)
         .await?;
-    let last = last_seal.map(|r| r.0).unwrap_or(0);
-    if seq <= last || (!force && seq - last < every) {
+    let (last, last_at) = last_seal.unwrap_or((0, 0));
+    let old = due.now - last_at >= due.interval_secs;
+    if seq <= last || (!due.force && seq - last < due.every && !old) {
         return Ok(None);
     }
     let sig = signer.sign(&seal_message(seq, &hash)).map_err(ApiError::internal)?;
@@ -37,11 +50,45 @@ pub async fn seal_if_due(
         "INSERT INTO audit_seals (seq, at, hash, signature, key_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(seq)
-    .bind(signet_pki::time::now())
+    .bind(due.now)
     .bind(&hash)
     .bind(sig)
     .bind(key_id)
     .execute(&db.writer)
     .await?;
     Ok(Some(seq))
+}
+
+/// A stored seal.
+#[derive(Clone, Debug)]
+pub struct Seal {
+    /// The entry it seals through.
+    pub seq: i64,
+    /// When it was made.
+    pub at: i64,
+    /// That entry's hash.
+    pub hash: String,
+    /// The signature over [`seal_message`].
+    pub signature: Vec<u8>,
+    /// The seal key's id.
+    pub key_id: String,
+}
+
+/// Every seal, oldest first.
+pub async fn list_seals(db: &Db) -> ApiResult<Vec<Seal>> {
+    let rows = sqlx::query("SELECT seq, at, hash, signature, key_id FROM audit_seals ORDER BY seq")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Seal {
+                seq: r.try_get(0)?,
+                at: r.try_get(1)?,
+                hash: r.try_get(2)?,
+                signature: r.try_get(3)?,
+                key_id: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ApiError::from)
 }

@@ -19,20 +19,41 @@ pub struct Verification {
     pub seals: i64,
     /// Last sealed seq.
     pub last_sealed: i64,
+    /// Whose keys the seals were checked against: `pinned` (certificates given from outside
+    /// the database) or `database` (the seal keys the database lists — an insider with write
+    /// access to it could replace them).
+    pub seal_trust: &'static str,
     /// The first problem: (seq, what is wrong). `None` when the log is intact.
     pub first_problem: Option<(i64, String)>,
 }
 
-/// Finds a seal key's SubjectPublicKeyInfo and signature algorithm by key id.
-pub type SealKeyLookup<'a> = &'a (dyn Fn(&str) -> Option<(Vec<u8>, signet_crypto::SignatureAlgorithm)> + Sync);
+/// A key a seal may verify with: SubjectPublicKeyInfo (DER) and signature algorithm.
+pub type SealKey = (Vec<u8>, signet_crypto::SignatureAlgorithm);
 
-/// Walks the whole chain and every seal. `seal_key` maps a seal's key id to the SubjectPublicKeyInfo
-/// and algorithm its signature must verify with.
-pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verification> {
+/// The keys a seal made by key id `key_id` may verify with.
+pub type SealKeyLookup<'a> = &'a (dyn Fn(&str) -> Vec<SealKey> + Sync);
+
+/// How the check is made.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifyOptions {
+    /// Whether the seal keys are pinned (see [`Verification::seal_trust`]).
+    pub pinned: bool,
+    /// Now (Unix time).
+    pub now: i64,
+    /// Entries after the last seal older than this many seconds are a problem: a running
+    /// server seals within its seal interval, so an old unsealed tail means seals were removed
+    /// (or the server stopped abruptly: start it, it seals, and check again).
+    pub max_unsealed_secs: i64,
+}
+
+/// Walks the whole chain and every seal. `seal_key` maps a seal's key id to the keys its
+/// signature may verify with.
+pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>, o: VerifyOptions) -> ApiResult<Verification> {
     let mut v = Verification {
         entries: 0,
         seals: 0,
         last_sealed: 0,
+        seal_trust: if o.pinned { "pinned" } else { "database" },
         first_problem: None,
     };
     let seals = sqlx::query("SELECT seq, hash, signature, key_id FROM audit_seals ORDER BY seq")
@@ -44,10 +65,10 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verificat
         let hash: String = s.try_get(1)?;
         let sig: Vec<u8> = s.try_get(2)?;
         let key_id: String = s.try_get(3)?;
-        let ok = seal_key(&key_id).is_some_and(|(spki, alg)| {
+        let ok = seal_key(&key_id).iter().any(|(spki, alg)| {
             signet_crypto::verify::verify_signature(
-                &spki,
-                alg,
+                spki,
+                *alg,
                 &seal_message(seq, &hash),
                 &sig,
                 &signet_crypto::AlgorithmPolicy::default(),
@@ -55,13 +76,21 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verificat
             .is_ok()
         });
         if !ok && v.first_problem.is_none() {
-            v.first_problem = Some((seq, format!("the seal at entry {seq} has an invalid signature")));
+            v.first_problem = Some((
+                seq,
+                if o.pinned {
+                    format!("the seal at entry {seq} is not by a pinned seal key (or its signature is invalid)")
+                } else {
+                    format!("the seal at entry {seq} has an invalid signature")
+                },
+            ));
         }
         v.seals += 1;
         v.last_sealed = v.last_sealed.max(seq);
         seal_list.push((seq, hash));
     }
     let mut prev_hash = GENESIS.to_string();
+    let mut first_unsealed: Option<(i64, i64)> = None;
     let mut expected = 1i64;
     let mut after = 0i64;
     let mut seals_iter = seal_list.iter().peekable();
@@ -114,6 +143,9 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verificat
                     break;
                 }
             }
+            if e.seq > v.last_sealed && first_unsealed.is_none() {
+                first_unsealed = Some((e.seq, e.at));
+            }
             prev_hash = e.hash.clone();
             expected += 1;
         }
@@ -125,6 +157,19 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>) -> ApiResult<Verificat
                 "the log ends at entry {} but a seal covers entry {} (entries were deleted)",
                 expected - 1,
                 v.last_sealed
+            ),
+        ));
+    }
+    if v.first_problem.is_none()
+        && let Some((seq, at)) = first_unsealed
+        && o.now - at > o.max_unsealed_secs
+    {
+        v.first_problem = Some((
+            seq,
+            format!(
+                "entries {seq} to {} are not sealed, and entry {seq} is {} s old (seals removed? if the server stopped abruptly, start it and check again)",
+                expected - 1,
+                o.now - at
             ),
         ));
     }

@@ -24,13 +24,20 @@ pub async fn read_audit(
 
 /// `GET /api/v1/audit/verify`.
 pub async fn verify_audit(State(state): State<AppState>) -> ApiResult<Response> {
-    let v = crate::verify_audit_log(&state.db).await?;
+    let trust = crate::sealing::SealTrust::from_files(&state.config.audit_seal_certs).map_err(ApiError::unavailable)?;
+    let v = crate::sealing::verify_log(
+        &state.db,
+        &trust,
+        signet_pki::time::now(),
+        state.config.audit_max_unsealed_secs,
+    )
+    .await?;
     Ok(Json(v).into_response())
 }
 
 /// `POST /api/v1/audit/seal`.
 pub async fn seal_audit(State(state): State<AppState>, Extension(c): Extension<Caller>) -> ApiResult<Response> {
     log(&state, &c.user.id, "audit.seal", "", json!({})).await?;
-    let s = crate::seal(&state, 1, true).await?;
+    let s = crate::sealing::seal(&state, true).await?;
     Ok(ok(json!({"sealed_through": s})))
 }
