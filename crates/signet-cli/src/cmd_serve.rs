@@ -167,6 +167,10 @@ pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
             println!("  one-time password: {}", b.password.as_str());
             println!("  (shown only now; change it at first login: POST /api/v1/me/password)");
             println!();
+            println!("The organisation key ({}) may be used by", b.organisation_key.0);
+            println!("  {}.", b.organisation_key.1);
+            println!("Narrow it: PUT /api/v1/keys/{}/policy (roles, document types, services).", b.organisation_key.0);
+            println!();
             println!("The audit log is sealed by a certificate with SHA-256 fingerprint");
             println!("  {}", b.seal_fingerprint);
             println!("Keep it outside this server: `signet audit seal-cert > seal.pem`, then");

@@ -92,6 +92,40 @@ pub struct KeyInfo {
     /// The PAdES level its signatures reach: `B-T`, `B-LT` or `B-LTA` (detached CAdES
     /// signatures are CAdES-T whatever this says).
     pub signature_level: String,
+    /// Who may sign with it, for what, in words (the policy made visible).
+    pub usable_by: String,
+}
+
+impl KeyInfo {
+    /// Who may use the key for what, in one sentence.
+    pub fn describe_policy(&self) -> String {
+        let types = if self.allowed_doc_types.iter().any(|t| t == "*") {
+            "documents of any type".to_string()
+        } else if self.allowed_doc_types.is_empty() {
+            "no documents".to_string()
+        } else {
+            format!("documents of type {}", self.allowed_doc_types.join(", "))
+        };
+        let who = match self.kind {
+            KeyKind::Ca | KeyKind::Seal | KeyKind::Tsa => return "nobody: it does not sign documents".into(),
+            KeyKind::Personal | KeyKind::Imported => "its owner only".to_string(),
+            KeyKind::Organisation => {
+                let roles = if self.allowed_roles.is_empty() {
+                    "no role".to_string()
+                } else {
+                    format!("every user with role {}", self.allowed_roles.join(", "))
+                };
+                let services = if self.allowed_services.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and service accounts {}", self.allowed_services.join(", "))
+                };
+                format!("{roles} (each signature confirmed by their own one-time code){services}")
+            }
+        };
+        let disabled = if self.disabled { " — disabled: nobody, now" } else { "" };
+        format!("{who}, for {types}, at PAdES {}{disabled}", self.signature_level)
+    }
 }
 
 /// The signature levels a key policy can ask for.
@@ -113,7 +147,7 @@ fn row_info(r: &sqlx::any::AnyRow) -> ApiResult<KeyInfo> {
     let leaf = chain
         .first()
         .ok_or_else(|| ApiError::internal("key without certificate"))?;
-    Ok(KeyInfo {
+    let mut k = KeyInfo {
         id: r.try_get(0)?,
         kind: KeyKind::parse(&r.try_get::<String, _>(1)?),
         owner_id: r.try_get(2)?,
@@ -130,7 +164,10 @@ fn row_info(r: &sqlx::any::AnyRow) -> ApiResult<KeyInfo> {
         chain_pem,
         disabled: r.try_get::<i64, _>(9)? != 0,
         signature_level: r.try_get(10)?,
-    })
+        usable_by: String::new(),
+    };
+    k.usable_by = k.describe_policy();
+    Ok(k)
 }
 
 /// One key's public facts.

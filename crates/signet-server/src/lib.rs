@@ -54,6 +54,8 @@ pub struct Bootstrap {
     pub password: Zeroizing<String>,
     /// SHA-256 fingerprint of the audit seal certificate, to pin outside the server.
     pub seal_fingerprint: String,
+    /// The organisation key's id and who may use it for what.
+    pub organisation_key: (String, String),
 }
 
 /// A started (not yet listening) server.
@@ -207,10 +209,15 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
             .await?
             .map(|k| k.fingerprint)
             .unwrap_or_default();
+        let organisation_key = keys::of_kind(db, KeyKind::Organisation)
+            .await?
+            .map(|k| (k.id.clone(), k.usable_by))
+            .unwrap_or_default();
         Ok(Some(Bootstrap {
             username: u.username,
             password,
             seal_fingerprint,
+            organisation_key,
         }))
     }
     .await;
