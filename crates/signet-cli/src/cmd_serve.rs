@@ -169,7 +169,10 @@ pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
             println!();
             println!("The organisation key ({}) may be used by", b.organisation_key.0);
             println!("  {}.", b.organisation_key.1);
-            println!("Narrow it: PUT /api/v1/keys/{}/policy (roles, document types, services).", b.organisation_key.0);
+            println!(
+                "Narrow it: PUT /api/v1/keys/{}/policy (roles, document types, services).",
+                b.organisation_key.0
+            );
             println!();
             println!("The audit log is sealed by a certificate with SHA-256 fingerprint");
             println!("  {}", b.seal_fingerprint);

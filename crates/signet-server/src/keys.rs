@@ -123,7 +123,11 @@ impl KeyInfo {
                 format!("{roles} (each signature confirmed by their own one-time code){services}")
             }
         };
-        let disabled = if self.disabled { " — disabled: nobody, now" } else { "" };
+        let disabled = if self.disabled {
+            " — disabled: nobody, now"
+        } else {
+            ""
+        };
         format!("{who}, for {types}, at PAdES {}{disabled}", self.signature_level)
     }
 }

@@ -33,8 +33,16 @@ async fn who_may_use_the_organisation_key_is_said_and_can_be_narrowed() {
             async move { t.get("/api/v1/keys", &auth).await.json()["keys"].clone() }
         };
         let keys = listed(t.admin.clone()).await;
-        let k = keys.as_array().unwrap().iter().find(|k| k["id"] == org.as_str()).unwrap();
-        assert!(k["usable_by"].as_str().unwrap().contains("every user with role signer"), "{k}");
+        let k = keys
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == org.as_str())
+            .unwrap();
+        assert!(
+            k["usable_by"].as_str().unwrap().contains("every user with role signer"),
+            "{k}"
+        );
         // Narrowed to approvers and contracts.
         let r = t
             .req(
@@ -54,8 +62,17 @@ async fn who_may_use_the_organisation_key_is_said_and_can_be_narrowed() {
             "{b:?}: {said}"
         );
         // A signer no longer sees it, nor can use it.
-        assert!(listed(alice.clone()).await.as_array().unwrap().iter().all(|k| k["id"] != org.as_str()));
-        let up = t.upload(&alice, "Leave", "leave", "application/pdf", pdf("Leave")).await;
+        assert!(
+            listed(alice.clone())
+                .await
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|k| k["id"] != org.as_str())
+        );
+        let up = t
+            .upload(&alice, "Leave", "leave", "application/pdf", pdf("Leave"))
+            .await;
         let doc = up.json()["document"]["id"].as_str().unwrap().to_string();
         let r = t
             .post(
