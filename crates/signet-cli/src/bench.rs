@@ -50,6 +50,10 @@ pub enum BenchCommand {
         /// Directory for the temporary large PDF.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Keep the batch's signed PDFs and trust root (for profiling `signet verify` on
+        /// them); their directory is printed.
+        #[arg(long)]
+        keep: bool,
     },
     /// The signing server under load: concurrent clients signing small PDFs through the API with
     /// a service account, next to in-process rates (same PDF and key; `bench pades`'s workload).
@@ -318,7 +322,8 @@ pub fn run(c: BenchCommand) -> CliResult<Exit> {
             batch,
             large_mib,
             dir,
-        } => return crate::bench_verify::run(seconds, large_mib, batch, dir),
+            keep,
+        } => return crate::bench_verify::run(seconds, large_mib, batch, dir, keep),
     };
     println!("signet bench cades: {seconds} s per measurement, large file {large_mib} MiB\n");
     let mut small = vec![0u8; 1024];

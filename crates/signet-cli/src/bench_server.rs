@@ -146,9 +146,7 @@ pub fn run(
         })
         .await
         .map_err(CliError::internal)??;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(CliError::internal)?;
+        let listener = signet_server::listen("127.0.0.1:0").await.map_err(CliError::internal)?;
         let authority = listener.local_addr().map_err(CliError::internal)?.to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(signet_server::serve(listener, state.clone(), async move {

@@ -114,7 +114,7 @@ fn python_rate(script: &str, args: &[PathBuf]) -> Option<f64> {
 
 /// `signet verify` of `n` signed PDFs in one call (all cores) against pyHanko validating the
 /// same files one after the other, in the same run.
-fn batch(n: usize, dir: Option<PathBuf>) -> CliResult<()> {
+fn batch(n: usize, dir: Option<PathBuf>, keep: bool) -> CliResult<()> {
     let (signer, cert) = signer_for(KeyAlgorithm::Rsa2048)?;
     let tmp = dir
         .unwrap_or_else(std::env::temp_dir)
@@ -155,7 +155,11 @@ fn batch(n: usize, dir: Option<PathBuf>) -> CliResult<()> {
     let mut args = vec![root.clone()];
     args.extend(files.iter().cloned());
     let py = python_rate(PYHANKO_BATCH, &args);
-    let _ = std::fs::remove_dir_all(&tmp);
+    if keep {
+        println!("  kept: {} (doc-*.pdf, root.pem)", tmp.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
     match py {
         Some(p) => println!(
             "  pyHanko validate_pdf_signature:      {p:>9.1} files/s\n  ratio signet/pyHanko: {:.0} (target >= 50)\n",
@@ -167,9 +171,9 @@ fn batch(n: usize, dir: Option<PathBuf>) -> CliResult<()> {
 }
 
 /// Runs the benchmark.
-pub fn run(seconds: u64, large_mib: u64, batch_files: usize, dir: Option<PathBuf>) -> CliResult<Exit> {
+pub fn run(seconds: u64, large_mib: u64, batch_files: usize, dir: Option<PathBuf>, keep: bool) -> CliResult<Exit> {
     if batch_files > 0 {
-        batch(batch_files, dir.clone())?;
+        batch(batch_files, dir.clone(), keep)?;
     }
     if large_mib > 0 {
         large(large_mib, dir)?;

@@ -140,7 +140,7 @@ pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
     }
     init_logs();
     runtime()?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&c.listen)
+        let listener = signet_server::listen(&c.listen)
             .await
             .map_err(|e| CliError::input(format!("cannot listen on {}: {e}", c.listen)))?;
         let local = listener.local_addr().map_err(CliError::internal)?;

@@ -5,6 +5,7 @@
 //! The command only builds the [`ValidationContext`] from its flags and calls the one entry
 //! point, [`signet_validate::validate`].
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args as ClapArgs, ValueEnum};
@@ -93,22 +94,56 @@ fn one(file: &Path, signature: Option<&[u8]>, ctx: &ValidationContext) -> CliRes
 }
 
 /// Validates every file on all cores; results in the order given.
-fn many(files: &[PathBuf], ctx: &ValidationContext) -> Vec<CliResult<ValidationReport>> {
+/// What one file came to: its exit code and its rendering (a text line, a JSON line or a JSON
+/// array item), made on the worker that validated it.
+type Rendered = (Exit, String);
+
+/// Renders one file's outcome in `format` (a line of text, or one JSON value).
+fn render(format: Format, file: &Path, r: &CliResult<ValidationReport>) -> Rendered {
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        file: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        report: Option<&'a ValidationReport>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
+    }
+    let code = match r {
+        Ok(r) => exit_of(r),
+        Err(e) => e.code,
+    };
+    let name = file.display().to_string();
+    let text = match (format, r) {
+        (Format::Text, Ok(r)) => line(file, r),
+        (Format::Text, Err(e)) => format!("{name}: error: {}", e.message),
+        (_, r) => {
+            let item = Item {
+                file: name,
+                report: r.as_ref().ok(),
+                error: r.as_ref().err().map(|e| e.message.as_str()),
+            };
+            serde_json::to_string(&item).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        }
+    };
+    (code, text)
+}
+
+/// Validates and renders every file, on all cores; results in the files' order.
+fn many(files: &[PathBuf], ctx: &ValidationContext, format: Format) -> Vec<Rendered> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(files.len())
         .max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<CliResult<ValidationReport>>>> =
-        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<Rendered>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(f) = files.get(i) else { break };
-                    let r = one(f, None, ctx);
+                    let r = render(format, f, &one(f, None, ctx));
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(r);
                     }
@@ -122,7 +157,7 @@ fn many(files: &[PathBuf], ctx: &ValidationContext) -> Vec<CliResult<ValidationR
             m.into_inner()
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| Err(CliError::internal("a validation worker stopped")))
+                .unwrap_or_else(|| (Exit::Internal, "error: a validation worker stopped".into()))
         })
         .collect()
 }
@@ -203,31 +238,21 @@ pub fn run(a: Args) -> CliResult<Exit> {
         None => None,
     };
     let results = match &sig {
-        Some(s) => vec![one(&a.files[0], Some(s), &ctx)],
-        None => many(&a.files, &ctx),
+        Some(s) => vec![render(a.format, &a.files[0], &one(&a.files[0], Some(s), &ctx))],
+        None => many(&a.files, &ctx, a.format),
     };
-    let mut worst = Exit::Ok;
-    let mut json_items = Vec::new();
-    for (file, r) in a.files.iter().zip(&results) {
-        let code = match r {
-            Ok(r) => exit_of(r),
-            Err(e) => e.code,
-        };
-        if (code as i32) > (worst as i32) {
-            worst = code;
-        }
-        let name = file.display().to_string();
-        match (a.format, r) {
-            (Format::Text, Ok(r)) => println!("{}", line(file, r)),
-            (Format::Text, Err(e)) => println!("{name}: error: {}", e.message),
-            (Format::Jsonl, Ok(r)) => println!("{}", serde_json::json!({"file": name, "report": r})),
-            (Format::Jsonl, Err(e)) => println!("{}", serde_json::json!({"file": name, "error": e.message})),
-            (_, Ok(r)) => json_items.push(serde_json::json!({"file": name, "report": r})),
-            (_, Err(e)) => json_items.push(serde_json::json!({"file": name, "error": e.message})),
-        }
-    }
-    if a.format == Format::Json {
-        println!("{}", serde_json::Value::Array(json_items));
-    }
+    let worst = results
+        .iter()
+        .map(|(code, _)| *code)
+        .max_by_key(|c| *c as i32)
+        .unwrap_or(Exit::Ok);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if a.format == Format::Json {
+        let items: Vec<&str> = results.iter().map(|(_, t)| t.as_str()).collect();
+        writeln!(out, "[{}]", items.join(","))
+    } else {
+        results.iter().try_for_each(|(_, t)| writeln!(out, "{t}"))
+    };
+    written.and_then(|()| out.flush()).map_err(CliError::internal)?;
     Ok(worst)
 }

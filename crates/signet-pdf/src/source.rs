@@ -136,12 +136,16 @@ pub fn parse_windowed<T>(
     }
 }
 
-/// Reads byte ranges of a source one after the other (a signature's signed bytes).
+/// Reads byte ranges of a source one after the other (a signature's signed bytes). As a
+/// `BufRead` over a source already in memory it lends each range's bytes without copying them.
 pub struct RangesReader<'a> {
     src: &'a dyn Source,
     ranges: Vec<(u64, u64)>,
     current: usize,
     pos: u64,
+    /// For sources not in memory: bytes read ahead, and how many of them are consumed.
+    buf: Vec<u8>,
+    buf_pos: usize,
 }
 
 impl<'a> RangesReader<'a> {
@@ -153,27 +157,63 @@ impl<'a> RangesReader<'a> {
             ranges,
             current: 0,
             pos,
+            buf: Vec::new(),
+            buf_pos: 0,
         }
+    }
+
+    /// The current range's end, moving on to the next range when this one is done; `None` at
+    /// the end of the last range.
+    fn range_end(&mut self) -> Option<u64> {
+        while let Some(&(off, len)) = self.ranges.get(self.current) {
+            let end = off + len;
+            if self.pos < end {
+                return Some(end);
+            }
+            self.current += 1;
+            if let Some(next) = self.ranges.get(self.current) {
+                self.pos = next.0;
+            }
+        }
+        None
+    }
+}
+
+impl io::BufRead for RangesReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.buf_pos < self.buf.len() {
+            return Ok(&self.buf[self.buf_pos..]);
+        }
+        let Some(end) = self.range_end() else {
+            return Ok(&[]);
+        };
+        if let Some(all) = self.src.as_slice() {
+            let start = usize::try_from(self.pos).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+            let stop = usize::try_from(end).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+            return all.get(start..stop).ok_or_else(|| io::ErrorKind::UnexpectedEof.into());
+        }
+        let n = ((end - self.pos) as usize).min(CHUNK);
+        self.buf.resize(n, 0);
+        self.src.read_at(self.pos, &mut self.buf)?;
+        self.buf_pos = 0;
+        Ok(&self.buf)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if self.buf_pos < self.buf.len() {
+            self.buf_pos += amt;
+        }
+        self.pos += amt as u64;
     }
 }
 
 impl Read for RangesReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while let Some(&(off, len)) = self.ranges.get(self.current) {
-            let end = off + len;
-            if self.pos >= end {
-                self.current += 1;
-                if let Some(next) = self.ranges.get(self.current) {
-                    self.pos = next.0;
-                }
-                continue;
-            }
-            let n = ((end - self.pos) as usize).min(buf.len()).min(CHUNK);
-            self.src.read_at(self.pos, &mut buf[..n])?;
-            self.pos += n as u64;
-            return Ok(n);
-        }
-        Ok(0)
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = io::BufRead::fill_buf(self)?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        io::BufRead::consume(self, n);
+        Ok(n)
     }
 }
 

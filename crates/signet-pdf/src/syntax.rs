@@ -569,6 +569,19 @@ pub fn decode_hex(digits: &[u8]) -> Option<Vec<u8>> {
     (bad == 0).then_some(out)
 }
 
+/// Whether `digits` (hex, either case) encode exactly `bytes`, without decoding into memory.
+pub fn hex_equals(digits: &[u8], bytes: &[u8]) -> bool {
+    if digits.len() != 2 * bytes.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (pair, b) in digits.chunks_exact(2).zip(bytes) {
+        let (h, l) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+        diff |= ((h | l) & 0xF0) | ((h << 4 | (l & 0x0F)) ^ b);
+    }
+    diff == 0
+}
+
 /// A decimal integer with an optional sign (no allocation; `None` on overflow or junk).
 fn parse_int(tok: &[u8]) -> Option<i64> {
     let (neg, digits) = match tok.split_first()? {
@@ -646,6 +659,9 @@ mod tests {
         assert_eq!(decode_hex(b"00ff7A").unwrap(), vec![0, 255, 122]);
         assert!(decode_hex(b"0g").is_none());
         assert!(decode_hex(b"abc").is_none());
+        assert!(hex_equals(b"00fF7a", &[0, 255, 122]));
+        assert!(!hex_equals(b"00ff7b", &[0, 255, 122]));
+        assert!(!hex_equals(b"0g", &[0]) && !hex_equals(b"00", &[0, 0]));
         let Object::String(s, StringFormat::Hexadecimal) = parse(b"<DEADbeef>").unwrap() else {
             panic!()
         };

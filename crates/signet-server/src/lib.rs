@@ -241,6 +241,29 @@ pub async fn verify_audit_log(db: &db::Db) -> ApiResult<audit::Verification> {
     .await
 }
 
+/// Connections waiting to be accepted at most (the listen backlog; the kernel caps it at
+/// `net.core.somaxconn`). The standard library's 128 turns a burst of a few hundred clients
+/// into dropped handshakes and connection resets.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr` with a backlog of [`LISTEN_BACKLOG`].
+pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other(format!("{addr} names no address"))))
+}
+
 /// Serves `state` on `listener` until `shutdown` resolves, then lets requests in progress
 /// finish (at most 30 s).
 ///

@@ -38,7 +38,7 @@ async fn ask(t: &T, cert: &signet_pki::Certificate, ca: &signet_pki::Certificate
 async fn tsa_ocsp_and_crl_answer_openssl() {
     for b in backends() {
         let t = T::new(&b).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = signet_server::listen("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(signet_server::serve(listener, t.state.clone(), async move {

@@ -127,7 +127,7 @@ fn read_limited(p: &Path) -> Result<Vec<u8>, ValidateError> {
     Ok(data)
 }
 
-fn cms<'a>(sig: &'a [u8], detached: Option<&'a mut dyn std::io::Read>, ctx: &ValidationContext) -> ValidationReport {
+fn cms<'a>(sig: &'a [u8], detached: Option<&'a mut dyn std::io::BufRead>, ctx: &ValidationContext) -> ValidationReport {
     signet_cms::verify(signet_cms::VerifyInput { cms: sig, detached }, ctx)
 }
 

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::BufRead;
 
 use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
@@ -38,8 +38,9 @@ pub const MAX_BUFFERED_CONTENT: u64 = 256 * 1024 * 1024;
 pub struct VerifyInput<'a> {
     /// The SignedData ContentInfo (DER or BER).
     pub cms: &'a [u8],
-    /// The detached content, if the signature is detached.
-    pub detached: Option<&'a mut dyn Read>,
+    /// The detached content, if the signature is detached (read through its buffer: a reader
+    /// over bytes in memory lends them without copying).
+    pub detached: Option<&'a mut dyn BufRead>,
 }
 
 fn format_failure(time: UnixTime, msg: impl Into<String>) -> ValidationReport {
@@ -221,28 +222,29 @@ impl ContentDigests {
         }
     }
 
-    fn from_reader(r: &mut dyn Read, hashes: &BTreeSet<HashAlgorithm>, keep: bool) -> Result<Self, String> {
+    fn from_reader(r: &mut dyn BufRead, hashes: &BTreeSet<HashAlgorithm>, keep: bool) -> Result<Self, String> {
         let mut hashers: Vec<(HashAlgorithm, Hasher)> = hashes.iter().map(|h| (*h, Hasher::new(*h))).collect();
         let mut kept = Vec::new();
-        let mut buf = vec![0u8; signet_crypto::digest::CHUNK];
         let mut total = 0u64;
         loop {
-            let n = match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
+            let buf = match r.fill_buf() {
+                Ok([]) => break,
+                Ok(b) => b,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(format!("cannot read the signed file: {e}")),
             };
+            let n = buf.len();
             total += n as u64;
             for (_, h) in hashers.iter_mut() {
-                h.update(&buf[..n]);
+                h.update(buf);
             }
             if keep {
                 if total > MAX_BUFFERED_CONTENT {
                     return Err("the content is larger than 256 MiB and a signer has no signed attributes".into());
                 }
-                kept.extend_from_slice(&buf[..n]);
+                kept.extend_from_slice(buf);
             }
+            r.consume(n);
         }
         Ok(ContentDigests {
             digests: hashers.into_iter().map(|(a, h)| (a, h.finish())).collect(),

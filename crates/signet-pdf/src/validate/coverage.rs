@@ -105,7 +105,7 @@ pub fn check(reader: &Reader<'_>, sig_id: ObjectId, revisions: &[Revision]) -> R
     if gap.first() != Some(&b'<') || gap.last() != Some(&b'>') {
         return fail("the unsigned gap does not hold a hex string");
     }
-    let hex_ok = crate::syntax::decode_hex(&gap[1..gap.len() - 1]).is_some_and(|g| g == contents);
+    let hex_ok = crate::syntax::hex_equals(&gap[1..gap.len() - 1], &contents);
     if !hex_ok {
         return fail("the unsigned gap does not hold the /Contents value (signature wrapping)");
     }

@@ -367,7 +367,7 @@ pub struct Live {
 
 impl Live {
     pub async fn start(t: &T) -> Live {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = signet_server::listen("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(signet_server::serve(listener, t.state.clone(), async move {
