@@ -13,7 +13,10 @@ use signet_pki::Indication;
 use crate::bench::{peak_rss_mib, rate, sample_pdf, signer_for};
 use crate::exit::{CliError, CliResult, Exit};
 
-/// pyHanko over every file given, once: files/s.
+/// Passes over the batch, for both sides: the best pass counts (this machine is noisy).
+const BATCH_PASSES: usize = 3;
+
+/// pyHanko over every file given, `BATCH_PASSES` times: the best pass's files/s.
 const PYHANKO_BATCH: &str = r#"
 import sys, time
 from pyhanko.keys import load_cert_from_pemder
@@ -21,14 +24,17 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 trust = [load_cert_from_pemder(sys.argv[1])]
-files = sys.argv[2:]
-t0 = time.perf_counter()
-for pdf in files:
-    with open(pdf, 'rb') as f:
-        sig = PdfFileReader(f).embedded_signatures[0]
-        st = validate_pdf_signature(sig, ValidationContext(trust_roots=trust))
-        assert st.bottom_line, (pdf, st)
-print(len(files) / (time.perf_counter() - t0))
+passes, files = int(sys.argv[2]), sys.argv[3:]
+best = 0.0
+for _ in range(passes):
+    t0 = time.perf_counter()
+    for pdf in files:
+        with open(pdf, 'rb') as f:
+            sig = PdfFileReader(f).embedded_signatures[0]
+            st = validate_pdf_signature(sig, ValidationContext(trust_roots=trust))
+            assert st.bottom_line, (pdf, st)
+    best = max(best, len(files) / (time.perf_counter() - t0))
+print(best)
 "#;
 
 const PYHANKO_VERIFY: &str = r#"
@@ -137,22 +143,25 @@ fn batch(n: usize, dir: Option<PathBuf>, keep: bool) -> CliResult<()> {
         std::fs::metadata(&files[0]).map(|m| m.len() / 1024).unwrap_or(0)
     );
     let exe = std::env::current_exe().map_err(CliError::internal)?;
-    let t0 = Instant::now();
-    let o = Command::new(&exe)
-        .arg("verify")
-        .args(&files)
-        .arg("--trust")
-        .arg(&root)
-        .args(["--format", "jsonl"])
-        .output()
-        .map_err(CliError::internal)?;
-    let ours = n as f64 / t0.elapsed().as_secs_f64();
-    if !o.status.success() {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(CliError::internal("signet verify did not pass every benchmark file"));
+    let mut ours = 0f64;
+    for _ in 0..BATCH_PASSES {
+        let t0 = Instant::now();
+        let o = Command::new(&exe)
+            .arg("verify")
+            .args(&files)
+            .arg("--trust")
+            .arg(&root)
+            .args(["--format", "jsonl"])
+            .output()
+            .map_err(CliError::internal)?;
+        ours = ours.max(n as f64 / t0.elapsed().as_secs_f64());
+        if !o.status.success() {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(CliError::internal("signet verify did not pass every benchmark file"));
+        }
     }
-    println!("  signet verify (one call, all cores): {ours:>9.1} files/s");
-    let mut args = vec![root.clone()];
+    println!("  signet verify (one call, all cores): {ours:>9.1} files/s (best of {BATCH_PASSES} calls)");
+    let mut args = vec![root.clone(), PathBuf::from(BATCH_PASSES.to_string())];
     args.extend(files.iter().cloned());
     let py = python_rate(PYHANKO_BATCH, &args);
     if keep {
@@ -162,7 +171,7 @@ fn batch(n: usize, dir: Option<PathBuf>, keep: bool) -> CliResult<()> {
     }
     match py {
         Some(p) => println!(
-            "  pyHanko validate_pdf_signature:      {p:>9.1} files/s\n  ratio signet/pyHanko: {:.0} (target >= 50)\n",
+            "  pyHanko validate_pdf_signature:      {p:>9.1} files/s (best of {BATCH_PASSES} passes)\n  ratio signet/pyHanko: {:.0} (target >= 50)\n",
             ours / p
         ),
         None => println!("  pyHanko: not available (pip install pyhanko)\n"),
