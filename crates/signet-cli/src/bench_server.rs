@@ -94,10 +94,13 @@ pub fn run(
         )
         .await
         .map_err(e)?;
-        let token = signet_server::tokens::create(&state, &svc, "bench", None, None)
-            .await
-            .map_err(e)?
-            .token;
+        let token = signet_server::tokens::create(
+            &state,
+            signet_server::tokens::Checked::new(&svc, "bench", None, None).map_err(e)?,
+        )
+        .await
+        .map_err(e)?
+        .token;
         let subject = signet_pki::name::SubjectSpec {
             common_name: "Bench organisation key".into(),
             ..Default::default()

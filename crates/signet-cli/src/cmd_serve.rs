@@ -70,6 +70,10 @@ pub struct AuditVerifyArgs {
     /// server's audit_max_unsealed_secs, 600).
     #[arg(long)]
     max_unsealed_secs: Option<i64>,
+    /// While the server runs: a newest seal older than this many seconds is a problem (the
+    /// tail was cut off with its seals). Off by default, for logs of stopped servers.
+    #[arg(long)]
+    max_seal_age: Option<i64>,
 }
 
 /// `signet user …` (on the server's machine, against its database).
@@ -179,6 +183,11 @@ pub fn run_serve(a: ServeArgs) -> CliResult<Exit> {
             println!("Keep it outside this server: `signet audit seal-cert > seal.pem`, then");
             println!("`signet audit verify --seal-cert seal.pem` trusts only that key.");
         }
+        if let Some(fp) = &prepared.seal_replaced {
+            println!();
+            println!("The audit seal key was replaced by one certified for audit seals only.");
+            println!("  Pin its certificate (SHA-256 {fp}): `signet audit seal-cert > seal.pem`.");
+        }
         use std::io::Write;
         let _ = std::io::stdout().flush();
         signet_server::serve(listener, prepared.state, shutdown_signal())
@@ -259,13 +268,17 @@ fn audit_verify(a: AuditVerifyArgs) -> CliResult<Exit> {
         let db = signet_server::db::Db::connect(&c.database_url())
             .await
             .map_err(CliError::input)?;
-        let v = signet_server::sealing::verify_log(&db, &trust, signet_pki::time::now(), max_unsealed)
+        let now = signet_pki::time::now();
+        let v = signet_server::sealing::verify_log(&db, &trust, now, max_unsealed, a.max_seal_age)
             .await
             .map_err(|e| CliError::input(e.detail))?;
         println!(
             "entries: {}, seals: {}, sealed through entry {} (seal keys: {})",
             v.entries, v.seals, v.last_sealed, v.seal_trust
         );
+        if let Some(at) = v.newest_seal_at {
+            println!("newest seal: {} ({} s ago)", signet_pki::time::format(at), now - at);
+        }
         if v.seal_trust == "database" {
             println!("(seal keys read from the database itself; pin the seal certificate with --seal-cert)");
         }

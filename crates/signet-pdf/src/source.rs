@@ -193,9 +193,13 @@ impl io::BufRead for RangesReader<'_> {
             return all.get(start..stop).ok_or_else(|| io::ErrorKind::UnexpectedEof.into());
         }
         let n = ((end - self.pos) as usize).min(CHUNK);
-        self.buf.resize(n, 0);
-        self.src.read_at(self.pos, &mut self.buf)?;
         self.buf_pos = 0;
+        self.buf.resize(n, 0);
+        if let Err(e) = self.src.read_at(self.pos, &mut self.buf) {
+            // Nothing stale is lent as signed bytes after a failed read.
+            self.buf.clear();
+            return Err(e);
+        }
         Ok(&self.buf)
     }
 
@@ -302,6 +306,49 @@ mod tests {
             assert_eq!(window(src, 199_990, 100).unwrap(), &data[199_990..]);
             let mut b = [0u8; 4];
             assert!(src.read_at(199_998, &mut b).is_err());
+        }
+    }
+
+    /// The signed ranges read the same from memory (lent in place) and from a file (through
+    /// the buffer), by `read` and by `fill_buf`/`consume`; a failed read lends nothing stale.
+    #[test]
+    fn ranges_read_the_same_from_memory_and_from_a_file() {
+        use std::io::{BufRead, Read};
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let ranges = vec![(0u64, 100_000u64), (150_000, 150_000)];
+        let want: Vec<u8> = [&data[..100_000], &data[150_000..]].concat();
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&data).unwrap();
+        let fs = FileSource::new(f).unwrap();
+        for src in [&fs as &dyn Source, &data] {
+            let mut got = Vec::new();
+            RangesReader::new(src, ranges.clone()).read_to_end(&mut got).unwrap();
+            assert!(got == want);
+            let mut r = RangesReader::new(src, ranges.clone());
+            let mut got = Vec::new();
+            loop {
+                let b = r.fill_buf().unwrap();
+                if b.is_empty() {
+                    break;
+                }
+                let take = b.len().min(7_777);
+                got.extend_from_slice(&b[..take]);
+                r.consume(take);
+            }
+            assert!(got == want);
+        }
+        // A range past the end: the read fails, and the next fill lends nothing old.
+        let short = &data[..1000];
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(short).unwrap();
+        let fs = FileSource::new(f).unwrap();
+        for src in [&fs as &dyn Source, &short] {
+            let mut r = RangesReader::new(src, vec![(0, 500), (900, 500)]);
+            let mut b = [0u8; 500];
+            r.read_exact(&mut b).unwrap();
+            let first_fail = r.fill_buf().map(|b| b.len()).is_err();
+            let again = r.fill_buf().map(|b| b.len());
+            assert!(first_fail && again.is_err(), "{again:?}");
         }
     }
 

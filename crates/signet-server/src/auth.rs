@@ -53,6 +53,19 @@ pub struct Caller {
     pub credential: Credential,
 }
 
+impl Caller {
+    /// Whether the caller may act as an administrator on others' things: the admin role, and
+    /// either a session or an API token with the `admin` scope (a sign-only token of an
+    /// administrator is not enough).
+    pub fn acts_as_admin(&self) -> bool {
+        self.user.has(crate::users::Role::Admin)
+            && match &self.credential {
+                Credential::Session { .. } => true,
+                Credential::Token { scopes, .. } => scopes.contains(&crate::tokens::Scope::Admin),
+            }
+    }
+}
+
 /// SHA-256 hex of a secret token (what the database stores).
 pub fn token_hash(token: &str) -> String {
     hex::encode(signet_crypto::digest::hash(
@@ -142,7 +155,7 @@ async fn check_password_attempt(
     // argon2 is deliberately slow: off the async workers, a bounded number at a time.
     let candidate = zeroize::Zeroizing::new(password.to_string());
     let ok = state
-        .work
+        .password_work
         .run(move || match &hash {
             Some(h) => users::verify_password(h, &candidate),
             None => {
@@ -236,7 +249,7 @@ fn login_refused() -> ApiError {
 async fn dummy_check(state: &AppState, password: &str) -> ApiResult<()> {
     let candidate = zeroize::Zeroizing::new(password.to_string());
     state
-        .work
+        .password_work
         .run(move || users::verify_password(dummy_hash(), &candidate))
         .await
         .map(|_| ())
@@ -249,21 +262,35 @@ async fn dummy_check(state: &AppState, password: &str) -> ApiResult<()> {
 /// the password wrong or the account locked; failures that name no account are counted per
 /// source and minute in the audit log rather than written one by one.
 pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResult<LoginResult> {
+    let started = tokio::time::Instant::now();
+    let r = login_checked(state, username, password).await;
+    if r.as_ref()
+        .is_err_and(|e| e.status == axum::http::StatusCode::UNAUTHORIZED)
+    {
+        // Every refusal takes the same time, whatever work its cause took (an audit commit
+        // for a known account, none for an unknown one).
+        tokio::time::sleep_until(started + FAILED_LOGIN_FLOOR).await;
+    }
+    r
+}
+
+/// The least time a refused login takes to answer.
+pub const FAILED_LOGIN_FLOOR: std::time::Duration = std::time::Duration::from_millis(300);
+
+async fn login_checked(state: &AppState, username: &str, password: &str) -> ApiResult<LoginResult> {
     let db = &state.db;
     let now = signet_pki::time::now();
     let source = crate::audit::current_client()
         .map(|c| c.address)
         .filter(|a| a != crate::http::client::UNKNOWN);
+    // The attempt is claimed for its source before any work; a success gives it back.
     if let Some(s) = &source
-        && let Err(e) = state.sources.check(s, state.config.source_max_failures_per_minute, now)
+        && let Err(e) = state.sources.claim(s, state.config.source_max_failures_per_minute, now)
     {
         state.anonymous.count("login.throttled", now);
         return Err(e);
     }
     let failed = |anonymous: bool| {
-        if let Some(s) = &source {
-            state.sources.fail(s, now);
-        }
         if anonymous {
             // (A wrong password for a known account is counted and audited where it is checked.)
             state.anonymous.count("login.failure", now);
@@ -304,6 +331,9 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> ApiResul
         .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
     if user.has(users::Role::Service) {
         return Err(ApiError::forbidden("service accounts use API tokens, not passwords"));
+    }
+    if let Some(s) = &source {
+        state.sources.refund(s, now);
     }
     state
         .audit

@@ -69,8 +69,14 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// A request is answered within this many seconds or ends in 408 (slow bodies, stuck work).
     pub request_timeout_secs: u64,
+    /// A small body (JSON, `/tsa`, `/ocsp`) must arrive within this many seconds, or 408; it is
+    /// read before the request takes a place among those in progress.
+    pub body_read_timeout_secs: u64,
     /// Most connections open at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// Most connections one client address (an IPv6 /64) holds at once; more are closed at
+    /// once (trusted proxies are not limited).
+    pub max_connections_per_source: usize,
     /// Most requests in progress at once; more are refused at once with 503 and Retry-After
     /// (health checks and metrics are always answered).
     pub max_concurrent_requests: usize,
@@ -118,7 +124,9 @@ impl std::fmt::Debug for Config {
             .field("ltv_renewal_window_days", &self.ltv_renewal_window_days)
             .field("header_read_timeout_secs", &self.header_read_timeout_secs)
             .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("body_read_timeout_secs", &self.body_read_timeout_secs)
             .field("max_connections", &self.max_connections)
+            .field("max_connections_per_source", &self.max_connections_per_source)
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("source_max_failures_per_minute", &self.source_max_failures_per_minute)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -176,7 +184,9 @@ impl Default for Config {
             ltv_renewal_window_days: 90,
             header_read_timeout_secs: 15,
             request_timeout_secs: 300,
+            body_read_timeout_secs: 10,
             max_connections: 1024,
+            max_connections_per_source: 64,
             max_concurrent_requests: 256,
             source_max_failures_per_minute: 30,
             trusted_proxies: Vec::new(),
@@ -259,7 +269,11 @@ impl Config {
             "ltv_renewal_window_days" => self.ltv_renewal_window_days = int(v)?,
             "header_read_timeout_secs" => self.header_read_timeout_secs = positive(v)?,
             "request_timeout_secs" => self.request_timeout_secs = positive(v)?,
+            "body_read_timeout_secs" => self.body_read_timeout_secs = positive(v)?,
             "max_connections" => self.max_connections = usize::try_from(positive(v)?).unwrap_or(usize::MAX),
+            "max_connections_per_source" => {
+                self.max_connections_per_source = usize::try_from(positive(v)?).unwrap_or(usize::MAX)
+            }
             "max_concurrent_requests" => {
                 self.max_concurrent_requests = usize::try_from(positive(v)?).unwrap_or(usize::MAX)
             }
@@ -305,13 +319,20 @@ impl Config {
         if self.max_upload_bytes < 1024 {
             return Err("max_upload_bytes must be at least 1024".into());
         }
-        if self.header_read_timeout_secs == 0 || self.request_timeout_secs == 0 {
-            return Err("header_read_timeout_secs and request_timeout_secs must be at least 1".into());
-        }
-        if self.max_connections == 0 || self.max_concurrent_requests == 0 || self.source_max_failures_per_minute == 0 {
+        if !(1..=3600).contains(&self.header_read_timeout_secs)
+            || !(1..=3600).contains(&self.body_read_timeout_secs)
+            || !(1..=86_400).contains(&self.request_timeout_secs)
+        {
             return Err(
-                "max_connections, max_concurrent_requests and source_max_failures_per_minute must be at least 1".into(),
+                "header_read_timeout_secs and body_read_timeout_secs must be 1 to 3600, request_timeout_secs 1 to 86400".into(),
             );
+        }
+        if !(1..=1_000_000).contains(&self.max_connections)
+            || !(1..=100_000).contains(&self.max_concurrent_requests)
+            || !(1..=1_000_000).contains(&self.max_connections_per_source)
+            || self.source_max_failures_per_minute == 0
+        {
+            return Err("max_connections (≤ 1,000,000), max_connections_per_source (≤ 1,000,000), max_concurrent_requests (≤ 100,000) and source_max_failures_per_minute must be at least 1".into());
         }
         for p in &self.trusted_proxies {
             crate::http::client::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))?;

@@ -93,12 +93,13 @@ fn read_file(path: &Path) -> Result<Kek, String> {
 fn passphrase(config: &Config) -> Result<Option<Zeroizing<String>>, String> {
     let p = match (&config.kek_passphrase, &config.kek_passphrase_file) {
         (Some(p), _) => Zeroizing::new(p.to_string()),
-        (None, Some(f)) => Zeroizing::new(
-            std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read kek_passphrase_file {}: {e}", f.display()))?
-                .trim_end_matches(['\r', '\n'])
-                .to_string(),
-        ),
+        (None, Some(f)) => {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(f)
+                    .map_err(|e| format!("cannot read kek_passphrase_file {}: {e}", f.display()))?,
+            );
+            Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_string())
+        }
         (None, None) => return Ok(None),
     };
     if p.chars().count() < 12 {

@@ -25,6 +25,7 @@ pub mod net;
 pub mod private_fs;
 pub mod revocation;
 pub mod sealing;
+pub mod serve;
 pub mod settings;
 pub mod signing;
 pub mod state;
@@ -41,6 +42,7 @@ use zeroize::Zeroizing;
 
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
+pub use serve::{LISTEN_BACKLOG, listen, serve};
 pub use state::AppState;
 
 use crate::keys::KeyKind;
@@ -66,6 +68,9 @@ pub struct Prepared {
     pub bootstrap: Option<Bootstrap>,
     /// Where the key-encryption key came from.
     pub kek_source: kek::KekSource,
+    /// Set when this start replaced a seal certificate of an earlier version (not for audit
+    /// seals only) with one that is: the new fingerprint, to pin.
+    pub seal_replaced: Option<String>,
 }
 
 /// Opens everything: data directory, key-encryption key, database (migrated), blob store; on
@@ -101,20 +106,24 @@ pub async fn prepare(config: Config) -> Result<Prepared, String> {
         anonymous: Default::default(),
         sources: Default::default(),
         work: Default::default(),
+        password_work: Default::default(),
         trusted_proxies,
         signers: Default::default(),
     }));
-    let bootstrap = bootstrap(&state)
+    let (bootstrap, seal_replaced) = bootstrap(&state)
         .await
         .map_err(|e| format!("first-start setup failed: {}", e.detail))?;
     Ok(Prepared {
         state,
         bootstrap,
         kek_source,
+        seal_replaced,
     })
 }
 
-async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
+/// First-start setup (and upgrades of what earlier versions set up), under an advisory lock on
+/// PostgreSQL so that nodes starting together do it once.
+async fn bootstrap(state: &AppState) -> ApiResult<(Option<Bootstrap>, Option<String>)> {
     let db = &state.db;
     let mut lock_conn = db.pool.acquire().await?;
     if db.backend == db::Backend::Postgres {
@@ -124,6 +133,21 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
     }
     let result = async {
         kek::check(db, &state.kek).await?;
+        let unbounded = tokens::unexpiring(db).await?;
+        if unbounded > 0 {
+            state
+                .audit
+                .append(&audit::Event {
+                    actor: "system",
+                    action: "token.expiry",
+                    target: "",
+                    outcome: "ok",
+                    details: serde_json::json!({"tokens": unbounded, "expires_in_days": tokens::DEFAULT_TTL_DAYS, "reason": "tokens made before expiries existed"}),
+                })
+                .await?;
+            tokens::bound_unexpiring(db, signet_pki::time::now()).await?;
+            tracing::warn!("{unbounded} API token(s) without an expiry now expire in {} days", tokens::DEFAULT_TTL_DAYS);
+        }
         let org = state.config.organisation.clone();
         if keys::of_kind(db, KeyKind::Ca).await?.is_none() {
             keys::create_ca(state).await?;
@@ -180,8 +204,9 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
             .await?;
         }
         revocation::backfill(state).await?;
+        let seal_replaced = sealing::ensure_seal_certificate(state).await?;
         if users::any_admin(db).await? {
-            return Ok(None);
+            return Ok((None, seal_replaced));
         }
         let password = users::random_password()?;
         let u = users::create(
@@ -213,12 +238,15 @@ async fn bootstrap(state: &AppState) -> ApiResult<Option<Bootstrap>> {
             .await?
             .map(|k| (k.id.clone(), k.usable_by))
             .unwrap_or_default();
-        Ok(Some(Bootstrap {
+        Ok((
+            Some(Bootstrap {
             username: u.username,
             password,
             seal_fingerprint,
             organisation_key,
-        }))
+        }),
+            seal_replaced,
+        ))
     }
     .await;
     if db.backend == db::Backend::Postgres {
@@ -237,123 +265,9 @@ pub async fn verify_audit_log(db: &db::Db) -> ApiResult<audit::Verification> {
         &sealing::SealTrust::Database,
         signet_pki::time::now(),
         Config::default().audit_max_unsealed_secs,
+        None,
     )
     .await
-}
-
-/// Connections waiting to be accepted at most (the listen backlog; the kernel caps it at
-/// `net.core.somaxconn`). The standard library's 128 turns a burst of a few hundred clients
-/// into dropped handshakes and connection resets.
-pub const LISTEN_BACKLOG: u32 = 4096;
-
-/// A listening socket on `addr` with a backlog of [`LISTEN_BACKLOG`].
-pub async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
-    let mut last = None;
-    for a in tokio::net::lookup_host(addr).await? {
-        let socket = if a.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        socket.set_reuseaddr(true)?;
-        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
-            Ok(l) => return Ok(l),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| std::io::Error::other(format!("{addr} names no address"))))
-}
-
-/// Serves `state` on `listener` until `shutdown` resolves, then lets requests in progress
-/// finish (at most 30 s).
-///
-/// Each connection must send its request headers within `header_read_timeout_secs` (a client
-/// dripping them is cut off); at most `max_connections` are open at once (more wait in the
-/// listen backlog). Alongside: the audit sealer, the flush of anonymous failure counts every
-/// minute, and the archive renewal job.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let sealer = tokio::spawn(sealing::sealing_task(state.clone(), rx.clone()));
-    let tally = tokio::spawn(flush_anonymous(state.clone(), rx));
-    let renewal = (state.config.ltv_renewal_every_secs > 0).then(|| {
-        tokio::spawn(ltv_renewal::schedule(
-            state.clone(),
-            state.config.ltv_renewal_every_secs,
-            state.config.ltv_renewal_window_days,
-        ))
-    });
-    let app = http::router(state.clone());
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let connections = Arc::new(tokio::sync::Semaphore::new(state.config.max_connections));
-    let header_timeout = std::time::Duration::from_secs(state.config.header_read_timeout_secs);
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let Ok(slot) = connections.clone().acquire_owned().await else {
-            break;
-        };
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little, do not spin.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut shutdown => break,
-        };
-        let router = app.clone();
-        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-            tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
-        });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _slot = slot;
-            if let Err(e) = conn.await {
-                tracing::debug!("connection from {peer}: {e}");
-            }
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => {
-            tracing::warn!("requests still in progress after 30 s were cut off");
-        }
-    }
-    let _ = tx.send(true);
-    let _ = sealer.await;
-    let _ = tally.await;
-    if let Some(r) = renewal {
-        r.abort();
-    }
-    Ok(())
-}
-
-/// Writes the anonymous failure counts to the audit log every minute and at shutdown.
-async fn flush_anonymous(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-            _ = shutdown.changed() => break,
-        }
-        if let Err(e) = state.anonymous.flush(&state.audit).await {
-            tracing::warn!("could not write anonymous failure counts: {}", e.detail);
-        }
-    }
-    if let Err(e) = state.anonymous.flush(&state.audit).await {
-        tracing::warn!("could not write anonymous failure counts: {}", e.detail);
-    }
 }
 
 /// Recovery from the server's console (`signet user reset-password`): a new one-time password

@@ -51,13 +51,21 @@ fn seal_key(cert: &Certificate) -> Option<SealKey> {
     Some((spki, alg))
 }
 
-/// Checks the whole log: chain, seals against `trust`, and no unsealed entry older than
-/// `max_unsealed_secs` at `now`.
-pub async fn verify_log(db: &Db, trust: &SealTrust, now: i64, max_unsealed_secs: i64) -> ApiResult<Verification> {
+/// Checks the whole log: chain, seals against `trust`, no unsealed entry older than
+/// `max_unsealed_secs` at `now`, and — for a running server — a newest seal no older than
+/// `max_seal_age_secs`.
+pub async fn verify_log(
+    db: &Db,
+    trust: &SealTrust,
+    now: i64,
+    max_unsealed_secs: i64,
+    max_seal_age_secs: Option<i64>,
+) -> ApiResult<Verification> {
     let options = VerifyOptions {
         pinned: matches!(trust, SealTrust::Pinned(_)),
         now,
         max_unsealed_secs,
+        max_seal_age_secs,
     };
     match trust {
         SealTrust::Pinned(certs) => {
@@ -90,6 +98,58 @@ pub async fn seal_certificates(db: &Db) -> ApiResult<Vec<Certificate>> {
     Ok(out)
 }
 
+/// Makes sure the seal key in use has a certificate for audit seals only. A server set up by an
+/// earlier version sealed with a document-signing certificate: it gets a new seal key (the
+/// old one is disabled; both stay listed, so old seals still verify), audited. Returns the new
+/// certificate's fingerprint when it made one.
+pub async fn ensure_seal_certificate(state: &AppState) -> ApiResult<Option<String>> {
+    let Some(current) = keys::newest_enabled(&state.db, KeyKind::Seal).await? else {
+        return Ok(None);
+    };
+    let cert = Certificate::parse_many(current.chain_pem.as_bytes())
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("seal key without certificate"))?;
+    if cert.is_audit_seal() {
+        return Ok(None);
+    }
+    state
+        .audit
+        .append(&audit::Event {
+            actor: "system",
+            action: "key.rotate",
+            target: &current.id,
+            outcome: "ok",
+            details: serde_json::json!({"kind": "seal", "reason": "the seal certificate was not for audit seals only"}),
+        })
+        .await?;
+    let org = state.config.organisation.clone();
+    let subject = signet_pki::name::SubjectSpec {
+        common_name: format!("{org} audit seal"),
+        organization: Some(org),
+        ..Default::default()
+    };
+    let new = keys::create_certified(
+        state,
+        KeyKind::Seal,
+        None,
+        "Audit log seal",
+        subject,
+        "",
+        signet_crypto::KeyAlgorithm::EcdsaP256,
+    )
+    .await?;
+    let mut tx = state.db.begin_write().await?;
+    keys::disable(&mut tx, &current.id).await?;
+    tx.commit().await?;
+    tracing::warn!(
+        "the audit seal key was replaced by one certified for audit seals only; pin its certificate (SHA-256 {})",
+        new.fingerprint
+    );
+    Ok(Some(new.fingerprint))
+}
+
 /// Seals the audit log with the newest enabled seal key (a disabled seal key is never used
 /// again; rotate by creating a new one and disabling the old) when a seal is due, or now with
 /// `force`. Returns the sequence number sealed through.
@@ -113,9 +173,40 @@ async fn seal_now(state: &AppState, force: bool) {
     }
 }
 
+/// A quiet log gets a heartbeat entry, sealed, when its newest seal is this old: half the age
+/// beyond which a check reports the tail cut off.
+fn heartbeat_secs(state: &AppState) -> i64 {
+    (state.config.audit_max_unsealed_secs / 2).max(state.config.audit_seal_interval_secs)
+}
+
+/// Writes a heartbeat entry when nothing was written since the last seal and that seal is
+/// getting old, so that a running server's newest seal is always recent.
+async fn heartbeat(state: &AppState) -> ApiResult<()> {
+    let now = signet_pki::time::now();
+    let (Some((sealed, at)), Some(tail)) = (audit::newest(&state.db).await?, audit::tail(&state.db).await?) else {
+        return Ok(());
+    };
+    if tail == sealed && now - at >= heartbeat_secs(state) {
+        state
+            .audit
+            .append(&audit::Event {
+                actor: "system",
+                action: "audit.heartbeat",
+                target: "",
+                outcome: "ok",
+                details: serde_json::json!({}),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
 /// Seals the audit log when due, until `shutdown` resolves; then seals once more.
 pub async fn sealing_task(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     loop {
+        if let Err(e) = heartbeat(&state).await {
+            tracing::warn!("audit heartbeat failed: {}", e.detail);
+        }
         seal_now(&state, false).await;
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
@@ -136,8 +227,8 @@ pub struct Exported {
 
 /// Writes the whole log to `dir` in a form a third party can check without Signet
 /// (docs/audit.md has the recipe, with `python3` and `openssl` only):
-/// `entries.jsonl` (one entry per line, every field), `seals.txt` (`SEQ HASH SIGNATURE-BASE64
-/// KEY-ID` per line), `seal-certificates.pem` (every seal certificate the database lists) and
+/// `entries.jsonl` (one entry per line, every field), `seals.txt` (`SEQ HASH TIME
+/// SIGNATURE-BASE64 KEY-ID` per line), `seal-certificates.pem` (every seal certificate the database lists) and
 /// `ca.pem` (the organisation CA that issued them).
 pub async fn export(db: &Db, dir: &std::path::Path) -> Result<Exported, String> {
     use base64::Engine;
@@ -162,7 +253,7 @@ pub async fn export(db: &Db, dir: &std::path::Path) -> Result<Exported, String> 
     let mut seals = String::new();
     for s in audit::list_seals(db).await.map_err(|x| x.detail)? {
         let sig = base64::engine::general_purpose::STANDARD.encode(&s.signature);
-        seals.push_str(&format!("{} {} {sig} {}\n", s.seq, s.hash, s.key_id));
+        seals.push_str(&format!("{} {} {} {sig} {}\n", s.seq, s.hash, s.at, s.key_id));
         out.seals += 1;
     }
     std::fs::write(dir.join("seals.txt"), seals).map_err(|x| e("seals.txt", &x))?;

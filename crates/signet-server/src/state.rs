@@ -39,6 +39,8 @@ pub struct Inner {
     pub sources: crate::throttle::Sources,
     /// Turns for heavy work (see [`crate::work`]).
     pub work: crate::work::Work,
+    /// Turns for password hashing, apart (signing that waits on a slow TSA never starves logins).
+    pub password_work: crate::work::Work,
     /// The trusted reverse proxies, parsed.
     pub trusted_proxies: Vec<crate::http::client::Cidr>,
     /// Signers of the server's keys, by key id (see [`crate::keys::signer`]): held behind the

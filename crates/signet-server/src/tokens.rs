@@ -66,58 +66,79 @@ pub struct NewToken {
     pub scopes: Vec<Scope>,
 }
 
-/// Creates an API token for `owner`: `ttl_days` (default [`DEFAULT_TTL_DAYS`], at most
-/// [`MAX_TTL_DAYS`]) and `scopes` (default `read` and `sign`; `admin` only for
-/// administrators).
-pub async fn create(
-    state: &AppState,
-    owner: &User,
-    name: &str,
-    ttl_days: Option<i64>,
-    scopes: Option<&[String]>,
-) -> ApiResult<NewToken> {
-    if name.trim().is_empty() || name.len() > 100 {
-        return Err(ApiError::unprocessable("a token name has 1 to 100 characters"));
-    }
-    let ttl = ttl_days.unwrap_or(DEFAULT_TTL_DAYS);
-    if !(1..=MAX_TTL_DAYS).contains(&ttl) {
-        return Err(ApiError::unprocessable(format!(
-            "expires_in_days must be between 1 and {MAX_TTL_DAYS}"
-        )));
-    }
-    let scopes = match scopes {
-        None => vec![Scope::Read, Scope::Sign],
-        Some(list) => {
-            let mut out = Vec::new();
-            for s in list {
-                let scope = Scope::parse(s.trim()).ok_or_else(|| {
-                    ApiError::unprocessable(format!("unknown scope {s:?}; scopes are read, sign and admin"))
-                })?;
-                if !out.contains(&scope) {
-                    out.push(scope);
-                }
-            }
-            if out.is_empty() {
-                return Err(ApiError::unprocessable("a token needs at least one scope"));
-            }
-            out
+/// A token request that passed its checks (see [`Checked::new`]).
+#[derive(Clone, Debug)]
+pub struct Checked {
+    owner_id: String,
+    name: String,
+    ttl_days: i64,
+    scopes: Vec<Scope>,
+}
+
+impl Checked {
+    /// Checks a request for a token for `owner`: `ttl_days` (default [`DEFAULT_TTL_DAYS`], at
+    /// most [`MAX_TTL_DAYS`]) and `scopes` (default `read` and `sign`; `admin` only for
+    /// administrators). Nothing is written.
+    pub fn new(owner: &User, name: &str, ttl_days: Option<i64>, scopes: Option<&[String]>) -> ApiResult<Checked> {
+        if name.trim().is_empty() || name.len() > 100 {
+            return Err(ApiError::unprocessable("a token name has 1 to 100 characters"));
         }
-    };
-    if scopes.contains(&Scope::Admin) && !owner.has(Role::Admin) {
-        return Err(ApiError::unprocessable(
-            "the admin scope is for administrators' tokens only",
-        ));
+        let ttl = ttl_days.unwrap_or(DEFAULT_TTL_DAYS);
+        if !(1..=MAX_TTL_DAYS).contains(&ttl) {
+            return Err(ApiError::unprocessable(format!(
+                "expires_in_days must be between 1 and {MAX_TTL_DAYS}"
+            )));
+        }
+        let scopes = match scopes {
+            None => vec![Scope::Read, Scope::Sign],
+            Some(list) => {
+                let mut out = Vec::new();
+                for s in list {
+                    let scope = Scope::parse(s.trim()).ok_or_else(|| {
+                        ApiError::unprocessable(format!("unknown scope {s:?}; scopes are read, sign and admin"))
+                    })?;
+                    if !out.contains(&scope) {
+                        out.push(scope);
+                    }
+                }
+                if out.is_empty() {
+                    return Err(ApiError::unprocessable("a token needs at least one scope"));
+                }
+                out
+            }
+        };
+        if scopes.contains(&Scope::Admin) && !owner.has(Role::Admin) {
+            return Err(ApiError::unprocessable(
+                "the admin scope is for administrators' tokens only",
+            ));
+        }
+        Ok(Checked {
+            owner_id: owner.id.clone(),
+            name: name.trim().to_string(),
+            ttl_days: ttl,
+            scopes,
+        })
     }
+
+    /// What to record in the audit log about it.
+    pub fn details(&self) -> serde_json::Value {
+        let scopes: Vec<&str> = self.scopes.iter().map(|s| s.as_str()).collect();
+        serde_json::json!({"name": self.name, "scopes": scopes, "expires_in_days": self.ttl_days})
+    }
+}
+
+/// Creates the token a checked request asks for (audit it first).
+pub async fn create(state: &AppState, req: Checked) -> ApiResult<NewToken> {
     let token = crate::auth::random_token(TOKEN_PREFIX)?;
     let id = users::new_id()?;
     let now = signet_pki::time::now();
-    let expires_at = now + ttl * 86_400;
-    let stored: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    let expires_at = now + req.ttl_days * 86_400;
+    let stored: Vec<&str> = req.scopes.iter().map(|s| s.as_str()).collect();
     sqlx::query("INSERT INTO api_tokens (id, token_hash, user_id, name, created_at, expires_at, scopes) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
         .bind(crate::auth::token_hash(&token))
-        .bind(&owner.id)
-        .bind(name.trim())
+        .bind(&req.owner_id)
+        .bind(&req.name)
         .bind(now)
         .bind(expires_at)
         .bind(stored.join(","))
@@ -127,7 +148,7 @@ pub async fn create(
         id,
         token: token.to_string(),
         expires_at,
-        scopes,
+        scopes: req.scopes,
     })
 }
 
@@ -164,6 +185,24 @@ pub async fn presented(db: &Db, token: &str, now: i64) -> ApiResult<Presented> {
         scopes: parse_list(&scopes),
         user: users::row_user_at(&row, 4)?,
     })
+}
+
+/// How many tokens have no expiry (made before expiries existed).
+pub async fn unexpiring(db: &Db) -> ApiResult<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_tokens WHERE expires_at IS NULL")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n)
+}
+
+/// Gives tokens made before expiries existed one: [`DEFAULT_TTL_DAYS`] from `now` (not from
+/// their creation, which would end integrations at the upgrade). Returns how many.
+pub async fn bound_unexpiring(db: &Db, now: i64) -> ApiResult<u64> {
+    let r = sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE expires_at IS NULL")
+        .bind(now + DEFAULT_TTL_DAYS * 86_400)
+        .execute(&db.writer)
+        .await?;
+    Ok(r.rows_affected())
 }
 
 /// Revokes every API token of a user (an administrator's or the console's password reset: the

@@ -284,6 +284,17 @@ pub async fn confirm(state: &AppState, user: &User, code: &str) -> ApiResult<Vec
         return Err(ApiError::conflict("the authenticator is already confirmed"));
     }
     step_up(state, user, code, "totp.confirm", &user.id, None).await?;
+    // Audited before it takes effect.
+    state
+        .audit
+        .append(&Event {
+            actor: &user.id,
+            action: "totp.enrol",
+            target: &user.id,
+            outcome: "ok",
+            details: serde_json::json!({}),
+        })
+        .await?;
     let mut codes = Vec::new();
     let mut tx = state.db.begin_write().await?;
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
@@ -307,16 +318,6 @@ pub async fn confirm(state: &AppState, user: &User, code: &str) -> ApiResult<Vec
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    state
-        .audit
-        .append(&Event {
-            actor: &user.id,
-            action: "totp.enrol",
-            target: &user.id,
-            outcome: "ok",
-            details: serde_json::json!({}),
-        })
-        .await?;
     Ok(codes)
 }
 

@@ -316,14 +316,16 @@ async fn removed_seals_leave_an_unsealed_tail_that_is_reported() {
         rewrite_and_drop_seals(&t).await;
         let now = signet_pki::time::now();
         // Minutes later (the server seals at least every audit_seal_interval_secs): reported.
-        let v = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600)
+        let v = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600, None)
             .await
             .unwrap();
         let (seq, what) = v.first_problem.expect("an unsealed old tail is a problem");
         assert_eq!(seq, 1, "{b:?}: {what}");
         assert!(what.contains("not sealed"), "{b:?}: {what}");
         // Right away it is not (yet) distinguishable from a server about to seal.
-        let v = verify_log(&t.state.db, &SealTrust::Database, now, 600).await.unwrap();
+        let v = verify_log(&t.state.db, &SealTrust::Database, now, 600, None)
+            .await
+            .unwrap();
         assert_eq!(v.first_problem, None, "{b:?}");
     }
 }
@@ -365,7 +367,7 @@ async fn a_seal_key_written_into_the_database_does_not_pass_the_pinned_check() {
             .await
             .unwrap();
         let tail = audit::list(&t.state.db, 0, 1000).await.unwrap().pop().unwrap();
-        let sig = signet_crypto::Signer::sign(&signer, &audit::seal_message(tail.seq, &tail.hash)).unwrap();
+        let sig = signet_crypto::Signer::sign(&signer, &audit::seal_message(tail.seq, &tail.hash, now)).unwrap();
         sqlx::query("INSERT INTO audit_seals (seq, at, hash, signature, key_id) VALUES ($1, $2, $3, $4, 'insider')")
             .bind(tail.seq)
             .bind(now)
@@ -374,7 +376,7 @@ async fn a_seal_key_written_into_the_database_does_not_pass_the_pinned_check() {
             .execute(&t.state.db.pool)
             .await
             .unwrap();
-        let fooled = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600)
+        let fooled = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600, None)
             .await
             .unwrap();
         assert_eq!(
@@ -382,7 +384,7 @@ async fn a_seal_key_written_into_the_database_does_not_pass_the_pinned_check() {
             "{b:?}: the database's own seal keys are fooled"
         );
         assert_eq!(fooled.seal_trust, "database");
-        let v = verify_log(&t.state.db, &SealTrust::Pinned(pinned), now + 3600, 600)
+        let v = verify_log(&t.state.db, &SealTrust::Pinned(pinned), now + 3600, 600, None)
             .await
             .unwrap();
         let (seq, what) = v.first_problem.expect("the pinned check catches the insider's seal");
@@ -479,4 +481,126 @@ async fn entries_carry_the_client_address_and_user_agent() {
     assert_eq!(d["client"]["address"], "127.0.0.1", "{d}");
     assert_eq!(d["client"]["user_agent"], "Signet-Test/1.0 (audit)", "{d}");
     live.stop().await;
+}
+
+/// A tail cut off together with its seals leaves a log that is consistent in itself; what gives
+/// it away is that its newest (signed) seal is older than a running server ever lets it get,
+/// thanks to heartbeat entries on a quiet log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tail_cut_off_with_its_seals_is_caught_by_the_seal_age() {
+    use signet_server::sealing::{SealTrust, verify_log};
+    for b in backends() {
+        let t = busy(&b).await;
+        let now = signet_pki::time::now();
+        // A later seal, then the insider removes it and everything after the earlier one.
+        let first = audit::list(&t.state.db, 0, 1000).await.unwrap().last().unwrap().seq;
+        t.login("alice", "another wrong one").await;
+        let r = t.post("/api/v1/audit/seal", &t.admin, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK);
+        t.sql(&format!("DELETE FROM audit_log WHERE seq > {first}")).await;
+        t.sql(&format!("DELETE FROM audit_seals WHERE seq > {first}")).await;
+        // Signed in the seal: its time cannot be moved.
+        t.sql("UPDATE audit_seals SET at = at + 3600").await;
+        let v = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600, Some(600))
+            .await
+            .unwrap();
+        let (_, what) = v
+            .first_problem
+            .expect("an old newest seal is a problem for a running server");
+        assert!(
+            what.contains("invalid signature") || what.contains("s old"),
+            "{b:?}: {what}"
+        );
+        t.sql("UPDATE audit_seals SET at = at - 3600").await;
+        let v = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600, Some(600))
+            .await
+            .unwrap();
+        let (_, what) = v
+            .first_problem
+            .expect("an old newest seal is a problem for a running server");
+        assert!(what.contains("cut off"), "{b:?}: {what}");
+        // A stopped server's log is judged without the age rule.
+        let v = verify_log(&t.state.db, &SealTrust::Database, now + 3600, 600, None)
+            .await
+            .unwrap();
+        assert_eq!(v.first_problem, None, "{b:?}");
+    }
+}
+
+/// A quiet running server writes a heartbeat entry and seals it, so its newest seal stays recent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_server_keeps_its_newest_seal_recent() {
+    let t = T::with(&Backend::Sqlite, |c| {
+        c.audit_seal_interval_secs = 1;
+        c.audit_max_unsealed_secs = 2;
+    })
+    .await;
+    let live = Live::start(&t).await;
+    let mut beats = 0;
+    for _ in 0..80 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        beats = audit_count(&t, &["audit.heartbeat"]).await;
+        if beats >= 2 {
+            break;
+        }
+    }
+    live.stop().await;
+    assert!(beats >= 2, "{beats} heartbeats in 8 s");
+    let v = signet_server::sealing::verify_log(
+        &t.state.db,
+        &signet_server::sealing::SealTrust::Database,
+        signet_pki::time::now(),
+        2,
+        Some(3),
+    )
+    .await
+    .unwrap();
+    assert_eq!(v.first_problem, None);
+}
+
+/// A server set up by an earlier version sealed with a document-signing certificate: at the
+/// next start its seal key is replaced by one certified for audit seals only (the old one
+/// disabled, audited), and the log — old seals and new — still verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_seal_certificate_is_replaced_at_start() {
+    let t = busy(&Backend::Sqlite).await;
+    let old = signet_server::keys::create_certified(
+        &t.state,
+        signet_server::keys::KeyKind::Organisation,
+        None,
+        "old-style seal",
+        signet_pki::name::SubjectSpec {
+            common_name: "Old seal".into(),
+            ..Default::default()
+        },
+        "",
+        signet_crypto::KeyAlgorithm::EcdsaP256,
+    )
+    .await
+    .unwrap();
+    t.sql("UPDATE keys SET disabled = 1 WHERE kind = 'seal'").await;
+    t.sql(&format!("UPDATE keys SET kind = 'seal' WHERE id = '{}'", old.id))
+        .await;
+    let r = t.post("/api/v1/audit/seal", &t.admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+    let again = signet_server::prepare(t.state.config.clone()).await.unwrap();
+    let fp = again.seal_replaced.expect("the old-style seal certificate is replaced");
+    let newest = signet_server::keys::newest_enabled(&again.state.db, signet_server::keys::KeyKind::Seal)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.fingerprint, fp);
+    assert_ne!(newest.id, old.id);
+    assert!(audit_count(&t, &["key.rotate"]).await == 1);
+    let r = signet_server::sealing::seal(&again.state, true).await.unwrap();
+    assert!(r.is_some());
+    assert_eq!(check(&t).await, None);
+    // And a start after that replaces nothing.
+    assert!(
+        signet_server::prepare(t.state.config.clone())
+            .await
+            .unwrap()
+            .seal_replaced
+            .is_none()
+    );
 }

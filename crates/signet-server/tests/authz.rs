@@ -200,3 +200,62 @@ async fn tokens_expire_and_admin_scope_is_for_administrators() {
     let r = t.get("/api/v1/me", &token).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.detail());
 }
+
+/// An administrator's sign-only token cannot act on other people's things (review finding: the
+/// handlers let the admin role through whatever the token's scopes): another user's token and
+/// key, and the organisation key, stay untouched; the same administrator's session can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_only_admin_token_cannot_revoke_what_others_own() {
+    let t = T::new(&Backend::Sqlite).await;
+    let (_, alice_id) = t.user("alice", &["signer"]).await;
+    let r = t
+        .post(
+            &format!("/api/v1/users/{alice_id}/tokens"),
+            &t.admin,
+            json!({"name": "alice's"}),
+        )
+        .await;
+    let alice_token = r.json()["id"].as_str().unwrap().to_string();
+    let r = t
+        .post(
+            &format!("/api/v1/users/{}/tokens", t.admin_id),
+            &t.admin,
+            json!({"name": "sign only", "scopes": ["sign"]}),
+        )
+        .await;
+    let sign_only = Auth::Bearer(r.json()["token"].as_str().unwrap().to_string());
+    let org = t.org_key().await;
+    let r = t
+        .req(
+            "DELETE",
+            &format!("/api/v1/tokens/{alice_token}"),
+            &sign_only,
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.detail());
+    let r = t
+        .post(&format!("/api/v1/keys/{org}/revoke"), &sign_only, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.detail());
+    let k = t.get("/api/v1/keys", &t.admin).await.json();
+    assert!(
+        k["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == org.as_str() && k["disabled"] == false)
+    );
+    // The session of the same administrator may.
+    let r = t
+        .req(
+            "DELETE",
+            &format!("/api/v1/tokens/{alice_token}"),
+            &t.admin,
+            None,
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+}

@@ -18,7 +18,7 @@ use sqlx::Row;
 
 pub use anonymous::Tally;
 pub use chain::{Entry, GENESIS, entry_hash};
-pub use seal::{Due, Seal, list_seals, seal_if_due, seal_message};
+pub use seal::{Due, Seal, list_seals, newest, seal_if_due, seal_message, seal_message_v1, tail};
 pub use verify::{SealKey, SealKeyLookup, Verification, VerifyOptions, verify};
 pub use writer::{Attachment, BatchStatement, CONFLICT_SQLSTATE, Log, Param};
 

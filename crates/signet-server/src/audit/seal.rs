@@ -1,13 +1,20 @@
-//! Seals: every so often the server signs the log's tail (seq and hash) with its seal key, so
-//! rewriting the chain from some point on is caught at the next seal.
+//! Seals: every so often the server signs the log's tail (seq, hash) and the time with its seal
+//! key, so rewriting the chain from some point on is caught at the next seal, and a log whose
+//! newest seal is old has lost its tail (a running server seals at least every interval,
+//! writing a heartbeat entry when nothing else happened).
 
 use sqlx::Row;
 
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
-/// The message an audit seal signs.
-pub fn seal_message(seq: i64, hash: &str) -> Vec<u8> {
+/// The message an audit seal signs: the sealed entry's number and hash, and when.
+pub fn seal_message(seq: i64, hash: &str, at: i64) -> Vec<u8> {
+    format!("signet-audit-seal-v2\n{seq}\n{hash}\n{at}\n").into_bytes()
+}
+
+/// The message seals of earlier versions signed (no time).
+pub fn seal_message_v1(seq: i64, hash: &str) -> Vec<u8> {
     format!("signet-audit-seal-v1\n{seq}\n{hash}\n").into_bytes()
 }
 
@@ -45,7 +52,9 @@ pub async fn seal_if_due(
     if seq <= last || (!due.force && seq - last < due.every && !old) {
         return Ok(None);
     }
-    let sig = signer.sign(&seal_message(seq, &hash)).map_err(ApiError::internal)?;
+    let sig = signer
+        .sign(&seal_message(seq, &hash, due.now))
+        .map_err(ApiError::internal)?;
     sqlx::query(
         "INSERT INTO audit_seals (seq, at, hash, signature, key_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
@@ -57,6 +66,22 @@ pub async fn seal_if_due(
     .execute(&db.writer)
     .await?;
     Ok(Some(seq))
+}
+
+/// The newest seal's entry number and time, if any.
+pub async fn newest(db: &Db) -> ApiResult<Option<(i64, i64)>> {
+    let r: Option<(i64, i64)> = sqlx::query_as("SELECT seq, at FROM audit_seals ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r)
+}
+
+/// The newest entry's number, if any.
+pub async fn tail(db: &Db) -> ApiResult<Option<i64>> {
+    let r: Option<(i64,)> = sqlx::query_as("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r.map(|(s,)| s))
 }
 
 /// A stored seal.

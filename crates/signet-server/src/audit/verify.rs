@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::chain::{GENESIS, entry_hash};
 use super::list;
-use super::seal::seal_message;
+use super::seal::{seal_message, seal_message_v1};
 use crate::db::Db;
 use crate::error::ApiResult;
 
@@ -23,6 +23,8 @@ pub struct Verification {
     /// the database) or `database` (the seal keys the database lists — an insider with write
     /// access to it could replace them).
     pub seal_trust: &'static str,
+    /// When the newest seal was made (signed in the seal; Unix time), if there is a seal.
+    pub newest_seal_at: Option<i64>,
     /// The first problem: (seq, what is wrong). `None` when the log is intact.
     pub first_problem: Option<(i64, String)>,
 }
@@ -44,6 +46,10 @@ pub struct VerifyOptions {
     /// server seals within its seal interval, so an old unsealed tail means seals were removed
     /// (or the server stopped abruptly: start it, it seals, and check again).
     pub max_unsealed_secs: i64,
+    /// The newest seal must be at most this old (a running server seals at least every
+    /// interval, with a heartbeat entry when idle): an older one means the tail was cut off
+    /// with its seals. `None` for a log whose server is not running.
+    pub max_seal_age_secs: Option<i64>,
 }
 
 /// Walks the whole chain and every seal. `seal_key` maps a seal's key id to the keys its
@@ -54,9 +60,10 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>, o: VerifyOptions) -> A
         seals: 0,
         last_sealed: 0,
         seal_trust: if o.pinned { "pinned" } else { "database" },
+        newest_seal_at: None,
         first_problem: None,
     };
-    let seals = sqlx::query("SELECT seq, hash, signature, key_id FROM audit_seals ORDER BY seq")
+    let seals = sqlx::query("SELECT seq, hash, signature, key_id, at FROM audit_seals ORDER BY seq")
         .fetch_all(&db.pool)
         .await?;
     let mut seal_list = Vec::new();
@@ -65,16 +72,30 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>, o: VerifyOptions) -> A
         let hash: String = s.try_get(1)?;
         let sig: Vec<u8> = s.try_get(2)?;
         let key_id: String = s.try_get(3)?;
-        let ok = seal_key(&key_id).iter().any(|(spki, alg)| {
-            signet_crypto::verify::verify_signature(
-                spki,
-                *alg,
-                &seal_message(seq, &hash),
-                &sig,
-                &signet_crypto::AlgorithmPolicy::default(),
-            )
-            .is_ok()
-        });
+        let at: i64 = s.try_get(4)?;
+        let keys = seal_key(&key_id);
+        let verifies = |msg: &[u8]| {
+            keys.iter().any(|(spki, alg)| {
+                signet_crypto::verify::verify_signature(
+                    spki,
+                    *alg,
+                    msg,
+                    &sig,
+                    &signet_crypto::AlgorithmPolicy::default(),
+                )
+                .is_ok()
+            })
+        };
+        // A seal signs its time (v2); seals of earlier versions do not, and their time is only
+        // what the row says.
+        let ok = if verifies(&seal_message(seq, &hash, at)) {
+            true
+        } else {
+            verifies(&seal_message_v1(seq, &hash))
+        };
+        if ok {
+            v.newest_seal_at = Some(v.newest_seal_at.unwrap_or(0).max(at));
+        }
         if !ok && v.first_problem.is_none() {
             v.first_problem = Some((
                 seq,
@@ -169,6 +190,19 @@ pub async fn verify(db: &Db, seal_key: SealKeyLookup<'_>, o: VerifyOptions) -> A
             format!(
                 "entries {seq} to {} are not sealed, and entry {seq} is {} s old (seals removed? if the server stopped abruptly, start it and check again)",
                 expected - 1,
+                o.now - at
+            ),
+        ));
+    }
+    // (With no seal at all, the unsealed-tail check above speaks.)
+    if v.first_problem.is_none()
+        && let (Some(max), Some(at)) = (o.max_seal_age_secs, v.newest_seal_at)
+        && o.now - at > max
+    {
+        v.first_problem = Some((
+            v.last_sealed,
+            format!(
+                "the newest seal is {} s old, but a running server seals at least every few minutes: the log's tail was cut off with its seals",
                 o.now - at
             ),
         ));

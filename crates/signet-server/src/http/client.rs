@@ -56,29 +56,47 @@ impl Cidr {
     }
 }
 
-/// The client's address: the peer's, unless the peer is a trusted proxy; then the right-most
-/// address in `X-Forwarded-For` that is not itself a trusted proxy (the left-most when all
-/// are). `None` when the connection's peer is unknown (in-process tests).
+/// An address as proxies write it in `X-Forwarded-For`: bare, with a port, or bracketed IPv6.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let e = entry.trim();
+    if let Ok(ip) = e.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = e.strip_prefix('[') {
+        return rest.split_once(']').and_then(|(ip, _)| ip.parse().ok());
+    }
+    e.rsplit_once(':').and_then(|(ip, port)| {
+        port.parse::<u16>().ok()?;
+        ip.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+    })
+}
+
+/// The client's address: the peer's, unless the peer is a trusted proxy; then `X-Forwarded-For`
+/// is read from the right, hop by hop, while the hops are trusted proxies: the first hop that
+/// is not is the client. An entry that is not an address stops the walk at the last trusted
+/// hop (anything left of it is the client's to write). `None` when the connection's peer is
+/// unknown (in-process tests).
 pub fn address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[Cidr]) -> Option<IpAddr> {
     let peer = peer?;
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = headers
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         .collect();
-    forwarded
-        .iter()
-        .rev()
-        .find(|ip| !is_trusted(**ip))
-        .or(forwarded.first())
-        .copied()
-        .or(Some(peer))
+    let mut last_trusted = peer;
+    for e in entries.iter().rev() {
+        match forwarded_ip(e) {
+            Some(ip) if is_trusted(ip) => last_trusted = ip,
+            Some(ip) => return Some(ip),
+            None => break,
+        }
+    }
+    Some(last_trusted)
 }
 
 /// The address of a client whose connection's peer is not known (requests made in process).
@@ -141,5 +159,17 @@ mod tests {
             Some(ip("127.0.0.1"))
         );
         assert_eq!(address(None, &h, &proxies), None);
+        // Ports and brackets are read; an entry that is no address stops the walk there, so
+        // what a client wrote left of it is never taken for its address.
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 198.51.100.9:4711, 10.0.0.2".parse().unwrap(),
+        );
+        assert_eq!(address(Some(ip("127.0.0.1")), &h, &proxies), Some(ip("198.51.100.9")));
+        h.insert("x-forwarded-for", "6.6.6.6, unknown, 10.0.0.2".parse().unwrap());
+        assert_eq!(address(Some(ip("127.0.0.1")), &h, &proxies), Some(ip("10.0.0.2")));
+        h.insert("x-forwarded-for", "[2001:db8::7]:443".parse().unwrap());
+        assert_eq!(address(Some(ip("127.0.0.1")), &h, &proxies), Some(ip("2001:db8::7")));
     }
 }

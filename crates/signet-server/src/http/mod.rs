@@ -34,18 +34,6 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
         return next.run(req).await;
     }
     let path = req.uri().path().to_string();
-    if let Some(c) = req.extensions().get::<crate::audit::Client>()
-        && c.address != client::UNKNOWN
-        && (req.headers().contains_key(header::AUTHORIZATION) || req.headers().contains_key(header::COOKIE))
-        && let Err(e) = g.app.sources.check(
-            &c.address,
-            g.app.config.source_max_failures_per_minute,
-            signet_pki::time::now(),
-        )
-    {
-        g.app.anonymous.count("auth.throttled", signet_pki::time::now());
-        return e.into_response();
-    }
     let caller = match auth::authenticate(&g.app, req.headers()).await {
         Ok(Some(c)) => c,
         Ok(None) => {
@@ -54,15 +42,22 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
         }
         Err(e) => {
             // A presented credential that is forged, revoked or expired is a failed attempt:
-            // anonymous, so counted per source and minute rather than written one by one.
+            // anonymous, so counted per source and minute rather than written one by one; a
+            // source that keeps failing is answered 429 (a valid credential is never refused
+            // for where it comes from).
             if e.status == StatusCode::UNAUTHORIZED {
                 let now = signet_pki::time::now();
-                g.app.anonymous.count("auth.failure", now);
                 if let Some(c) = req.extensions().get::<crate::audit::Client>()
                     && c.address != client::UNKNOWN
+                    && let Err(throttled) =
+                        g.app
+                            .sources
+                            .claim(&c.address, g.app.config.source_max_failures_per_minute, now)
                 {
-                    g.app.sources.fail(&c.address, now);
+                    g.app.anonymous.count("auth.throttled", now);
+                    return throttled.into_response();
                 }
+                g.app.anonymous.count("auth.failure", now);
             }
             return e.into_response();
         }
@@ -155,17 +150,15 @@ async fn problems(req: Request, next: Next) -> Response {
     out
 }
 
-/// Requests in progress at most, and health checks, which are always answered.
+/// What every request passes through first.
 #[derive(Clone)]
 struct Envelope {
     app: AppState,
-    in_progress: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
-/// The client (address, user agent) for throttling and every audit entry the request makes; a
-/// limit on requests in progress (more are shed at once with 503, health checks and metrics
-/// excepted); the request timeout (408); security headers, request metrics and a structured
-/// log line per request.
+/// The client (address, user agent) for throttling and every audit entry the request makes;
+/// the request timeout (408); security headers, request metrics and a structured log line per
+/// request.
 async fn envelope(State(env): State<Envelope>, mut req: Request, next: Next) -> Response {
     let app = &env.app;
     let start = Instant::now();
@@ -177,34 +170,6 @@ async fn envelope(State(env): State<Envelope>, mut req: Request, next: Next) -> 
         .unwrap_or_else(|| req.uri().path().to_string());
     let client = client::of(&req, &app.trusted_proxies);
     req.extensions_mut().insert(client.clone());
-    let exempt = matches!(req.uri().path(), "/healthz" | "/metrics");
-    let turn = if exempt {
-        None
-    } else {
-        match env.in_progress.clone().try_acquire_owned() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                app.metrics.shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                // Read (a little of) the body first: closing a connection with unread data
-                // makes the kernel reset it, and the client would never see the answer.
-                let body = req.into_body();
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_secs(1),
-                    axum::body::to_bytes(body, SMALL_BODY),
-                )
-                .await;
-                return finish(
-                    app,
-                    ApiError::unavailable("the server is busy; try again in a moment")
-                        .with_retry_after(1)
-                        .into_response(),
-                    &method,
-                    &path,
-                    start,
-                );
-            }
-        }
-    };
     let limit = std::time::Duration::from_secs(app.config.request_timeout_secs);
     let resp = match tokio::time::timeout(limit, crate::audit::with_client(client, next.run(req))).await {
         Ok(r) => r,
@@ -215,8 +180,64 @@ async fn envelope(State(env): State<Envelope>, mut req: Request, next: Next) -> 
         )
         .into_response(),
     };
-    drop(turn);
     finish(app, resp, &method, &path, start)
+}
+
+/// A route's admission: requests in progress are bounded, and a small body is read whole —
+/// within `body_read_timeout_secs` — before a request takes one of those places, so clients
+/// that send slowly hold nothing but their own connection.
+#[derive(Clone)]
+struct Admission {
+    app: AppState,
+    in_progress: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Read the body first, up to this many bytes (routes whose bodies are small).
+    buffer: Option<usize>,
+    /// Always answered (health checks, metrics).
+    exempt: bool,
+}
+
+async fn admit(State(a): State<Admission>, req: Request, next: Next) -> Response {
+    let req = match a.buffer {
+        Some(limit) => {
+            let (parts, body) = req.into_parts();
+            let deadline = std::time::Duration::from_secs(a.app.config.body_read_timeout_secs);
+            match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+                Ok(Ok(bytes)) => Request::from_parts(parts, axum::body::Body::from(bytes)),
+                Ok(Err(_)) => {
+                    return ApiError::too_large(format!("the request body is larger than {limit} bytes"))
+                        .into_response();
+                }
+                Err(_) => {
+                    return ApiError::new(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "Request timeout",
+                        "the request body did not arrive in time",
+                    )
+                    .into_response();
+                }
+            }
+        }
+        None => req,
+    };
+    if a.exempt {
+        return next.run(req).await;
+    }
+    let Ok(_turn) = a.in_progress.clone().try_acquire_owned() else {
+        a.app.metrics.shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if a.buffer.is_none() {
+            // Read (a little of) the body first: closing a connection with unread data makes
+            // the kernel reset it, and the client would never see the answer.
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(1),
+                axum::body::to_bytes(req.into_body(), SMALL_BODY),
+            )
+            .await;
+        }
+        return ApiError::unavailable("the server is busy; try again in a moment")
+            .with_retry_after(1)
+            .into_response();
+    };
+    next.run(req).await
 }
 
 /// Security headers, metrics and the log line of a response.
@@ -270,6 +291,7 @@ fn body_limit(route: &routes::Route, max_upload: usize) -> usize {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let mut r: Router<AppState> = Router::new();
+    let in_progress = std::sync::Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests));
     for route in routes::table() {
         let guard_state = Guard {
             app: state.clone(),
@@ -277,10 +299,17 @@ pub fn router(state: AppState) -> Router {
             scope: routes::scope(&route),
         };
         let limit = body_limit(&route, state.config.max_upload_bytes);
+        let admission = Admission {
+            app: state.clone(),
+            in_progress: in_progress.clone(),
+            buffer: (limit == SMALL_BODY).then_some(SMALL_BODY),
+            exempt: matches!(route.path, "/healthz" | "/metrics"),
+        };
         r = r.route(
             route.path,
             (route.handler)()
                 .route_layer(middleware::from_fn_with_state(guard_state, guard))
+                .route_layer(middleware::from_fn_with_state(admission, admit))
                 .layer(DefaultBodyLimit::max(limit)),
         );
     }
@@ -288,10 +317,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(problems))
         .layer(DefaultBodyLimit::max(state.config.max_upload_bytes))
         .layer(middleware::from_fn_with_state(
-            Envelope {
-                app: state.clone(),
-                in_progress: std::sync::Arc::new(tokio::sync::Semaphore::new(state.config.max_concurrent_requests)),
-            },
+            Envelope { app: state.clone() },
             envelope,
         ))
         .with_state(state)

@@ -30,6 +30,7 @@ pub async fn verify_audit(State(state): State<AppState>) -> ApiResult<Response> 
         &trust,
         signet_pki::time::now(),
         state.config.audit_max_unsealed_secs,
+        Some(state.config.audit_max_unsealed_secs),
     )
     .await?;
     Ok(Json(v).into_response())

@@ -18,8 +18,13 @@ pub async fn revoke_key(
     Json(b): Json<RevokeBody>,
 ) -> ApiResult<Response> {
     let k = keys::require(&state.db, &id).await?;
-    if !c.user.has(Role::Admin) && k.owner_id.as_deref() != Some(c.user.id.as_str()) {
-        return Err(ApiError::not_found(format!("no key {id}")));
+    // Someone else's key (or the organisation's): administrators only, with admin authority.
+    if k.owner_id.as_deref() != Some(c.user.id.as_str()) && !c.acts_as_admin() {
+        return Err(if c.user.has(Role::Admin) {
+            ApiError::forbidden("revoking a key that is not yours needs a session or an admin-scoped token")
+        } else {
+            ApiError::not_found(format!("no key {id}"))
+        });
     }
     let reason = match &b.reason {
         None => None,

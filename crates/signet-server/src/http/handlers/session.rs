@@ -159,19 +159,11 @@ pub async fn create_own_token(
     Extension(c): Extension<Caller>,
     Json(b): Json<OwnTokenBody>,
 ) -> ApiResult<Response> {
+    // Checked first (nothing refused is logged as done), then the password and code.
+    let req = crate::tokens::Checked::new(&c.user, &b.name, b.expires_in_days, b.scopes.as_deref())?;
     auth::reauthenticate(&state, &c.user, &b.password, b.totp_code.as_deref(), "token.create").await?;
-    log(
-        &state,
-        &c.user.id,
-        "token.create",
-        &c.user.id,
-        json!({"name": b.name, "scopes": b.scopes, "expires_in_days": b.expires_in_days}),
-    )
-    .await?;
-    Ok(
-        Json(crate::tokens::create(&state, &c.user, &b.name, b.expires_in_days, b.scopes.as_deref()).await?)
-            .into_response(),
-    )
+    log(&state, &c.user.id, "token.create", &c.user.id, req.details()).await?;
+    Ok(Json(crate::tokens::create(&state, req).await?).into_response())
 }
 
 /// `POST /api/v1/users/{id}/tokens`.
@@ -182,18 +174,9 @@ pub async fn create_user_token(
     Json(b): Json<TokenBody>,
 ) -> ApiResult<Response> {
     let owner = users::require(&state.db, &id).await?;
-    log(
-        &state,
-        &c.user.id,
-        "token.create",
-        &id,
-        json!({"name": b.name, "scopes": b.scopes, "expires_in_days": b.expires_in_days}),
-    )
-    .await?;
-    Ok(
-        Json(crate::tokens::create(&state, &owner, &b.name, b.expires_in_days, b.scopes.as_deref()).await?)
-            .into_response(),
-    )
+    let req = crate::tokens::Checked::new(&owner, &b.name, b.expires_in_days, b.scopes.as_deref())?;
+    log(&state, &c.user.id, "token.create", &id, req.details()).await?;
+    Ok(Json(crate::tokens::create(&state, req).await?).into_response())
 }
 
 /// `DELETE /api/v1/tokens/{id}`.
@@ -203,7 +186,12 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     match crate::tokens::owner(&state.db, &id).await? {
-        Some(o) if o == c.user.id || c.user.has(Role::Admin) => {}
+        Some(o) if o == c.user.id || c.acts_as_admin() => {}
+        Some(_) if c.user.has(Role::Admin) => {
+            return Err(ApiError::forbidden(
+                "revoking another user's token needs a session or an admin-scoped token",
+            ));
+        }
         _ => return Err(ApiError::not_found(format!("no token {id}"))),
     }
     log(&state, &c.user.id, "token.revoke", &id, json!({})).await?;
