@@ -259,3 +259,40 @@ async fn a_sign_only_admin_token_cannot_revoke_what_others_own() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
 }
+
+/// Tokens made before expiries existed get one at the next start (90 days from then, audited);
+/// a refused token request leaves no `token.create` entry claiming it was done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_tokens_get_an_expiry_and_refused_requests_are_not_logged_as_done() {
+    let t = T::new(&Backend::Sqlite).await;
+    let (_, alice_id) = t.user("alice", &["signer"]).await;
+    let before = audit_count(&t, &["token.create"]).await;
+    let r = t
+        .post(
+            &format!("/api/v1/users/{alice_id}/tokens"),
+            &t.admin,
+            json!({"name": "x", "scopes": ["admin"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(audit_count(&t, &["token.create"]).await, before);
+    let r = t
+        .post(
+            &format!("/api/v1/users/{alice_id}/tokens"),
+            &t.admin,
+            json!({"name": "old"}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    t.sql(&format!("UPDATE api_tokens SET expires_at = NULL WHERE id = '{id}'"))
+        .await;
+    let again = signet_server::prepare(t.state.config.clone()).await.unwrap();
+    let (expires,): (Option<i64>,) = sqlx::query_as("SELECT expires_at FROM api_tokens WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&again.state.db.pool)
+        .await
+        .unwrap();
+    let left = expires.unwrap() - signet_pki::time::now();
+    assert!((89 * 86_400..=90 * 86_400).contains(&left), "{left}");
+    assert_eq!(audit_count(&t, &["token.expiry"]).await, 1);
+}
