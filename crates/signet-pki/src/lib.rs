@@ -38,7 +38,9 @@ pub use context::{Fetched, RevocationFetcher, ValidationContext};
 pub use crl::Crl;
 pub use error::PkiError;
 pub use path::{PathError, PathErrorKind, PathOptions, RevocationMode, ValidatedPath};
-pub use report::{Check, CheckStatus, EmbeddedInfo, Indication, SignatureReport, SubIndication, ValidationReport};
+pub use report::{
+    Check, CheckStatus, EmbeddedInfo, EvidenceInfo, Indication, SignatureReport, SubIndication, ValidationReport,
+};
 
 /// Well-known object identifiers used across Signet.
 pub mod oids {

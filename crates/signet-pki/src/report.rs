@@ -185,6 +185,33 @@ pub struct SignatureReport {
     /// For a signature embedded in a document (PDF): where it sits and what happened since.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedded: Option<EmbeddedInfo>,
+    /// For the sealed evidence of a simple electronic signature: what it records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceInfo>,
+}
+
+/// What the sealed evidence of a simple electronic signature records (the seal's signature and
+/// certificate are the report's own).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EvidenceInfo {
+    /// Who signed ("Natalia Ivanova (natalia)").
+    pub signer: String,
+    /// For whom, as their deputy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acting_for: Option<String>,
+    /// `approve` (and, for other records, what was decided).
+    pub decision: String,
+    /// The document: its number and title.
+    pub document: String,
+    /// SHA-256 of the document version signed.
+    pub document_sha256: String,
+    /// How the signer was authenticated (`password`, `totp`).
+    pub factors: Vec<String>,
+    /// When (as the record says; the time-stamp proves it).
+    pub time: String,
+    /// The step of the approval route, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 /// Facts about a signature embedded in a document (a PDF signature field).
@@ -264,6 +291,7 @@ impl SignatureReport {
             level: None,
             checks: Vec::new(),
             embedded: None,
+            evidence: None,
         }
     }
 

@@ -88,6 +88,27 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// A file holding a passphrase the KEK is derived from (Argon2id), instead of a KEK file.
     pub kek_passphrase_file: Option<PathBuf>,
+    /// Let webhooks reach loopback, private and link-local addresses (a CRM on the LAN).
+    pub webhook_allow_private: bool,
+    /// How often the notification outbox is looked at, milliseconds.
+    pub notification_poll_ms: u64,
+    /// A failed delivery is tried again after this many seconds × 2^attempts (at most an hour).
+    pub notification_retry_base_secs: i64,
+    /// How often overdue steps are looked for (reminders), seconds.
+    pub reminder_every_secs: u64,
+    /// SMTP server for e-mail notifications (none: no e-mail).
+    pub smtp_host: Option<String>,
+    /// Its port.
+    pub smtp_port: u16,
+    /// `starttls` (default), `tls` or `none` (a relay on the same machine).
+    pub smtp_tls: String,
+    /// SMTP user.
+    pub smtp_username: Option<String>,
+    /// SMTP password (`SIGNET_SMTP_PASSWORD`; not printed).
+    #[serde(skip)]
+    pub smtp_password: Option<zeroize::Zeroizing<String>>,
+    /// The sender of e-mail notifications.
+    pub smtp_from: String,
     /// The hex KEK given in the environment (never in a file; not printed).
     #[serde(skip)]
     pub kek_hex: Option<String>,
@@ -131,6 +152,16 @@ impl std::fmt::Debug for Config {
             .field("source_max_failures_per_minute", &self.source_max_failures_per_minute)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("kek_passphrase_file", &self.kek_passphrase_file)
+            .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("notification_poll_ms", &self.notification_poll_ms)
+            .field("notification_retry_base_secs", &self.notification_retry_base_secs)
+            .field("reminder_every_secs", &self.reminder_every_secs)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_username", &self.smtp_username)
+            .field("smtp_password", &self.smtp_password.as_ref().map(|_| "[redacted]"))
+            .field("smtp_from", &self.smtp_from)
             .field("kek_hex", &self.kek_hex.as_ref().map(|_| "[redacted]"))
             .field("kek_passphrase", &self.kek_passphrase.as_ref().map(|_| "[redacted]"))
             .finish()
@@ -191,6 +222,16 @@ impl Default for Config {
             source_max_failures_per_minute: 30,
             trusted_proxies: Vec::new(),
             kek_passphrase_file: None,
+            webhook_allow_private: false,
+            notification_poll_ms: 1000,
+            notification_retry_base_secs: 5,
+            reminder_every_secs: 60,
+            smtp_host: None,
+            smtp_port: 25,
+            smtp_tls: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Signet <signet@localhost>".into(),
             kek_hex: None,
             kek_passphrase: None,
         }
@@ -238,6 +279,16 @@ impl Config {
             "kek" => self.kek_hex = Some(v.into()),
             "kek_passphrase" => self.kek_passphrase = Some(zeroize::Zeroizing::new(v.into())),
             "kek_passphrase_file" => self.kek_passphrase_file = Some(PathBuf::from(v)),
+            "webhook_allow_private" => self.webhook_allow_private = bool_of(v)?,
+            "notification_poll_ms" => self.notification_poll_ms = positive(v)?,
+            "notification_retry_base_secs" => self.notification_retry_base_secs = int(v)?,
+            "reminder_every_secs" => self.reminder_every_secs = positive(v)?,
+            "smtp_host" => self.smtp_host = Some(v.into()),
+            "smtp_port" => self.smtp_port = u16::try_from(positive(v)?).map_err(|_| "not a port".to_string())?,
+            "smtp_tls" => self.smtp_tls = v.into(),
+            "smtp_username" => self.smtp_username = Some(v.into()),
+            "smtp_password" => self.smtp_password = Some(zeroize::Zeroizing::new(v.into())),
+            "smtp_from" => self.smtp_from = v.into(),
             "public_url" => self.public_url = Some(v.into()),
             "organisation" => self.organisation = v.into(),
             "max_upload_bytes" => {
@@ -333,6 +384,14 @@ impl Config {
             || self.source_max_failures_per_minute == 0
         {
             return Err("max_connections (≤ 1,000,000), max_connections_per_source (≤ 1,000,000), max_concurrent_requests (≤ 100,000) and source_max_failures_per_minute must be at least 1".into());
+        }
+        if !["starttls", "tls", "none"].contains(&self.smtp_tls.as_str()) {
+            return Err("smtp_tls is starttls, tls or none".into());
+        }
+        if !(1..=86_400).contains(&self.notification_retry_base_secs)
+            || !(10..=60_000).contains(&self.notification_poll_ms)
+        {
+            return Err("notification_retry_base_secs is 1 to 86400, notification_poll_ms 10 to 60000".into());
         }
         for p in &self.trusted_proxies {
             crate::http::client::Cidr::parse(p).map_err(|e| format!("trusted_proxies: {e}"))?;

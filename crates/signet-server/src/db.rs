@@ -69,6 +69,10 @@ const MIGRATIONS: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/0004_token_scopes.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/0005_approvals.sql"),
+    },
 ];
 
 /// The SQL of a migration for `backend`.

@@ -73,8 +73,18 @@ pub struct Document {
     pub current_version: i64,
     /// Upload time.
     pub created_at: i64,
+    /// The form's values (documents of a type with a form), as JSON text; empty otherwise.
+    #[serde(skip)]
+    pub form: String,
     /// All versions, oldest first.
     pub versions: Vec<Version>,
+}
+
+impl Document {
+    /// The form's values (`null` when the document has none).
+    pub fn form_values(&self) -> serde_json::Value {
+        serde_json::from_str(&self.form).unwrap_or(serde_json::Value::Null)
+    }
 }
 
 impl Document {
@@ -175,29 +185,178 @@ pub async fn upload(
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
     let now = signet_pki::time::now();
+    // A document of a known type takes the next number of its series, in this transaction.
+    let series = crate::doc_types::get(&state.db, &doc_type).await?;
     let mut tx = state.db.begin_write().await?;
-    sqlx::query("INSERT INTO documents (id, owner_id, title, number, doc_date, doc_type, current_version, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7)")
-        .bind(&id)
-        .bind(&user.id)
-        .bind(&title)
-        .bind(&number)
-        .bind(&date)
-        .bind(&doc_type)
-        .bind(now)
+    let number = match &series {
+        Some(t) => {
+            let year = year_of(now);
+            crate::doc_types::numbering::format(
+                &t.prefix,
+                year,
+                crate::doc_types::numbering::take(&mut tx, &t.id, year).await?,
+            )
+        }
+        None => number,
+    };
+    let row = NewRow {
+        id: &id,
+        owner: &user.id,
+        title: &title,
+        number: &number,
+        date: &date,
+        doc_type: &doc_type,
+        form: "",
+        sha256: &sha,
+        size: data.len() as i64,
+        media_type,
+        filename: &filename,
+        now,
+    };
+    insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    get_visible(state, user, &id).await
+}
+
+/// The calendar year of a Unix time.
+pub fn year_of(t: i64) -> i64 {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .map(|d| i64::from(d.year()))
+        .unwrap_or(1970)
+}
+
+/// A new document's rows.
+struct NewRow<'a> {
+    id: &'a str,
+    owner: &'a str,
+    title: &'a str,
+    number: &'a str,
+    date: &'a str,
+    doc_type: &'a str,
+    form: &'a str,
+    sha256: &'a str,
+    size: i64,
+    media_type: &'a str,
+    filename: &'a str,
+    now: i64,
+}
+
+/// Inserts a new document and its first version (its blob already durable).
+async fn insert(tx: &mut sqlx::AnyConnection, r: &NewRow<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO documents (id, owner_id, title, number, doc_date, doc_type, current_version, created_at, form) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)")
+        .bind(r.id)
+        .bind(r.owner)
+        .bind(r.title)
+        .bind(r.number)
+        .bind(r.date)
+        .bind(r.doc_type)
+        .bind(r.now)
+        .bind(r.form)
         .execute(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO document_versions (document_id, version, kind, blob_sha256, size, media_type, filename, created_by, created_at) VALUES ($1, 1, 'original', $2, $3, $4, $5, $6, $7)")
-        .bind(&id)
-        .bind(&sha)
-        .bind(data.len() as i64)
-        .bind(media_type)
-        .bind(&filename)
-        .bind(&user.id)
-        .bind(now)
+        .bind(r.id)
+        .bind(r.sha256)
+        .bind(r.size)
+        .bind(r.media_type)
+        .bind(r.filename)
+        .bind(r.owner)
+        .bind(r.now)
         .execute(&mut *tx)
         .await?;
+    Ok(())
+}
+
+/// A document made from a type's form: the next number of the type's series, today's date, the
+/// values checked and normalised (people named by id or username become ids), the PDF rendered
+/// from them — all in one transaction, so a document that fails leaves no gap in the numbers.
+pub async fn create_from_form(
+    state: &AppState,
+    user: &User,
+    t: &crate::doc_types::DocType,
+    values: &serde_json::Value,
+    title: Option<String>,
+) -> ApiResult<Document> {
+    if t.disabled {
+        return Err(ApiError::unprocessable(format!(
+            "documents of type {:?} can no longer be made",
+            t.id
+        )));
+    }
+    if t.source != crate::doc_types::Source::Form {
+        return Err(ApiError::unprocessable(format!(
+            "documents of type {:?} are uploaded PDFs: upload one with ?type={}",
+            t.id, t.id
+        )));
+    }
+    let values = crate::doc_types::checked_values(state, t, values).await?;
+    let title = match clean("title", title, 300)? {
+        s if s.is_empty() => format!("{} — {}", t.name, user.display_name),
+        s => s,
+    };
+    let form = serde_json::Value::Object(values.clone()).to_string();
+    let id = crate::users::new_id()?;
+    let now = signet_pki::time::now();
+    let date = signet_pki::time::format(now)[..10].to_string();
+    state
+        .audit
+        .append(&Event {
+            actor: &user.id,
+            action: "document.create",
+            target: &id,
+            outcome: "ok",
+            details: serde_json::json!({"title": title, "type": t.id, "form": values}),
+        })
+        .await?;
+    let mut tx = state.db.begin_write().await?;
+    let year = year_of(now);
+    let n = crate::doc_types::numbering::take(&mut tx, &t.id, year).await?;
+    let number = crate::doc_types::numbering::format(&t.prefix, year, n);
+    let sheet = crate::doc_types::render::sheet(state, t, &values, &number, &date, user).await?;
+    let pdf = state
+        .work
+        .run(move || signet_render::render(&sheet))
+        .await?
+        .map_err(|e| ApiError::unprocessable(format!("the document cannot be rendered: {e}")))?;
+    let sha = hex::encode(signet_crypto::digest::hash(signet_crypto::HashAlgorithm::Sha256, &pdf));
+    let size = pdf.len() as i64;
+    let blobs = state.blobs.clone();
+    tokio::task::spawn_blocking(move || blobs.put(&pdf))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
+    let filename = format!("{number}.pdf");
+    let row = NewRow {
+        id: &id,
+        owner: &user.id,
+        title: &title,
+        number: &number,
+        date: &date,
+        doc_type: &t.id,
+        form: &form,
+        sha256: &sha,
+        size,
+        media_type: PDF,
+        filename: &filename,
+        now,
+    };
+    insert(&mut tx, &row).await?;
     tx.commit().await?;
     get_visible(state, user, &id).await
+}
+
+/// Records a document's form values (an uploaded contract's, when its workflow starts).
+pub async fn set_form(
+    state: &AppState,
+    id: &str,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<()> {
+    sqlx::query("UPDATE documents SET form = $1 WHERE id = $2")
+        .bind(serde_json::Value::Object(values.clone()).to_string())
+        .bind(id)
+        .execute(&state.db.writer)
+        .await?;
+    Ok(())
 }
 
 async fn versions(state: &AppState, id: &str) -> ApiResult<Vec<Version>> {
@@ -235,13 +394,14 @@ fn row_doc(r: &sqlx::any::AnyRow) -> Result<Document, sqlx::Error> {
         doc_type: r.try_get(5)?,
         current_version: r.try_get(6)?,
         created_at: r.try_get(7)?,
+        form: r.try_get(8)?,
         versions: Vec::new(),
     })
 }
 
-const DOC_COLUMNS: &str = "id, owner_id, title, number, doc_date, doc_type, current_version, created_at";
+const DOC_COLUMNS: &str = "id, owner_id, title, number, doc_date, doc_type, current_version, created_at, form";
 const DOC_COLUMNS_D: &str =
-    "d.id, d.owner_id, d.title, d.number, d.doc_date, d.doc_type, d.current_version, d.created_at";
+    "d.id, d.owner_id, d.title, d.number, d.doc_date, d.doc_type, d.current_version, d.created_at, d.form";
 
 /// A document `user` may see (404 otherwise, so ids of others' documents are not confirmed).
 pub async fn get_visible(state: &AppState, user: &User, id: &str) -> ApiResult<Document> {
@@ -267,7 +427,7 @@ pub async fn get(state: &AppState, id: &str) -> ApiResult<Document> {
     let mut d = row_doc(first)?;
     d.versions = rows
         .iter()
-        .map(|r| row_version(r, 8))
+        .map(|r| row_version(r, 9))
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(d)
 }
@@ -569,4 +729,108 @@ pub async fn ids_with_current_media_type(db: &crate::db::Db, media_type: &str) -
     .fetch_all(&db.pool)
     .await?;
     Ok(ids)
+}
+
+/// A form document revised after it was returned for changes: `values` rendered again (same
+/// number and type), as a new current version, committed with its audit entry; the form's
+/// values are updated with it.
+pub async fn revise(
+    state: &AppState,
+    user: &User,
+    doc: &Document,
+    t: &crate::doc_types::DocType,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<i64> {
+    let now = signet_pki::time::now();
+    let date = signet_pki::time::format(now)[..10].to_string();
+    let author = crate::users::require(&state.db, &doc.owner_id).await?;
+    let sheet = crate::doc_types::render::sheet(state, t, values, &doc.number, &date, &author).await?;
+    let pdf = state
+        .work
+        .run(move || signet_render::render(&sheet))
+        .await?
+        .map_err(|e| ApiError::unprocessable(format!("the document cannot be rendered: {e}")))?;
+    let size = pdf.len() as i64;
+    let blobs = state.blobs.clone();
+    let sha = tokio::task::spawn_blocking(move || blobs.put(&pdf))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
+    let v = NewVersion {
+        document_id: doc.id.clone(),
+        kind: "revised".into(),
+        sha256: sha.clone(),
+        size,
+        media_type: PDF.into(),
+        filename: format!("{}.pdf", doc.number),
+        created_by: user.id.clone(),
+        make_current: true,
+        expected_current: doc.current_version,
+        next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
+        signature: None,
+    };
+    let (_, n) = state
+        .audit
+        .append_with(
+            &Event {
+                actor: &user.id,
+                action: "document.revise",
+                target: &doc.id,
+                outcome: "ok",
+                details: serde_json::json!({"sha256": sha, "form": values}),
+            },
+            crate::changes::Change::Version(v),
+        )
+        .await?;
+    set_form(state, &doc.id, values).await?;
+    Ok(n)
+}
+
+/// A new version of an uploaded document (changes asked for in an approval), current from now
+/// on, committed with its audit entry.
+pub async fn add_version(
+    state: &AppState,
+    user: &User,
+    doc: &Document,
+    media_type: &str,
+    data: &[u8],
+) -> ApiResult<i64> {
+    {
+        let (media_type, data) = (media_type.to_string(), data.to_vec());
+        state.work.run(move || check_content(&media_type, &data)).await??;
+    }
+    let blobs = state.blobs.clone();
+    let owned = data.to_vec();
+    let sha = tokio::task::spawn_blocking(move || blobs.put(&owned))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
+    let filename = doc.current()?.filename.clone();
+    let v = NewVersion {
+        document_id: doc.id.clone(),
+        kind: "revised".into(),
+        sha256: sha.clone(),
+        size: data.len() as i64,
+        media_type: media_type.into(),
+        filename,
+        created_by: user.id.clone(),
+        make_current: true,
+        expected_current: doc.current_version,
+        next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
+        signature: None,
+    };
+    let (_, n) = state
+        .audit
+        .append_with(
+            &Event {
+                actor: &user.id,
+                action: "document.revise",
+                target: &doc.id,
+                outcome: "ok",
+                details: serde_json::json!({"sha256": sha, "size": data.len()}),
+            },
+            crate::changes::Change::Version(v),
+        )
+        .await?;
+    Ok(n)
 }

@@ -7,14 +7,19 @@
 //! `signet-pdf` and `signet-cms`; this crate owns the database, the files and the network.
 #![forbid(unsafe_code)]
 
+pub mod absences;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
 pub mod certificates;
+pub mod changes;
 pub mod config;
 pub mod db;
+pub mod doc_types;
 pub mod documents;
 pub mod error;
+pub mod evidence;
+pub mod groups;
 pub mod http;
 pub mod kek;
 pub mod keys;
@@ -22,6 +27,7 @@ pub mod leases;
 pub mod ltv_renewal;
 pub mod metrics;
 pub mod net;
+pub mod notifications;
 pub mod private_fs;
 pub mod revocation;
 pub mod sealing;
@@ -35,6 +41,7 @@ pub mod totp;
 pub mod users;
 pub mod validation;
 pub mod work;
+pub mod workflows;
 
 use std::sync::Arc;
 
@@ -204,6 +211,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<(Option<Bootstrap>, Option<Str
             .await?;
         }
         revocation::backfill(state).await?;
+        doc_types::ensure_builtins(db).await?;
         let seal_replaced = sealing::ensure_seal_certificate(state).await?;
         if users::any_admin(db).await? {
             return Ok((None, seal_replaced));

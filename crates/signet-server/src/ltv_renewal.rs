@@ -131,7 +131,7 @@ async fn renew_one(state: &AppState, id: &str, window_days: i64) -> ApiResult<bo
                 outcome: "ok",
                 details: serde_json::json!({"sha256": sha}),
             },
-            version,
+            crate::changes::Change::Version(version),
         )
         .await
     {

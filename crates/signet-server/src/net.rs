@@ -36,6 +36,17 @@ pub fn user_client(config: &Config) -> Result<HttpClient, String> {
     client(config, None)
 }
 
+/// The client webhooks are delivered with: the fetch policy applies (no loopback, private or
+/// link-local targets unless `webhook_allow_private`).
+pub fn webhook_client(config: &Config) -> Result<HttpClient, String> {
+    client(
+        config,
+        Some(FetchPolicy {
+            allow_private: config.webhook_allow_private,
+        }),
+    )
+}
+
 /// The revocation fetcher for `/verify` (CRLs and OCSP under the fetch policy; fetches logged).
 pub fn fetcher(config: &Config) -> Result<Arc<NetFetcher>, String> {
     let policy = FetchPolicy {

@@ -47,6 +47,9 @@ pub async fn serve(
     let (tally_stop, tally_rx) = tokio::sync::watch::channel(false);
     let sealer = tokio::spawn(sealing::sealing_task(state.clone(), rx));
     let tally = tokio::spawn(flush_anonymous(state.clone(), tally_rx));
+    let (jobs_stop, jobs_rx) = tokio::sync::watch::channel(false);
+    let notifier = tokio::spawn(crate::notifications::worker::schedule(state.clone(), jobs_rx.clone()));
+    let workflow_jobs = tokio::spawn(crate::workflows::schedule(state.clone(), jobs_rx));
     let renewal = (state.config.ltv_renewal_every_secs > 0).then(|| {
         tokio::spawn(ltv_renewal::schedule(
             state.clone(),
@@ -109,6 +112,9 @@ pub async fn serve(
             tracing::warn!("requests still in progress after 30 s were cut off");
         }
     }
+    let _ = jobs_stop.send(true);
+    let _ = notifier.await;
+    let _ = workflow_jobs.await;
     // The counts first, then the final seal covers them.
     let _ = tally_stop.send(true);
     let _ = tally.await;

@@ -232,7 +232,10 @@ pub async fn sign_batch(state: &AppState, user: &User, b: &BatchRequest) -> ApiR
     Ok(out)
 }
 
-async fn sign_authorized(
+/// Signs `doc` with `key` for `user`, who was authorized already (policy and one-time code, or
+/// an approval route's step): the audit entry first, then the signature with its proof of time,
+/// then the new version, committed with its audit entry.
+pub async fn sign_authorized(
     state: &AppState,
     user: &User,
     doc: &Document,
@@ -371,7 +374,7 @@ async fn sign_authorized(
                 outcome: "ok",
                 details: serde_json::json!({"signature": sig_id, "sha256": sha, "key": key.id}),
             },
-            new_version,
+            crate::changes::Change::Version(new_version),
         )
         .await?;
     state

@@ -10,8 +10,9 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
 
-/// The audit log, with signed document versions as what may be attached to an entry.
-pub type AuditLog = crate::audit::Log<crate::documents::NewVersion>;
+/// The audit log, with signed document versions and workflow changes as what may be attached
+/// to an entry.
+pub type AuditLog = crate::audit::Log<crate::changes::Change>;
 
 /// Shared server state (cheap to clone).
 #[derive(Clone)]

@@ -87,6 +87,8 @@ pub struct User {
     pub totp_enrolled: bool,
     /// The account is disabled.
     pub disabled: bool,
+    /// The user's manager (routes' "manager of the author").
+    pub manager_id: Option<String>,
 }
 
 impl User {
@@ -144,17 +146,17 @@ pub fn check_password_policy(password: &str) -> ApiResult<()> {
     Ok(())
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, email, roles, must_change_password, totp_confirmed, disabled";
+const USER_COLUMNS: &str =
+    "id, username, display_name, email, roles, must_change_password, totp_confirmed, disabled, manager_id";
 
 /// The user columns with a table alias (`u.id, u.username, …`), for joins.
-pub(crate) const USER_COLUMNS_U: &str =
-    "u.id, u.username, u.display_name, u.email, u.roles, u.must_change_password, u.totp_confirmed, u.disabled";
+pub(crate) const USER_COLUMNS_U: &str = "u.id, u.username, u.display_name, u.email, u.roles, u.must_change_password, u.totp_confirmed, u.disabled, u.manager_id";
 
 fn row_user(r: &sqlx::any::AnyRow) -> ApiResult<User> {
     row_user_at(r, 0)
 }
 
-/// A user from the eight user columns starting at column `at`.
+/// A user from the nine user columns starting at column `at`.
 pub(crate) fn row_user_at(r: &sqlx::any::AnyRow, at: usize) -> ApiResult<User> {
     let roles: String = r.try_get(at + 4)?;
     Ok(User {
@@ -166,6 +168,7 @@ pub(crate) fn row_user_at(r: &sqlx::any::AnyRow, at: usize) -> ApiResult<User> {
         must_change_password: r.try_get::<i64, _>(at + 5)? != 0,
         totp_enrolled: r.try_get::<i64, _>(at + 6)? != 0,
         disabled: r.try_get::<i64, _>(at + 7)? != 0,
+        manager_id: r.try_get(at + 8)?,
     })
 }
 
@@ -335,6 +338,72 @@ pub async fn any_admin(db: &Db) -> ApiResult<bool> {
         .fetch_optional(&db.pool)
         .await?;
     Ok(r.is_some())
+}
+
+/// Sets (or, with `None`, clears) a user's manager. A chain of managers that comes back to the
+/// user is refused.
+pub async fn set_manager(db: &Db, id: &str, manager: Option<&str>) -> ApiResult<()> {
+    if let Some(m) = manager {
+        let mut cur = Some(m.to_string());
+        let mut seen = 0;
+        while let Some(c) = cur {
+            if c == id {
+                return Err(ApiError::unprocessable(
+                    "that manager would make a loop: the user would be their own manager's manager",
+                ));
+            }
+            seen += 1;
+            if seen > 100 {
+                return Err(ApiError::unprocessable("the chain of managers is too long"));
+            }
+            cur = require(db, &c).await?.manager_id;
+        }
+    }
+    sqlx::query("UPDATE users SET manager_id = $1 WHERE id = $2")
+        .bind(manager)
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Users holding `role` who are not disabled.
+pub async fn with_role(db: &Db, role: Role) -> ApiResult<Vec<User>> {
+    Ok(list(db)
+        .await?
+        .into_iter()
+        .filter(|u| u.has(role) && !u.disabled)
+        .collect())
+}
+
+/// The server's own account, which seals documents at the end of approval routes: a service
+/// account without password or tokens, made on first use.
+pub async fn system_user(db: &Db) -> ApiResult<User> {
+    const NAME: &str = "signet-system";
+    if let Some(id) = id_of(db, NAME).await? {
+        return require(db, &id).await;
+    }
+    match create(
+        db,
+        &NewUser {
+            username: NAME,
+            display_name: "Signet (automatic seal)",
+            email: None,
+            roles: &[Role::Service],
+            password: None,
+        },
+    )
+    .await
+    {
+        Ok(u) => Ok(u),
+        // Made meanwhile by another request or node.
+        Err(_) => {
+            let id = id_of(db, NAME)
+                .await?
+                .ok_or_else(|| ApiError::internal("the system account cannot be made"))?;
+            require(db, &id).await
+        }
+    }
 }
 
 #[cfg(test)]

@@ -885,6 +885,7 @@ async fn wrong_codes_against_the_shared_key_lock_the_user_not_the_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
     use signet_server::audit::Event;
+    use signet_server::changes::Change;
     use signet_server::documents::NewVersion;
     for b in backends() {
         let t = T::new(&b).await;
@@ -935,8 +936,8 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         );
         // Both at once: one batch (or two); exactly one of them was made on the current version.
         let (stale, fresh) = tokio::join!(
-            t.state.audit.append_with(&ev, version(7, "sig-stale")),
-            t.state.audit.append_with(&ev, version(1, "sig-fresh")),
+            t.state.audit.append_with(&ev, Change::Version(version(7, "sig-stale"))),
+            t.state.audit.append_with(&ev, Change::Version(version(1, "sig-fresh"))),
         );
         let e = stale.unwrap_err();
         assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}: {}", e.detail);
@@ -949,7 +950,7 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         let e = t
             .state
             .audit
-            .append_with(&ev, version(1, "sig-late"))
+            .append_with(&ev, Change::Version(version(1, "sig-late")))
             .await
             .unwrap_err();
         assert_eq!(e.status, StatusCode::CONFLICT, "{b:?}");
@@ -959,7 +960,7 @@ async fn a_signature_on_a_stale_version_conflicts_and_writes_nothing() {
         // version 2), the signature still lands, as the next free number, and its entry says so.
         let mut hinted = version(2, "sig-hint");
         hinted.next_version = 2;
-        let (seq, v) = t.state.audit.append_with(&ev, hinted).await.unwrap();
+        let (seq, v) = t.state.audit.append_with(&ev, Change::Version(hinted)).await.unwrap();
         assert_eq!(v, 3, "{b:?}");
         let log = t.get("/api/v1/audit?limit=1000", &t.admin).await.json();
         let entry = log["entries"]

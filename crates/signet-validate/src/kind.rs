@@ -9,6 +9,8 @@ pub const PDF_HEADER_WINDOW: usize = 1024;
 pub enum FileKind {
     /// A PDF (signatures embedded, PAdES).
     Pdf,
+    /// The sealed evidence of a simple electronic signature (`evidence.json`).
+    Evidence,
     /// Anything else: signed with a detached CMS signature, or itself a CMS signature.
     Other,
 }
@@ -21,6 +23,9 @@ impl FileKind {
         // first kilobyte) or a PEM file is not a PDF, whatever follows.
         if head.first() == Some(&0x30) || head.starts_with(b"-----BEGIN ") {
             return FileKind::Other;
+        }
+        if crate::evidence::is_evidence(head) {
+            return FileKind::Evidence;
         }
         let window = &head[..head.len().min(PDF_HEADER_WINDOW)];
         if window.windows(5).any(|w| w == b"%PDF-") {

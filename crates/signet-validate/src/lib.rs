@@ -10,6 +10,7 @@
 //! It reads files and bytes; it does no network I/O itself (the context's fetcher may).
 #![forbid(unsafe_code)]
 
+pub mod evidence;
 pub mod kind;
 
 use std::path::{Path, PathBuf};
@@ -33,7 +34,8 @@ pub struct Input<'a> {
     /// A PDF, a CMS signature with its content inside, or — with `signature` — the signed
     /// content of a detached signature.
     pub content: Content<'a>,
-    /// A detached CMS signature (DER, BER or PEM) over `content`.
+    /// A detached CMS signature (DER, BER or PEM) over `content`, or the sealed evidence of a
+    /// simple signature on it (`evidence.json`).
     pub signature: Option<&'a [u8]>,
 }
 
@@ -70,6 +72,13 @@ pub const MAX_SIGNATURE_FILE: u64 = signet_cms::verify::MAX_CMS_LEN as u64;
 /// Validates every signature in `input` against `ctx`.
 pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationReport, ValidateError> {
     if let Some(sig) = input.signature {
+        if evidence::is_evidence(sig) {
+            let doc = match input.content {
+                Content::Bytes(b) => b.to_vec(),
+                Content::File(p) => std::fs::read(p).map_err(|source| read_err(p, source))?,
+            };
+            return evidence::verify(sig, Some(&doc), ctx);
+        }
         let sig = decode_signature(sig)?;
         return checked(match input.content {
             Content::Bytes(b) => cms(&sig, Some(&mut std::io::Cursor::new(b)), ctx),
@@ -82,6 +91,7 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
     match input.content {
         Content::Bytes(b) => match FileKind::detect(b) {
             FileKind::Pdf => Ok(signet_pdf::validate::validate(&b, ctx)?),
+            FileKind::Evidence => evidence::verify(b, None, ctx),
             FileKind::Other => checked(cms(&decode_signature(b)?, None, ctx)),
         },
         Content::File(p) => match FileKind::of_file(p).map_err(|source| read_err(p, source))? {
@@ -97,6 +107,7 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
                 let f = signet_pdf::FileSource::new(f).map_err(|source| read_err(p, source))?;
                 Ok(signet_pdf::validate::validate(&f, ctx)?)
             }
+            FileKind::Evidence => evidence::verify(&read_limited(p)?, None, ctx),
             FileKind::Other => {
                 let data = read_limited(p)?;
                 checked(cms(&decode_signature(&data)?, None, ctx))

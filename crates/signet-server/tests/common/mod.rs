@@ -451,3 +451,59 @@ pub async fn audit_count(t: &T, actions: &[&str]) -> i64 {
     .unwrap();
     n
 }
+
+/// Approval helpers: people with roles, authenticators and a manager.
+pub struct Person {
+    pub auth: Auth,
+    pub id: String,
+    pub secret: Vec<u8>,
+}
+
+impl T {
+    /// A person with `roles`, an enrolled authenticator, and (optionally) a manager.
+    pub async fn person(&self, username: &str, roles: &[&str], manager: Option<&str>) -> Person {
+        let (auth, id) = self.user(username, roles).await;
+        let secret = self.enrol(&auth).await;
+        if let Some(m) = manager {
+            let r = self
+                .req(
+                    "PATCH",
+                    &format!("/api/v1/users/{id}"),
+                    &self.admin,
+                    Some("application/json"),
+                    json!({"manager_id": m}).to_string().into_bytes(),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.detail());
+        }
+        Person { auth, id, secret }
+    }
+
+    /// Approves a step with a simple signature (password and a fresh code).
+    pub async fn approve_ses(&self, p: &Person, workflow: &str, step: &str) -> Resp {
+        self.post(
+            &format!("/api/v1/workflows/{workflow}/steps/{step}/approve"),
+            &p.auth,
+            json!({"password": PASSWORD, "totp_code": self.code(&p.secret)}),
+        )
+        .await
+    }
+
+    /// The organisation CA (PEM).
+    pub async fn ca_pem(&self) -> String {
+        String::from_utf8(self.get("/api/v1/ca/certificate", &Auth::None).await.body).unwrap()
+    }
+}
+
+/// The waiting step of a workflow (JSON) named `name`.
+pub fn waiting_step(w: &Value, name: &str) -> String {
+    w["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name && s["state"] == "waiting")
+        .unwrap_or_else(|| panic!("no waiting step {name:?} in {w}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

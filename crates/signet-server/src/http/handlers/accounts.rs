@@ -57,6 +57,8 @@ pub async fn create_user(
 pub struct UpdateUserBody {
     roles: Option<Vec<String>>,
     disabled: Option<bool>,
+    /// The user's manager (a user id), or `""` for none.
+    manager_id: Option<String>,
 }
 
 /// `PATCH /api/v1/users/{id}`.
@@ -85,10 +87,17 @@ pub async fn update_user(
         &c.user.id,
         "user.update",
         &id,
-        json!({"roles": b.roles, "disabled": b.disabled}),
+        json!({"roles": b.roles, "disabled": b.disabled, "manager_id": b.manager_id}),
     )
     .await?;
     users::update(&state.db, &id, roles.as_deref(), b.disabled).await?;
+    if let Some(m) = &b.manager_id {
+        let m = Some(m.as_str()).filter(|m| !m.is_empty());
+        if let Some(m) = m {
+            users::require(&state.db, m).await?;
+        }
+        users::set_manager(&state.db, &id, m).await?;
+    }
     Ok(ok(json!({"user": users::get(&state.db, &id).await?})))
 }
 

@@ -21,15 +21,21 @@ use crate::users::{self, NewUser, Role};
 use axum::Json;
 
 mod accounts;
+mod approvals;
 mod audit_log;
 mod document_api;
 mod key_management;
+mod notify;
+mod people;
 mod session;
 
 pub use accounts::*;
+pub use approvals::*;
 pub use audit_log::*;
 pub use document_api::*;
 pub use key_management::*;
+pub use notify::*;
+pub use people::*;
 pub use session::*;
 
 fn ok(v: Value) -> Response {
