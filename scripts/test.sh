@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Signet's whole test suite, on a fresh machine or an old one.
 #
-# Installs what the tests need when it is missing (idempotent): OpenSSL, Python, poppler-utils
+# Installs what the tests need when it is missing (idempotent): OpenSSL, Python (pyHanko, reportlab,
+# aiosmtpd as an SMTP sink), poppler-utils
 # (pdfsig), qpdf, Ghostscript and PostgreSQL (started on loopback) from Debian, pyHanko and its CLI from PyPI, cargo-fuzz from
 # crates.io. Then: formatting, clippy with warnings
 # as errors, every unit and integration test (NIST PKITS is fetched from PyPI by its test), and
@@ -46,6 +47,8 @@ if ! python3 -c 'import pyhanko, pyhanko_certvalidator' 2>/dev/null || ! command
   python3 -m pip install -q 'pyhanko==0.38.0' 'pyhanko-cli'
 fi
 python3 -c 'import reportlab' 2>/dev/null || python3 -m pip install -q 'reportlab==5.1.0'
+# An SMTP sink for the e-mail notification tests.
+python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install -q 'aiosmtpd==1.4.6'
 openssl version
 echo "$(qpdf --version 2>&1 | sed -n 1p)"
 echo "$(pdfsig -v 2>&1 | sed -n 1p)"

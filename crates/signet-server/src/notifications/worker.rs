@@ -75,7 +75,7 @@ pub async fn replay(state: &AppState, id: &str) -> ApiResult<()> {
     let r = sqlx::query(
         "UPDATE deliveries SET state = 'pending', next_at = $1, claimed_until = 0, attempts = 0 WHERE id = $2",
     )
-    .bind(signet_pki::time::now())
+    .bind(state.now())
     .bind(id)
     .execute(&state.db.writer)
     .await?;
@@ -87,7 +87,7 @@ pub async fn replay(state: &AppState, id: &str) -> ApiResult<()> {
 
 /// Delivers what is due; returns how many deliveries it attempted.
 pub async fn run_once(state: &AppState) -> ApiResult<usize> {
-    let now = signet_pki::time::now();
+    let now = state.now();
     let due: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= $1 AND claimed_until < $1 ORDER BY next_at, id LIMIT 50",
     )
@@ -223,7 +223,7 @@ async fn addresses(state: &AppState, r: &Recipient) -> ApiResult<Vec<String>> {
 }
 
 async fn finish(state: &AppState, id: &str, outcome: Outcome) -> ApiResult<()> {
-    let now = signet_pki::time::now();
+    let now = state.now();
     match outcome {
         Ok(status) => {
             sqlx::query("UPDATE deliveries SET state = 'delivered', delivered_at = $1, attempts = attempts + 1, last_status = $2, last_error = '', claimed_until = 0 WHERE id = $3")
