@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod appearance;
+pub mod appendix;
 pub mod build;
 pub mod document;
 mod error;

@@ -175,3 +175,121 @@ pub async fn content(state: &AppState, e: &Evidence) -> ApiResult<Vec<u8>> {
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::unavailable(format!("the evidence cannot be read: {e}")))
 }
+
+/// Puts the evidence of `workflow_id`'s simple signatures into the document's PDF before the
+/// organisation seals it: each evidence file embedded, and a page listing the signatures. Only
+/// for a PDF that holds no signature yet. Returns whether a new version was made.
+pub async fn attach_to_pdf(state: &AppState, doc: &Document, workflow_id: &str, system: &User) -> ApiResult<bool> {
+    let current = doc.current()?.clone();
+    if current.media_type != crate::documents::PDF {
+        return Ok(false);
+    }
+    let records: Vec<Evidence> = of_document(state, &doc.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.workflow_id.as_deref() == Some(workflow_id))
+        .collect();
+    if records.is_empty() {
+        return Ok(false);
+    }
+    let pdf = crate::documents::content(state, &current).await?;
+    let mut files = Vec::new();
+    let mut rows = Vec::new();
+    for (i, e) in records.iter().enumerate() {
+        let data = content(state, e).await?;
+        let sealed: Sealed = serde_json::from_slice(&data).map_err(ApiError::internal)?;
+        let record: Record = serde_json::from_str(&sealed.record).map_err(ApiError::internal)?;
+        let name = format!("evidence-{}.json", i + 1);
+        let who = match &record.acting_for {
+            Some(p) => format!("{} (as deputy of {})", record.signer.display_name, p.display_name),
+            None => record.signer.display_name.clone(),
+        };
+        let step = record.step.as_ref().map(|s| s.name.clone()).unwrap_or_default();
+        rows.push(signet_render::Block::Heading(format!("{}. {step}", i + 1)));
+        rows.push(signet_render::Block::Rows(vec![
+            ("Signed by / Подписал".into(), who.clone()),
+            (
+                "Kind / Вид подписи".into(),
+                "Simple electronic signature (password and one-time code) / Простая электронная подпись".into(),
+            ),
+            ("Decision / Решение".into(), record.decision.clone()),
+            ("Time (UTC) / Время".into(), record.time.clone()),
+            (
+                "Document version / Версия".into(),
+                format!("{} (SHA-256 {})", record.document.version, record.document.sha256),
+            ),
+            (
+                "Evidence / Доказательство".into(),
+                format!("{name}, sealed by {} with a time-stamp", state.config.organisation),
+            ),
+        ]));
+        files.push(signet_pdf::appendix::Attachment {
+            name,
+            mime: "application/json".into(),
+            description: format!("Sealed evidence of the simple signature of {who} ({step})"),
+            data,
+        });
+    }
+    let mut blocks = vec![signet_render::Block::Paragraph(format!(
+        "The signatures below were made on the pages before this one. Each is backed by the sealed evidence embedded in this file ({}); check it with `signet verify` on this PDF. The organisation's seal that follows covers these pages.",
+        files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+    ))];
+    blocks.extend(rows);
+    let sheet = signet_render::Sheet {
+        organisation: state.config.organisation.clone(),
+        title: "Signatures / Подписи".into(),
+        subtitle: format!("{} {}", doc.number, doc.title).trim().to_string(),
+        blocks,
+        footer: format!("{} · {}", state.config.organisation, doc.number),
+    };
+    let appended = state
+        .work
+        .run(move || -> Result<Option<Vec<u8>>, String> {
+            let src: &[u8] = &pdf;
+            let parsed =
+                signet_pdf::document::PdfDocument::parse(&src, &Default::default()).map_err(|e| e.to_string())?;
+            if !parsed.existing_signatures().is_empty() {
+                return Ok(None);
+            }
+            let page = signet_render::render(&sheet).map_err(|e| e.to_string())?;
+            let mut out = Vec::with_capacity(pdf.len() + page.len() + 64 * 1024);
+            signet_pdf::appendix::append(&src, &mut out, Some(&page), &files).map_err(|e| e.to_string())?;
+            Ok(Some(out))
+        })
+        .await?
+        .map_err(|e| ApiError::unprocessable(format!("the evidence cannot be attached: {e}")))?;
+    let Some(out) = appended else { return Ok(false) };
+    let size = out.len() as i64;
+    let blobs = state.blobs.clone();
+    let sha = tokio::task::spawn_blocking(move || blobs.put(&out))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
+    let v = crate::documents::NewVersion {
+        document_id: doc.id.clone(),
+        kind: "evidence".into(),
+        sha256: sha.clone(),
+        size,
+        media_type: crate::documents::PDF.into(),
+        filename: current.filename.clone(),
+        created_by: system.id.clone(),
+        make_current: true,
+        expected_current: doc.current_version,
+        next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
+        signature: None,
+    };
+    state
+        .audit
+        .append_with(
+            &crate::audit::Event {
+                actor: &system.id,
+                action: "document.evidence-attach",
+                target: &doc.id,
+                outcome: "ok",
+                details: serde_json::json!({"sha256": sha, "evidence": records.iter().map(|e| e.id.clone()).collect::<Vec<_>>()}),
+            },
+            crate::changes::Change::Version(v),
+        )
+        .await?;
+    Ok(true)
+}

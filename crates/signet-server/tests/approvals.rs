@@ -106,6 +106,18 @@ async fn a_leave_application_goes_from_employee_to_deputy_to_seal() {
             "{b:?}: {}",
             report.render_json()
         );
+        // It carries its own proof: the two pieces of evidence embedded, each checked, and a
+        // page listing the signatures, all under the seal.
+        let formats: Vec<&str> = report.signatures.iter().map(|s| s.format.as_str()).collect();
+        assert_eq!(formats.len(), 3, "{b:?}: {formats:?}");
+        assert_eq!(
+            formats
+                .iter()
+                .filter(|f| f.starts_with("SES evidence (evidence-"))
+                .count(),
+            2,
+            "{formats:?}"
+        );
         let verdict = pyhanko_validate(t.dir.path(), &pdf, &ca);
         assert!(verdict.contains("INTACT") || verdict.contains("TRUSTED"), "{verdict}");
         let f = t.dir.path().join("leave.pdf");
@@ -113,6 +125,10 @@ async fn a_leave_application_goes_from_employee_to_deputy_to_seal() {
         let text = tool("pdftotext", &[], &f);
         assert!(
             text.contains("Заявление на отпуск") && text.contains("Наталья Иванова") && text.contains(&number),
+            "{text}"
+        );
+        assert!(
+            text.contains("Signatures / Подписи") && text.contains("as deputy of boss Example"),
             "{text}"
         );
         // Two pieces of evidence, each checking out offline; the deputy's says so.

@@ -90,7 +90,7 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
     }
     match input.content {
         Content::Bytes(b) => match FileKind::detect(b) {
-            FileKind::Pdf => Ok(signet_pdf::validate::validate(&b, ctx)?),
+            FileKind::Pdf => Ok(with_embedded_evidence(signet_pdf::validate::validate(&b, ctx)?, b, ctx)),
             FileKind::Evidence => evidence::verify(b, None, ctx),
             FileKind::Other => checked(cms(&decode_signature(b)?, None, ctx)),
         },
@@ -102,7 +102,8 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
                     // One read instead of many windowed ones (the signed ranges are read once
                     // for hashing and the structure is visited piecemeal).
                     let data = std::fs::read(p).map_err(|source| read_err(p, source))?;
-                    return Ok(signet_pdf::validate::validate(&data, ctx)?);
+                    let report = signet_pdf::validate::validate(&data, ctx)?;
+                    return Ok(with_embedded_evidence(report, &data, ctx));
                 }
                 let f = signet_pdf::FileSource::new(f).map_err(|source| read_err(p, source))?;
                 Ok(signet_pdf::validate::validate(&f, ctx)?)
@@ -114,6 +115,31 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
             }
         },
     }
+}
+
+/// A PDF's report with the sealed evidence it carries as embedded files (`evidence-*.json`)
+/// checked too — each seal, and that its record names this file or one of its revisions.
+fn with_embedded_evidence(mut report: ValidationReport, pdf: &[u8], ctx: &ValidationContext) -> ValidationReport {
+    let Ok(doc) = signet_pdf::document::PdfDocument::parse(&pdf, &signet_pdf::document::Limits::default()) else {
+        return report;
+    };
+    let mut extra = Vec::new();
+    for (name, data) in signet_pdf::appendix::embedded_files(&doc) {
+        if !evidence::is_evidence(&data) {
+            continue;
+        }
+        if let Ok(r) = evidence::verify(&data, Some(pdf), ctx) {
+            for mut s in r.signatures {
+                s.format = format!("SES evidence ({name}, embedded)");
+                extra.push(s);
+            }
+        }
+    }
+    if extra.is_empty() {
+        return report;
+    }
+    report.signatures.extend(extra);
+    ValidationReport::new(report.signatures)
 }
 
 fn read_err(p: &Path, source: std::io::Error) -> ValidateError {

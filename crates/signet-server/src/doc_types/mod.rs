@@ -46,12 +46,22 @@ pub struct DocType {
     pub fields: Vec<Field>,
     /// The route its documents take.
     pub route: Route,
+    /// When a route ends with the organisation's seal, put the evidence of the simple
+    /// signatures into the PDF first (embedded files, and a page listing the signatures), so
+    /// the sealed file carries its own proof. Only while the PDF holds no signature yet (adding
+    /// pages would change what an earlier signature covers).
+    #[serde(default = "yes")]
+    pub attach_evidence: bool,
     /// Built in (cannot be deleted; may be changed).
     #[serde(default)]
     pub built_in: bool,
     /// No new documents of this type.
     #[serde(default)]
     pub disabled: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Checks a type's definition: id, names, prefix, form and route.

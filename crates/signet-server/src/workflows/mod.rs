@@ -728,7 +728,14 @@ async fn seal_waiting(state: &AppState, workflow_id: &str) -> ApiResult<bool> {
         return Ok(false);
     }
     let result = async {
-        let doc = documents::get(state, &w.document_id).await?;
+        let mut doc = documents::get(state, &w.document_id).await?;
+        // The evidence of the simple signatures goes into the PDF the seal covers.
+        let attach = crate::doc_types::get(&state.db, &w.doc_type)
+            .await?
+            .is_some_and(|t| t.attach_evidence);
+        if attach && crate::evidence::attach_to_pdf(state, &doc, &w.id, &system).await? {
+            doc = documents::get(state, &w.document_id).await?;
+        }
         let key = organisation_key(state, &step, None).await?;
         let opts = crate::signing::SignOptions {
             key_id: key.id.clone(),
