@@ -85,13 +85,14 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
   # Seeds for the CMS, X.509 and PKCS#12 readers from what Signet and OpenSSL make now.
   scripts/fuzz-seeds.sh target/debug/signet
-  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign pdf_validate server_inputs tsa_messages http_responses; do
+  for target in cms_verify x509_parse ber_normalize pkcs12_parse pdf_sign pdf_validate server_inputs tsa_messages http_responses forms; do
     seeds=()
     case "$target" in
       pdf_*) mkdir -p "fuzz/corpus/$target"; seeds=("fuzz/corpus/$target" fuzz/seeds/pdf) ;;
       cms_verify | x509_parse | ber_normalize | pkcs12_parse)
         mkdir -p "fuzz/corpus/$target"; seeds=("fuzz/corpus/$target" "fuzz/seeds/generated/$target") ;;
       http_responses) mkdir -p "fuzz/corpus/$target"; seeds=("fuzz/corpus/$target" fuzz/seeds/http) ;;
+      forms) mkdir -p "fuzz/corpus/$target"; seeds=("fuzz/corpus/$target" fuzz/seeds/forms) ;;
     esac
     RUSTC_BOOTSTRAP=1 cargo fuzz run --dev --sanitizer none --fuzz-dir fuzz "$target" "${seeds[@]}" -- \
       -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 | tail -n 3

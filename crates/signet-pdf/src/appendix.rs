@@ -11,7 +11,7 @@ use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
 use crate::PdfError;
 use crate::document::{Limits, PdfDocument};
 use crate::incremental::IncrementalUpdate;
-use crate::source::{Source, hash_and_copy};
+use crate::source::Source;
 
 /// A file to embed.
 #[derive(Clone, Debug)]
@@ -211,16 +211,7 @@ pub fn append(
         catalog.set("Names", Object::Reference(names_id));
         up.set_object(root, &Object::Dictionary(catalog))?;
     }
-    let mut last = [0u8; 1];
-    src.read_at(src.len().saturating_sub(1), &mut last)
-        .map_err(|e| PdfError::Read(e.to_string()))?;
-    let rendered = up.render(src.len() as usize, matches!(last[0], b'\n' | b'\r'))?;
-    let mut sink = signet_crypto::digest::Hasher::new(signet_crypto::HashAlgorithm::Sha256);
-    hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
-    out.write_all(&rendered.bytes)
-        .map_err(|e| PdfError::Write(e.to_string()))?;
-    out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
-    Ok(src.len() + rendered.bytes.len() as u64)
+    up.write_after(src, out)
 }
 
 /// Most bytes read of one embedded file.

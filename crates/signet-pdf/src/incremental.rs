@@ -3,11 +3,13 @@
 //! a trailer carrying over `/Root`, `/Info` and `/ID`.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use lopdf::{Dictionary, Object, ObjectId, StringFormat};
 
 use crate::PdfError;
 use crate::document::{PdfDocument, XrefStyle};
+use crate::source::{Source, hash_and_copy};
 
 /// Objects to append, and how to write the cross-reference section.
 pub struct IncrementalUpdate {
@@ -67,6 +69,21 @@ impl IncrementalUpdate {
     /// Adds an object given as raw PDF syntax (for placeholders that are patched later).
     pub fn set_raw(&mut self, id: ObjectId, body: Vec<u8>) {
         self.objects.insert(id.0, (id.1, body));
+    }
+
+    /// Writes the original `src`, then this update after it, to `out`; returns the bytes
+    /// written.
+    pub fn write_after(&mut self, src: &dyn Source, out: &mut dyn Write) -> Result<u64, PdfError> {
+        let mut last = [0u8; 1];
+        src.read_at(src.len().saturating_sub(1), &mut last)
+            .map_err(|e| PdfError::Read(e.to_string()))?;
+        let rendered = self.render(src.len() as usize, matches!(last[0], b'\n' | b'\r'))?;
+        let mut sink = signet_crypto::digest::Hasher::new(signet_crypto::HashAlgorithm::Sha256);
+        hash_and_copy(src, &mut sink, Some(&mut *out)).map_err(|e| PdfError::Write(e.to_string()))?;
+        out.write_all(&rendered.bytes)
+            .map_err(|e| PdfError::Write(e.to_string()))?;
+        out.flush().map_err(|e| PdfError::Write(e.to_string()))?;
+        Ok(src.len() + rendered.bytes.len() as u64)
     }
 
     /// Renders the update to append after an original of `base` bytes; `ends_with_eol` says

@@ -15,7 +15,14 @@ pub struct ApiError {
     pub detail: String,
     /// Seconds after which a retry may succeed (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// The refusal is in the audit log already (under the action it refused); the API layer
+    /// does not write it again.
+    pub audited: bool,
 }
+
+/// Marks a response whose refusal is in the audit log already.
+#[derive(Clone, Copy, Debug)]
+pub struct AlreadyAudited;
 
 /// Result type of the domain services and handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -28,6 +35,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             retry_after: None,
+            audited: false,
         }
     }
     /// 400: the request is malformed.
@@ -72,6 +80,11 @@ impl ApiError {
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", detail)
     }
+    /// The same error, marked as written to the audit log already.
+    pub fn audited(mut self) -> Self {
+        self.audited = true;
+        self
+    }
     /// The same error, with a `Retry-After` of `seconds`.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds.max(1));
@@ -112,6 +125,9 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if self.audited {
+            resp.extensions_mut().insert(AlreadyAudited);
         }
         resp
     }

@@ -177,21 +177,7 @@ async fn bootstrap(state: &AppState) -> ApiResult<(Option<Bootstrap>, Option<Str
             .await?;
         }
         if keys::of_kind(db, KeyKind::Seal).await?.is_none() {
-            let subject = signet_pki::name::SubjectSpec {
-                common_name: format!("{org} audit seal"),
-                organization: Some(org.clone()),
-                ..Default::default()
-            };
-            keys::create_certified(
-                state,
-                KeyKind::Seal,
-                None,
-                "Audit log seal",
-                subject,
-                "",
-                signet_crypto::KeyAlgorithm::EcdsaP256,
-            )
-            .await?;
+            sealing::create_seal_key(state).await?;
         }
         if keys::of_kind(db, KeyKind::Tsa).await?.is_none() {
             let subject = signet_pki::name::SubjectSpec {

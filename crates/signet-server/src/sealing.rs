@@ -13,7 +13,7 @@ use signet_pki::Certificate;
 use crate::audit::{self, SealKey, Verification, VerifyOptions};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::keys::{self, KeyKind};
+use crate::keys::{self, KeyInfo, KeyKind};
 use crate::state::AppState;
 
 /// Whose keys seals are checked against.
@@ -124,22 +124,7 @@ pub async fn ensure_seal_certificate(state: &AppState) -> ApiResult<Option<Strin
             details: serde_json::json!({"kind": "seal", "reason": "the seal certificate was not for audit seals only"}),
         })
         .await?;
-    let org = state.config.organisation.clone();
-    let subject = signet_pki::name::SubjectSpec {
-        common_name: format!("{org} audit seal"),
-        organization: Some(org),
-        ..Default::default()
-    };
-    let new = keys::create_certified(
-        state,
-        KeyKind::Seal,
-        None,
-        "Audit log seal",
-        subject,
-        "",
-        signet_crypto::KeyAlgorithm::EcdsaP256,
-    )
-    .await?;
+    let new = create_seal_key(state).await?;
     let mut tx = state.db.begin_write().await?;
     keys::disable(&mut tx, &current.id).await?;
     tx.commit().await?;
@@ -273,4 +258,24 @@ pub async fn export(db: &Db, dir: &std::path::Path) -> Result<Exported, String> 
         .ok_or("no CA certificate")?;
     std::fs::write(dir.join("ca.pem"), ca_cert.to_pem().map_err(|x| e("ca.pem", &x))?).map_err(|x| e("ca.pem", &x))?;
     Ok(out)
+}
+
+/// Makes the audit seal key and its certificate (audit seals only).
+pub(crate) async fn create_seal_key(state: &AppState) -> ApiResult<KeyInfo> {
+    let org = state.config.organisation.clone();
+    let subject = signet_pki::name::SubjectSpec {
+        common_name: format!("{org} audit seal"),
+        organization: Some(org),
+        ..Default::default()
+    };
+    keys::create_certified(
+        state,
+        KeyKind::Seal,
+        None,
+        "Audit log seal",
+        subject,
+        "",
+        signet_crypto::KeyAlgorithm::EcdsaP256,
+    )
+    .await
 }

@@ -114,7 +114,7 @@ async fn authorize(state: &AppState, user: &User, key_id: &str, doc: &Document) 
                 details: serde_json::json!({"key": key_id, "reason": e.detail}),
             })
             .await?;
-        return Err(e);
+        return Err(e.audited());
     }
     Ok(key)
 }

@@ -11,21 +11,6 @@ use axum::http::StatusCode;
 use common::*;
 use serde_json::{Value, json};
 
-fn validate(content: &[u8], signature: Option<&[u8]>, ca_pem: &str) -> signet_pki::ValidationReport {
-    let ca = signet_pki::Certificate::parse_many(ca_pem.as_bytes())
-        .unwrap()
-        .remove(0);
-    let ctx = signet_pki::ValidationContext::new(vec![ca], signet_pki::time::now());
-    signet_validate::validate(
-        signet_validate::Input {
-            content: signet_validate::Content::Bytes(content),
-            signature,
-        },
-        &ctx,
-    )
-    .unwrap()
-}
-
 fn tool(name: &str, args: &[&str], input: &std::path::Path) -> String {
     let o = std::process::Command::new(name)
         .args(args)
@@ -85,6 +70,11 @@ async fn a_leave_application_goes_from_employee_to_deputy_to_seal() {
         let step = waiting_step(&w, "Manager");
         let r = t.approve_ses(&stranger, &wid, &step).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{b:?}: {}", r.detail());
+        assert_eq!(
+            audit_outcomes(&t, "step.approve", "denied").await,
+            1,
+            "{b:?}: refusals are audited"
+        );
         // The deputy approves; the server then seals the document.
         let r = t.approve_ses(&deputy, &wid, &step).await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.detail());
@@ -421,7 +411,9 @@ async fn two_approvers_at_the_same_instant_resolve_once() {
             .await
             .json();
         assert_eq!(ev["evidence"].as_array().unwrap().len(), 1, "{b:?}");
-        assert_eq!(audit_count(&t, &["step.approve"]).await, 2 + 1, "two started, one done");
+        // The approval is audited once as done; the one that lost the race as refused.
+        assert_eq!(audit_outcomes(&t, "step.approve", "ok").await, 1, "{b:?}");
+        assert_eq!(audit_outcomes(&t, "step.approve", "denied").await, 1, "{b:?}");
     }
 }
 
@@ -563,6 +555,31 @@ async fn bad_routes_forms_and_deputies_are_refused_clearly() {
             )
             .await;
         problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "loop");
+        // Every refusal is in the audit log, with what was refused and why.
+        let refused: Vec<(String, String)> = sqlx::query_as(
+            "SELECT target, details FROM audit_log WHERE action = 'request.refused' AND outcome = 'denied'",
+        )
+        .fetch_all(&t.state.db.pool)
+        .await
+        .unwrap();
+        for (path, why) in [
+            ("/api/v1/document-types", "options"),
+            ("/api/v1/document-types/leave/documents", "no such field"),
+            ("/api/v1/document-types/memo/documents", "disabled"),
+            ("/api/v1/me/absences", "loop"),
+            (&*format!("/api/v1/users/{}", emp.id), "loop"),
+        ] {
+            assert!(
+                refused.iter().any(|(p, d)| p == path && d.contains(why)),
+                "{b:?}: no refusal of {path} for {why:?} in {refused:?}"
+            );
+        }
+        // A refused document took no number and left nothing behind.
+        let (docs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM documents WHERE doc_type = 'memo'")
+            .fetch_one(&t.state.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(docs, 0, "{b:?}");
         let _ = Value::Null;
     }
 }

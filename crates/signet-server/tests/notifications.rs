@@ -1,7 +1,8 @@
 //! Notifications (issue "Approvals"): webhooks signed with HMAC-SHA256 over time and body, kept
 //! in a persistent outbox and retried with back-off while the receiver is down, then delivered
 //! exactly once per event; a delivery replayed on request; e-mail to the people a step waits for,
-//! through a real SMTP server (Python's aiosmtpd).
+//! through a real SMTP server (Python's aiosmtpd); a business process that has its documents
+//! sealed or approved through the API and hears back by webhook.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -20,6 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Received {
     per_event: HashMap<String, usize>,
     bad_signatures: usize,
+    events: Vec<serde_json::Value>,
 }
 
 fn hmac_ok(secret: &str, headers: &str, body: &[u8]) -> bool {
@@ -89,6 +91,7 @@ async fn receiver(port: u16, secret: String, seen: Arc<Mutex<Received>>) -> toki
                     *r.per_event
                         .entry(event["event_id"].as_str().unwrap_or("?").to_string())
                         .or_default() += 1;
+                    r.events.push(event);
                 }
                 let _ = s
                     .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
@@ -246,11 +249,27 @@ async fn webhooks_to_private_addresses_are_refused_by_default() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(seen.lock().unwrap().per_event.is_empty());
     let l = t.get("/api/v1/deliveries", &t.admin).await.json();
-    let d = &l["deliveries"][0];
+    let d = l["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["channel"] == "webhook")
+        .unwrap();
     assert!(
         d["last_error"].as_str().unwrap().contains("private") || d["last_error"].as_str().unwrap().contains("refused"),
         "{l}"
     );
+    // Without an SMTP server, e-mail is skipped (and says why), not retried for ever.
+    let emails: Vec<_> = l["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["channel"] == "email")
+        .collect();
+    assert!(!emails.is_empty(), "{l}");
+    for e in emails {
+        assert_eq!(e["state"], "skipped", "{l}");
+    }
     rx.abort();
     live.stop().await;
 }
@@ -315,4 +334,169 @@ async fn the_manager_gets_an_email_through_a_real_smtp_server() {
     assert!(got.contains("boss@example.com"), "{got}");
     assert!(got.contains("waits for you"), "{got}");
     assert!(got.contains("https://signet.example/documents/"), "{got}");
+}
+
+/// Waits until the receiver has a `workflow.approved` event for `doc`.
+async fn approved_event(seen: &Arc<Mutex<Received>>, doc: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        if let Some(e) = seen
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .find(|e| e["kind"] == "workflow.approved" && e["document"]["id"] == doc)
+        {
+            return e.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no workflow.approved event for {doc}: {:?}",
+        seen.lock().unwrap().events
+    );
+}
+
+/// Automatic signing through the API: a service account has its invoice sealed with the
+/// organisation key its policy allows, and posts a contract with a route that people approve;
+/// both times a signed webhook says the document is done. Refusals (a key the policy does not
+/// allow the service, a person asking for a seal) are clear and audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_process_has_documents_signed_and_hears_back_by_webhook() {
+    for b in backends() {
+        let t = T::with(&b, |c| {
+            c.webhook_allow_private = true;
+            c.notification_retry_base_secs = 1;
+            c.notification_poll_ms = 100;
+        })
+        .await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let r = t
+            .post(
+                "/api/v1/webhooks",
+                &t.admin,
+                json!({"url": format!("http://127.0.0.1:{port}/crm"), "events": ["workflow.approved"]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.detail());
+        let secret = r.json()["secret"].as_str().unwrap().to_string();
+        let seen = Arc::new(Mutex::new(Received::default()));
+        let rx = receiver(port, secret, seen.clone()).await;
+        let live = Live::start(&t).await;
+        let (crm, crm_id) = t.user("crm", &["service"]).await;
+        let org = t.org_key().await;
+        let ca = t.ca_pem().await;
+
+        // An invoice, sealed on request — once the key's policy lists the service.
+        let up = t
+            .upload(&crm, "Invoice 7", "invoice", "application/pdf", pdf("Invoice 7"))
+            .await;
+        assert_eq!(up.status, StatusCode::CREATED, "{}", up.detail());
+        let invoice = up.json()["document"]["id"].as_str().unwrap().to_string();
+        let seal = format!("/api/v1/documents/{invoice}/seal");
+        let r = t.post(&seal, &crm, json!({"key_id": org})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{b:?}: {}", r.detail());
+        assert_eq!(audit_outcomes(&t, "workflow.seal", "denied").await, 1, "{b:?}");
+        let p = t
+            .req(
+                "PUT",
+                &format!("/api/v1/keys/{org}/policy"),
+                &t.admin,
+                Some("application/json"),
+                json!({"allowed_roles": ["signer", "approver"], "allowed_doc_types": ["invoice", "contract"], "allowed_services": [crm_id]})
+                    .to_string()
+                    .into_bytes(),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.detail());
+        let r = t.post(&seal, &crm, json!({"key_id": org})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.detail());
+        let w = r.json()["workflow"].clone();
+        assert_eq!(w["state"], "approved", "{b:?}: {w}");
+        assert_eq!(w["steps"][0]["signature"], "seal");
+        let e = approved_event(&seen, &invoice).await;
+        assert_eq!(e["workflow"]["id"], w["id"]);
+        let sealed = t.get(&format!("/api/v1/documents/{invoice}/content"), &crm).await.body;
+        let report = validate(&sealed, None, &ca);
+        assert_eq!(
+            report.indication.as_str(),
+            "TOTAL-PASSED",
+            "{b:?}: {}",
+            report.render_json()
+        );
+        // People do not ask for seals: they sign with a code.
+        let alice = t.person("alice", &["signer"], None).await;
+        let mine = t
+            .upload(&alice.auth, "Note", "invoice", "application/pdf", pdf("Note"))
+            .await;
+        let mine = mine.json()["document"]["id"].as_str().unwrap().to_string();
+        let r = t
+            .post(
+                &format!("/api/v1/documents/{mine}/seal"),
+                &alice.auth,
+                json!({"key_id": org}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{b:?}: {}", r.detail());
+        assert!(r.detail().contains("service accounts"), "{}", r.detail());
+
+        // A contract with its route: legal review (SES), then the signatory (organisation key).
+        let lawyer = t.person("lawyer", &["approver"], None).await;
+        let signatory = t.person("signatory", &["approver"], None).await;
+        let r = t
+            .post(
+                "/api/v1/groups",
+                &t.admin,
+                json!({"name": "legal", "members": [lawyer.id]}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.detail());
+        let up = t
+            .upload(
+                &crm,
+                "Supply contract",
+                "contract",
+                "application/pdf",
+                pdf("Supply contract"),
+            )
+            .await;
+        let contract = up.json()["document"]["id"].as_str().unwrap().to_string();
+        let r = t
+            .post(
+                &format!("/api/v1/documents/{contract}/workflow"),
+                &crm,
+                json!({"values": {"counterparty": "ООО «Ромашка»", "amount": {"amount": "250000", "currency": "RUB"}}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.detail());
+        let w = r.json()["workflow"].clone();
+        let wid = w["id"].as_str().unwrap().to_string();
+        let r = t.approve_ses(&lawyer, &wid, &waiting_step(&w, "Legal review")).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.detail());
+        let step = waiting_step(&r.json()["workflow"], "Signatory");
+        let r = t
+            .post(
+                &format!("/api/v1/workflows/{wid}/steps/{step}/approve"),
+                &signatory.auth,
+                json!({"totp_code": t.code(&signatory.secret)}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.detail());
+        assert_eq!(r.json()["workflow"]["state"], "approved");
+        approved_event(&seen, &contract).await;
+        let signed = t.get(&format!("/api/v1/documents/{contract}/content"), &crm).await.body;
+        let report = validate(&signed, None, &ca);
+        assert_eq!(
+            report.indication.as_str(),
+            "TOTAL-PASSED",
+            "{b:?}: {}",
+            report.render_json()
+        );
+        assert_eq!(seen.lock().unwrap().bad_signatures, 0);
+        rx.abort();
+        live.stop().await;
+    }
 }

@@ -7,6 +7,7 @@
     missing_docs
 )]
 
+pub mod node;
 pub mod pdf;
 
 use std::path::{Path, PathBuf};

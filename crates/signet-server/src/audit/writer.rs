@@ -212,6 +212,7 @@ async fn run<A: Attachment>(pool: sqlx::AnyPool, backend: Backend, mut rx: mpsc:
                         title: e.title,
                         detail: e.detail.clone(),
                         retry_after: e.retry_after,
+                        audited: e.audited,
                     }));
                 }
             }

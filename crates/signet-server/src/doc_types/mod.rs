@@ -3,7 +3,7 @@
 //! application, payment request, purchase request, contract — and administrators add more.
 
 pub mod builtin;
-pub mod form;
+pub use signet_forms::form;
 pub mod numbering;
 pub mod render;
 
@@ -83,7 +83,8 @@ pub fn check(t: &DocType) -> ApiResult<()> {
         return Err(ApiError::unprocessable("a number prefix has 1 to 8 of A-Z and 0-9"));
     }
     form::check_definition(&t.fields).map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    crate::workflows::route::check(&t.route, &t.fields).map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    crate::workflows::route::check(&t.route, &t.fields, &|r| crate::users::Role::parse(r).is_some())
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
     Ok(())
 }
 

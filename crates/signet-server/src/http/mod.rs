@@ -5,6 +5,7 @@
 pub mod client;
 pub mod handlers;
 pub mod openapi;
+mod refusals;
 pub mod routes;
 
 use std::time::Instant;
@@ -86,8 +87,14 @@ async fn guard(State(g): State<Guard>, mut req: Request, next: Next) -> Response
     if !safe && let Err(e) = auth::check_csrf(&caller, req.headers()) {
         return e.into_response();
     }
+    if safe {
+        req.extensions_mut().insert(caller);
+        return next.run(req).await;
+    }
+    let (actor, method) = (caller.user.id.clone(), req.method().clone());
     req.extensions_mut().insert(caller);
-    next.run(req).await
+    let resp = next.run(req).await;
+    refusals::audit(&g.app, &actor, &method, &path, resp).await
 }
 
 /// Records a refused request in the audit log (the refusal stands even if that fails).
@@ -140,6 +147,7 @@ async fn problems(req: Request, next: Next) -> Response {
         title: status.canonical_reason().unwrap_or("Error"),
         detail,
         retry_after: None,
+        audited: false,
     }
     .into_response();
     for (k, v) in parts.headers.iter() {

@@ -26,7 +26,8 @@ pub struct Delivery {
     pub channel: String,
     /// The webhook's id, or the e-mail's recipient.
     pub target: String,
-    /// `pending`, `delivered` or `failed`.
+    /// `pending`, `delivered`, `failed` (given up after [`MAX_ATTEMPTS`]) or `skipped` (e-mail
+    /// without an SMTP server).
     pub state: String,
     /// Attempts made.
     pub attempts: i64,
@@ -88,6 +89,12 @@ pub async fn replay(state: &AppState, id: &str) -> ApiResult<()> {
 /// Delivers what is due; returns how many deliveries it attempted.
 pub async fn run_once(state: &AppState) -> ApiResult<usize> {
     let now = state.now();
+    if state.config.smtp_host.is_none() {
+        // No e-mail without an SMTP server: said once in the log, not retried.
+        sqlx::query("UPDATE deliveries SET state = 'skipped', last_error = 'no SMTP server is configured (smtp_host)' WHERE channel = 'email' AND state = 'pending'")
+            .execute(&state.db.writer)
+            .await?;
+    }
     let due: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= $1 AND claimed_until < $1 ORDER BY next_at, id LIMIT 50",
     )

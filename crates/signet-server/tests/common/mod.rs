@@ -452,6 +452,33 @@ pub async fn audit_count(t: &T, actions: &[&str]) -> i64 {
     n
 }
 
+/// Validates `content` (and a detached `signature`) against the organisation CA.
+pub fn validate(content: &[u8], signature: Option<&[u8]>, ca_pem: &str) -> signet_pki::ValidationReport {
+    let ca = signet_pki::Certificate::parse_many(ca_pem.as_bytes())
+        .unwrap()
+        .remove(0);
+    let ctx = signet_pki::ValidationContext::new(vec![ca], signet_pki::time::now());
+    signet_validate::validate(
+        signet_validate::Input {
+            content: signet_validate::Content::Bytes(content),
+            signature,
+        },
+        &ctx,
+    )
+    .unwrap()
+}
+
+/// Audit entries of `action` with `outcome` (`ok`, `started`, `denied`, …).
+pub async fn audit_outcomes(t: &T, action: &str, outcome: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = $1 AND outcome = $2")
+        .bind(action)
+        .bind(outcome)
+        .fetch_one(&t.state.db.pool)
+        .await
+        .unwrap();
+    n
+}
+
 /// Approval helpers: people with roles, authenticators and a manager.
 pub struct Person {
     pub auth: Auth,

@@ -73,9 +73,13 @@ pub async fn create_from_form(
     Json(b): Json<FormBody>,
 ) -> ApiResult<Response> {
     let t = doc_types::require(&state.db, &id).await?;
+    let start = b.start.unwrap_or(true);
+    if start {
+        workflows::check_route(&state, &c.user, &t, &b.values).await?;
+    }
     let d = documents::create_from_form(&state, &c.user, &t, &b.values, b.title).await?;
     let mut workflow = None;
-    if b.start.unwrap_or(true) {
+    if start {
         let mut w = workflows::start(&state, &c.user, &d.id, None).await?;
         // The author's own step (stage one, theirs) signed right away when they sent their
         // password and a code.
