@@ -7,7 +7,8 @@ use crate::HashAlgorithm;
 /// Size of the chunks read while hashing a stream.
 pub const CHUNK: usize = 256 * 1024;
 
-/// An incremental hash computation.
+/// An incremental hash computation (cloned, it gives the digest of a prefix and goes on).
+#[derive(Clone)]
 pub struct Hasher(aws_lc_rs::digest::Context);
 
 impl Hasher {

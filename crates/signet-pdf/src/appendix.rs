@@ -214,12 +214,36 @@ pub fn append(
     up.write_after(src, out)
 }
 
-/// Most bytes read of one embedded file.
-pub const MAX_EMBEDDED: usize = 16 << 20;
+/// How much of a document's embedded files is read: a file that asks for more is left out,
+/// and reading stops at the count or the total.
+#[derive(Clone, Copy, Debug)]
+pub struct FileLimits {
+    /// Most bytes of one file (decoded).
+    pub max_each: usize,
+    /// Most files read.
+    pub max_files: usize,
+    /// Most bytes read in all.
+    pub max_total: usize,
+}
 
-/// The embedded files of a document (a flat `/EmbeddedFiles` name tree, or one level of kids):
-/// (name, bytes), those too large or unreadable left out.
-pub fn embedded_files(doc: &PdfDocument<'_>) -> Vec<(String, Vec<u8>)> {
+impl Default for FileLimits {
+    fn default() -> Self {
+        FileLimits {
+            max_each: 16 << 20,
+            max_files: 1000,
+            max_total: 64 << 20,
+        }
+    }
+}
+
+/// The embedded files of a document (a flat `/EmbeddedFiles` name tree, or one level of kids)
+/// whose names `wanted` accepts: (name, bytes). Each file stream is read once however often
+/// the tree names it; those too large or unreadable are left out; `limits` bound the work.
+pub fn embedded_files(
+    doc: &PdfDocument<'_>,
+    limits: FileLimits,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let Some(tree) = doc
         .catalog()
@@ -233,12 +257,21 @@ pub fn embedded_files(doc: &PdfDocument<'_>) -> Vec<(String, Vec<u8>)> {
     if let Some(kids) = nodes[0].get(b"Kids").ok().and_then(|k| doc.resolve_array(k)) {
         nodes.extend(kids.iter().take(1000).filter_map(|k| doc.resolve_dict(k)));
     }
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0usize;
     for node in nodes {
         let Some(names) = node.get(b"Names").ok().and_then(|n| doc.resolve_array(n)) else {
             continue;
         };
         for kv in names.chunks(2).take(1000) {
+            if seen.len() >= limits.max_files || total >= limits.max_total {
+                return out;
+            }
             let [Object::String(name, _), spec] = kv else { continue };
+            let name = String::from_utf8_lossy(name).into_owned();
+            if !wanted(&name) {
+                continue;
+            }
             let Some(stream) = doc
                 .resolve_dict(spec)
                 .and_then(|s| s.get(b"EF").ok().and_then(|ef| doc.resolve_dict(ef)))
@@ -246,8 +279,13 @@ pub fn embedded_files(doc: &PdfDocument<'_>) -> Vec<(String, Vec<u8>)> {
             else {
                 continue;
             };
-            if let Ok(data) = doc.reader.decoded_stream(stream, MAX_EMBEDDED) {
-                out.push((String::from_utf8_lossy(name).into_owned(), data));
+            if !seen.insert(stream) {
+                continue;
+            }
+            let budget = limits.max_each.min(limits.max_total - total);
+            if let Ok(data) = doc.reader.decoded_stream(stream, budget) {
+                total += data.len();
+                out.push((name, data));
             }
         }
     }
@@ -291,7 +329,7 @@ mod tests {
         assert_eq!(pages.len(), 2);
         let second = doc.dictionary(pages[1]).unwrap();
         assert!(second.has(b"MediaBox"), "inherited attributes are carried over");
-        let got = embedded_files(&doc);
+        let got = embedded_files(&doc, FileLimits::default(), &|_| true);
         assert_eq!(got, vec![("evidence-1.json".to_string(), files[0].data.clone())]);
         // Once more: the first file stays, the second joins it.
         let mut again = Vec::new();
@@ -302,7 +340,16 @@ mod tests {
         append(&out.as_slice(), &mut again, None, &more).unwrap();
         let src: &[u8] = &again;
         let doc = PdfDocument::parse(&src, &Limits::default()).unwrap();
-        assert_eq!(embedded_files(&doc).len(), 2);
+        assert_eq!(embedded_files(&doc, FileLimits::default(), &|_| true).len(), 2);
+        assert_eq!(
+            embedded_files(&doc, FileLimits::default(), &|n| n.ends_with("-2.json")).len(),
+            1
+        );
+        let one = FileLimits {
+            max_files: 1,
+            ..FileLimits::default()
+        };
+        assert_eq!(embedded_files(&doc, one, &|_| true).len(), 1);
         assert_eq!(doc.pages().unwrap().len(), 2);
     }
 }

@@ -211,6 +211,13 @@ impl Certificate {
         matches!(self.extended_key_usage(), Ok(Some(e)) if e == [crate::oids::KP_SIGNET_AUDIT_SEAL])
     }
 
+    /// Whether this is a Signet evidence-seal certificate: extKeyUsage critical and Signet
+    /// evidence seal only.
+    pub fn is_evidence_seal(&self) -> bool {
+        matches!(self.extended_key_usage(), Ok(Some(e)) if e == [crate::oids::KP_SIGNET_EVIDENCE_SEAL])
+            && self.extended_key_usage_critical()
+    }
+
     /// Whether the extended key usage extension is critical.
     pub fn extended_key_usage_critical(&self) -> bool {
         self.extensions()

@@ -49,6 +49,9 @@ pub enum Profile {
     /// The key that seals a Signet audit log: digitalSignature, critical EKU Signet audit seal
     /// only.
     AuditSeal,
+    /// The key that seals the evidence of simple signatures: digitalSignature +
+    /// nonRepudiation, critical EKU Signet evidence seal only.
+    EvidenceSeal,
 }
 
 /// The contents of a certificate to issue.
@@ -238,6 +241,16 @@ pub fn build_and_sign(
         Profile::AuditSeal => {
             exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);
             exts.push(ext(true, &ExtendedKeyUsage(vec![crate::oids::KP_SIGNET_AUDIT_SEAL]))?);
+        }
+        Profile::EvidenceSeal => {
+            exts.push(ext(
+                true,
+                &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+            )?);
+            exts.push(ext(
+                true,
+                &ExtendedKeyUsage(vec![crate::oids::KP_SIGNET_EVIDENCE_SEAL]),
+            )?);
         }
         Profile::OcspResponder => {
             exts.push(ext(true, &KeyUsage(KeyUsages::DigitalSignature.into()))?);

@@ -54,6 +54,10 @@ pub mod oids {
     /// Signet's audit-log seal (Signet's private arc, beside its TSA policy): the only use of
     /// a seal certificate, so that no signing certificate can pass for one.
     pub const KP_SIGNET_AUDIT_SEAL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.58873.2.1");
+    /// Signet's seal of simple-signature evidence: the only use of an evidence-seal
+    /// certificate, so that no person's signing certificate can pass for the organisation's
+    /// word that someone approved a document.
+    pub const KP_SIGNET_EVIDENCE_SEAL: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.58873.2.2");
     /// id-kp-OCSPSigning.
     pub const KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
     /// id-pkix-ocsp-nocheck.

@@ -108,7 +108,7 @@ pub struct Check {
 }
 
 /// Facts about a certificate, for reports.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CertificateInfo {
     /// Subject DN.
     pub subject: String,

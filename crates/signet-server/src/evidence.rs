@@ -1,6 +1,8 @@
 //! Sealed evidence of simple electronic signatures: the server writes the record (see
-//! `signet_validate::evidence`), seals it with the organisation key and a time-stamp from its
-//! TSA, and keeps the file as a blob; anyone checks it offline with `signet verify`.
+//! `signet_validate::evidence`), seals it with the evidence-seal key — whose certificate, from
+//! the organisation CA, is for that alone (critical EKU Signet evidence seal), so no person's
+//! signing certificate can pass for it — and a time-stamp from its TSA, and keeps the file as
+//! a blob; anyone checks it offline with `signet verify`.
 
 use base64::Engine;
 use serde::Serialize;
@@ -40,6 +42,26 @@ fn person(u: &User) -> Person {
     }
 }
 
+/// Makes the evidence-seal key and its certificate (at first start, and on upgrade).
+pub(crate) async fn create_seal_key(state: &AppState) -> ApiResult<keys::KeyInfo> {
+    let org = state.config.organisation.clone();
+    let subject = signet_pki::name::SubjectSpec {
+        common_name: format!("{org} evidence seal"),
+        organization: Some(org),
+        ..Default::default()
+    };
+    keys::create_certified(
+        state,
+        KeyKind::Evidence,
+        None,
+        "Evidence seal (simple signatures)",
+        subject,
+        "",
+        signet_crypto::KeyAlgorithm::EcdsaP256,
+    )
+    .await
+}
+
 /// Writes, seals and stores the evidence that `signer` (for `acting_for`, as deputy) approved
 /// the current version of `doc` at `step`, authenticated by `factors`. Returns its id.
 pub async fn create(
@@ -77,9 +99,9 @@ pub async fn create(
         time: signet_pki::time::format(now),
     };
     let text = serde_json::to_string(&record).map_err(ApiError::internal)?;
-    let key = keys::newest_enabled(&state.db, KeyKind::Organisation)
+    let key = keys::newest_enabled(&state.db, KeyKind::Evidence)
         .await?
-        .ok_or_else(|| ApiError::unavailable("no enabled organisation key seals the evidence"))?;
+        .ok_or_else(|| ApiError::unavailable("no enabled evidence-seal key"))?;
     let signer_key = keys::signer(state, &key.id).await?;
     let ts = crate::revocation::TimeSource::of(state).await?;
     let sealed_text = text.clone();

@@ -30,6 +30,8 @@ pub enum KeyKind {
     Imported,
     /// The time-stamping authority's key (`/tsa`).
     Tsa,
+    /// Seals the evidence of simple signatures (its certificate is for nothing else).
+    Evidence,
 }
 
 impl KeyKind {
@@ -42,6 +44,7 @@ impl KeyKind {
             KeyKind::Personal => "personal",
             KeyKind::Imported => "imported",
             KeyKind::Tsa => "tsa",
+            KeyKind::Evidence => "evidence",
         }
     }
     fn parse(s: &str) -> KeyKind {
@@ -51,6 +54,7 @@ impl KeyKind {
             "seal" => KeyKind::Seal,
             "personal" => KeyKind::Personal,
             "tsa" => KeyKind::Tsa,
+            "evidence" => KeyKind::Evidence,
             _ => KeyKind::Imported,
         }
     }
@@ -107,7 +111,9 @@ impl KeyInfo {
             format!("documents of type {}", self.allowed_doc_types.join(", "))
         };
         let who = match self.kind {
-            KeyKind::Ca | KeyKind::Seal | KeyKind::Tsa => return "nobody: it does not sign documents".into(),
+            KeyKind::Ca | KeyKind::Seal | KeyKind::Tsa | KeyKind::Evidence => {
+                return "nobody: it does not sign documents".into();
+            }
             KeyKind::Personal | KeyKind::Imported => "its owner only".to_string(),
             KeyKind::Organisation => {
                 let roles = if self.allowed_roles.is_empty() {
@@ -249,7 +255,7 @@ pub fn may_use(k: &KeyInfo, user: &User, doc_type: Option<&str>) -> ApiResult<()
         return Err(ApiError::forbidden("this key is disabled"));
     }
     match k.kind {
-        KeyKind::Ca | KeyKind::Seal | KeyKind::Tsa => {
+        KeyKind::Ca | KeyKind::Seal | KeyKind::Tsa | KeyKind::Evidence => {
             return Err(ApiError::forbidden("this key does not sign documents"));
         }
         KeyKind::Personal | KeyKind::Imported => {
@@ -427,6 +433,7 @@ pub async fn create_certified(
     let profile = match kind {
         KeyKind::Tsa => Profile::TimeStamping,
         KeyKind::Seal => Profile::AuditSeal,
+        KeyKind::Evidence => Profile::EvidenceSeal,
         _ => Profile::Signer,
     };
     let mut t = Template::new(

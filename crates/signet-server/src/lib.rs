@@ -179,6 +179,9 @@ async fn bootstrap(state: &AppState) -> ApiResult<(Option<Bootstrap>, Option<Str
         if keys::of_kind(db, KeyKind::Seal).await?.is_none() {
             sealing::create_seal_key(state).await?;
         }
+        if keys::of_kind(db, KeyKind::Evidence).await?.is_none() {
+            crate::evidence::create_seal_key(state).await?;
+        }
         if keys::of_kind(db, KeyKind::Tsa).await?.is_none() {
             let subject = signet_pki::name::SubjectSpec {
                 common_name: format!("{org} TSA"),

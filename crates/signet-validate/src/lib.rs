@@ -73,11 +73,7 @@ pub const MAX_SIGNATURE_FILE: u64 = signet_cms::verify::MAX_CMS_LEN as u64;
 pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationReport, ValidateError> {
     if let Some(sig) = input.signature {
         if evidence::is_evidence(sig) {
-            let doc = match input.content {
-                Content::Bytes(b) => b.to_vec(),
-                Content::File(p) => std::fs::read(p).map_err(|source| read_err(p, source))?,
-            };
-            return evidence::verify(sig, Some(&doc), ctx);
+            return evidence_on(sig, input.content, ctx);
         }
         let sig = decode_signature(sig)?;
         return checked(match input.content {
@@ -91,7 +87,7 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
     match input.content {
         Content::Bytes(b) => match FileKind::detect(b) {
             FileKind::Pdf => Ok(with_embedded_evidence(signet_pdf::validate::validate(&b, ctx)?, b, ctx)),
-            FileKind::Evidence => evidence::verify(b, None, ctx),
+            FileKind::Evidence => evidence::verify(b, None, &evidence::Coverage::default(), ctx),
             FileKind::Other => checked(cms(&decode_signature(b)?, None, ctx)),
         },
         Content::File(p) => match FileKind::of_file(p).map_err(|source| read_err(p, source))? {
@@ -108,7 +104,7 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
                 let f = signet_pdf::FileSource::new(f).map_err(|source| read_err(p, source))?;
                 Ok(signet_pdf::validate::validate(&f, ctx)?)
             }
-            FileKind::Evidence => evidence::verify(&read_limited(p)?, None, ctx),
+            FileKind::Evidence => evidence::verify(&read_limited(p)?, None, &evidence::Coverage::default(), ctx),
             FileKind::Other => {
                 let data = read_limited(p)?;
                 checked(cms(&decode_signature(&data)?, None, ctx))
@@ -117,26 +113,70 @@ pub fn validate(input: Input<'_>, ctx: &ValidationContext) -> Result<ValidationR
     }
 }
 
+/// Sealed evidence checked against the document it names: for a PDF, the PDF's own
+/// signatures are validated too, since evidence of an earlier revision counts only when one
+/// of them covers it and what came after.
+fn evidence_on(sig: &[u8], content: Content<'_>, ctx: &ValidationContext) -> Result<ValidationReport, ValidateError> {
+    let pdf_report = match content {
+        Content::Bytes(b) if FileKind::detect(b) == FileKind::Pdf => signet_pdf::validate::validate(&b, ctx).ok(),
+        Content::File(p) if FileKind::of_file(p).map_err(|source| read_err(p, source))? == FileKind::Pdf => {
+            let f = std::fs::File::open(p).map_err(|source| read_err(p, source))?;
+            let f = signet_pdf::FileSource::new(f).map_err(|source| read_err(p, source))?;
+            signet_pdf::validate::validate(&f, ctx).ok()
+        }
+        _ => None,
+    };
+    let coverage = pdf_report.as_ref().map(evidence::Coverage::of).unwrap_or_default();
+    match content {
+        Content::Bytes(b) => evidence::verify(sig, Some(&mut &b[..]), &coverage, ctx),
+        Content::File(p) => {
+            let f = std::fs::File::open(p).map_err(|source| read_err(p, source))?;
+            evidence::verify(sig, Some(&mut std::io::BufReader::new(f)), &coverage, ctx)
+        }
+    }
+}
+
+/// Embedded files read as possible evidence: named `evidence-….json`, each at most
+/// [`evidence::MAX_EVIDENCE`], at most 200 of them.
+const EMBEDDED_EVIDENCE: signet_pdf::appendix::FileLimits = signet_pdf::appendix::FileLimits {
+    max_each: evidence::MAX_EVIDENCE,
+    max_files: 200,
+    max_total: 64 << 20,
+};
+
 /// A PDF's report with the sealed evidence it carries as embedded files (`evidence-*.json`)
-/// checked too — each seal, and that its record names this file or one of its revisions.
+/// checked too — each seal, and that its record names this file or, for an earlier revision,
+/// that a valid signature of the file covers it. Embedded evidence that cannot be read is
+/// reported as a failed signature, not left out.
 fn with_embedded_evidence(mut report: ValidationReport, pdf: &[u8], ctx: &ValidationContext) -> ValidationReport {
     let Ok(doc) = signet_pdf::document::PdfDocument::parse(&pdf, &signet_pdf::document::Limits::default()) else {
         return report;
     };
+    let wanted = |name: &str| name.starts_with("evidence-") && name.ends_with(".json");
+    let files = signet_pdf::appendix::embedded_files(&doc, EMBEDDED_EVIDENCE, &wanted);
+    if files.is_empty() {
+        return report;
+    }
+    let coverage = evidence::Coverage::of(&report);
     let mut extra = Vec::new();
-    for (name, data) in signet_pdf::appendix::embedded_files(&doc) {
-        if !evidence::is_evidence(&data) {
-            continue;
-        }
-        if let Ok(r) = evidence::verify(&data, Some(pdf), ctx) {
-            for mut s in r.signatures {
-                s.format = format!("SES evidence ({name}, embedded)");
+    for (name, data) in files {
+        match evidence::verify(&data, Some(&mut &pdf[..]), &coverage, ctx) {
+            Ok(r) => {
+                for mut s in r.signatures {
+                    s.format = format!("SES evidence ({name}, embedded)");
+                    extra.push(s);
+                }
+            }
+            Err(e) => {
+                let mut s = signet_pki::SignatureReport::new(&format!("SES evidence ({name}, embedded)"), ctx.time);
+                s.fail(
+                    "evidence-record",
+                    signet_pki::SubIndication::FORMAT_FAILURE,
+                    format!("the embedded evidence cannot be read: {e}"),
+                );
                 extra.push(s);
             }
         }
-    }
-    if extra.is_empty() {
-        return report;
     }
     report.signatures.extend(extra);
     ValidationReport::new(report.signatures)

@@ -89,8 +89,8 @@ pub fn verify(input: VerifyInput<'_>, ctx: &ValidationContext) -> ValidationRepo
     verify_for(input, ctx, Purpose::DocumentSigning)
 }
 
-/// As [`verify`], for signer certificates fit for `purpose`.
-pub(crate) fn verify_for(input: VerifyInput<'_>, ctx: &ValidationContext, purpose: Purpose) -> ValidationReport {
+/// As [`verify`], for signer certificates fit for `purpose` (an evidence seal, say).
+pub fn verify_for(input: VerifyInput<'_>, ctx: &ValidationContext, purpose: Purpose) -> ValidationReport {
     let opts = &Opts {
         time: ctx.time,
         algorithm_policy: ctx.algorithm_policy,

@@ -67,6 +67,9 @@ pub enum Purpose {
     DocumentSigning,
     /// RFC 3161 time-stamping: extKeyUsage present, critical and only timeStamping.
     TimeStamping,
+    /// Sealing the evidence of simple signatures: extKeyUsage present, critical and only
+    /// Signet evidence seal.
+    EvidenceSeal,
 }
 
 /// Parameters of one validation.
@@ -622,6 +625,14 @@ impl<'a> Validator<'a> {
                     EndEntityUsage,
                     0,
                     "a TSA certificate needs a critical extKeyUsage of timeStamping only (RFC 3161 §2.3)",
+                )),
+            },
+            Purpose::EvidenceSeal => match eku {
+                Some(_) if leaf.is_evidence_seal() => Ok(()),
+                _ => Err(PathError::new(
+                    EndEntityUsage,
+                    0,
+                    "not an evidence seal: the certificate needs a critical extKeyUsage of Signet evidence seal (1.3.6.1.4.1.58873.2.2) only",
                 )),
             },
         }
