@@ -54,7 +54,7 @@ pub struct Field {
     /// Date: not before the date in this other field (a leave's end after its start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<String>,
-    /// Number and amount: the least value.
+    /// Number and amount: the least value (amounts: 0 when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<i64>,
 }
@@ -258,8 +258,10 @@ pub fn check_values(fields: &[Field], values: &Value) -> Result<Map<String, Valu
                 if !f.currencies.is_empty() && !f.currencies.contains(&currency) {
                     return Err(bad(&format!("the currency must be one of {}", f.currencies.join(", "))));
                 }
-                if f.min.is_some_and(|m| cents < m.saturating_mul(100)) {
-                    return Err(bad(&format!("must be at least {}", f.min.unwrap_or(0))));
+                // Amounts are not negative unless the form says how low they may go.
+                let min = f.min.unwrap_or(0);
+                if cents < min.saturating_mul(100) {
+                    return Err(bad(&format!("must be at least {min}")));
                 }
                 serde_json::json!({"amount": format_cents(cents), "currency": currency})
             }

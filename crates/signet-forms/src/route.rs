@@ -124,6 +124,11 @@ pub struct Condition {
     pub op: Op,
     /// What to compare with (amounts: a decimal string such as "10000").
     pub value: Value,
+    /// Amounts: the currency `value` is in. An amount in another currency cannot be compared,
+    /// so it counts as larger than any threshold: `gt`/`gte`/`ne` hold, `lt`/`lte`/`eq` do not
+    /// — a route that adds approvers above a threshold adds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 /// A comparison.
@@ -168,6 +173,14 @@ pub fn check(route: &Route, fields: &[Field], known_role: &dyn Fn(&str) -> bool)
                 c.field
             ))
         })?;
+        if let Some(cur) = &c.currency
+            && (f.kind != FieldType::Amount || cur.len() != 3 || !cur.chars().all(|x| x.is_ascii_uppercase()))
+        {
+            return Err(err(format!(
+                "the condition on {:?}: a currency (three capital letters) is for amount fields",
+                c.field
+            )));
+        }
         match (&f.kind, &c.value) {
             (FieldType::Amount, Value::String(s))
                 if crate::form::amount_cents(&serde_json::json!({"amount": s})).is_some() =>
@@ -234,6 +247,13 @@ pub fn holds(c: &Condition, values: &Map<String, Value>, fields: &[Field]) -> bo
     let kind = fields.iter().find(|f| f.name == c.field).map(|f| f.kind.clone());
     let ord = match kind {
         Some(FieldType::Amount) => {
+            let other_currency = c
+                .currency
+                .as_deref()
+                .is_some_and(|cur| v.get("currency").and_then(Value::as_str) != Some(cur));
+            if other_currency {
+                return matches!(c.op, Op::Gt | Op::Gte | Op::Ne);
+            }
             let want = match &c.value {
                 Value::String(s) => amount_cents(&serde_json::json!({"amount": s})),
                 Value::Number(n) => n.as_i64().map(|n| n.saturating_mul(100)),
@@ -264,21 +284,25 @@ pub fn holds(c: &Condition, values: &Map<String, Value>, fields: &[Field]) -> bo
     }
 }
 
-/// The route for these values: stages and steps whose conditions do not hold left out (and
-/// stages left without steps).
-pub fn resolve(route: &Route, values: &Map<String, Value>, fields: &[Field]) -> Vec<Vec<StepDef>> {
+/// The route for these values: each stage that stays, with its index in the route (so a
+/// stage keeps its number whatever the values leave out) and its steps; stages and steps whose
+/// conditions do not hold left out, and stages left without steps.
+pub fn resolve(route: &Route, values: &Map<String, Value>, fields: &[Field]) -> Vec<(usize, Vec<StepDef>)> {
     route
         .stages
         .iter()
-        .filter(|s| s.when.as_ref().is_none_or(|c| holds(c, values, fields)))
-        .map(|s| {
-            s.steps
+        .enumerate()
+        .filter(|(_, s)| s.when.as_ref().is_none_or(|c| holds(c, values, fields)))
+        .map(|(i, s)| {
+            let steps = s
+                .steps
                 .iter()
                 .filter(|st| st.when.as_ref().is_none_or(|c| holds(c, values, fields)))
                 .cloned()
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (i, steps)
         })
-        .filter(|s| !s.is_empty())
+        .filter(|(_, s)| !s.is_empty())
         .collect()
 }
 
@@ -316,11 +340,42 @@ mod tests {
         let small =
             crate::form::check_values(&f, &json!({"amount": {"amount": "9999.99", "currency": "EUR"}})).unwrap();
         let big = crate::form::check_values(&f, &json!({"amount": {"amount": "10000.01", "currency": "EUR"}})).unwrap();
-        assert_eq!(resolve(&r, &small, &f).len(), 3);
+        let small_stages = resolve(&r, &small, &f);
+        assert_eq!(small_stages.len(), 3);
+        assert_eq!(
+            small_stages.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [0, 1, 3],
+            "stages keep their numbers in the route"
+        );
         let stages = resolve(&r, &big, &f);
         assert_eq!(stages.len(), 4);
-        assert_eq!(stages[2][0].name, "Finance director");
-        assert_eq!(stages[2][0].assignee, Assignee::Group("finance".into()));
+        assert_eq!(stages[2].1[0].name, "Finance director");
+        assert_eq!(stages[2].1[0].assignee, Assignee::Group("finance".into()));
+    }
+
+    #[test]
+    fn an_amount_in_another_currency_counts_as_over_the_threshold() {
+        let f = fields();
+        let r: Route = serde_json::from_value(json!({"stages": [
+            {"steps": [{"name": "Manager", "assignee": "manager", "signature": "ses"}]},
+            {"when": {"field": "amount", "op": "gt", "value": "10000", "currency": "RUB"},
+             "steps": [{"name": "CFO", "assignee": {"group": "finance"}, "signature": "ses"}]}
+        ]}))
+        .unwrap();
+        check(&r, &f, &|_| true).unwrap();
+        let v = |amount: &str, currency: &str| {
+            crate::form::check_values(&f, &json!({"amount": {"amount": amount, "currency": currency}})).unwrap()
+        };
+        assert_eq!(resolve(&r, &v("500", "RUB"), &f).len(), 1);
+        assert_eq!(resolve(&r, &v("10000.01", "RUB"), &f).len(), 2);
+        assert_eq!(
+            resolve(&r, &v("500", "EUR"), &f).len(),
+            2,
+            "another currency: the CFO too"
+        );
+        assert_eq!(resolve(&r, &v("9999999", "XAU"), &f).len(), 2);
+        // Negative amounts are refused unless the form allows them.
+        assert!(crate::form::check_values(&f, &json!({"amount": {"amount": "-5", "currency": "RUB"}})).is_err());
     }
 
     #[test]
@@ -347,6 +402,10 @@ mod tests {
             (
                 json!({"stages": [{"steps": [{"name": "x", "assignee": "author", "signature": "ses", "due_hours": 0}]}]}),
                 "due_hours",
+            ),
+            (
+                json!({"stages": [{"when": {"field": "amount", "op": "gt", "value": "1", "currency": "euro"}, "steps": [{"name": "x", "assignee": "author", "signature": "ses"}]}]}),
+                "currency",
             ),
         ] {
             let r: Route = serde_json::from_value(bad.clone()).unwrap();

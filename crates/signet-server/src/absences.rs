@@ -94,6 +94,22 @@ pub async fn may_act_for(db: &Db, actor: &str, user: &str, at: i64) -> ApiResult
 /// when the deputy is the user, when the times are wrong, or when, somewhere in that period,
 /// the deputies' own absences would lead back to the user (a loop).
 pub async fn set(db: &Db, user: &str, deputy: &str, starts_at: i64, ends_at: i64, by: &str) -> ApiResult<Absence> {
+    check(db, user, deputy, starts_at, ends_at).await?;
+    let a = Absence {
+        id: crate::users::new_id()?,
+        user_id: user.to_string(),
+        deputy_id: deputy.to_string(),
+        starts_at,
+        ends_at,
+        created_by: by.to_string(),
+    };
+    insert(db, &a).await?;
+    Ok(a)
+}
+
+/// Whether `user` may be away from `starts_at` to `ends_at` with `deputy` standing in: someone
+/// else, at most a year, and no deputy loop.
+pub async fn check(db: &Db, user: &str, deputy: &str, starts_at: i64, ends_at: i64) -> ApiResult<()> {
     if deputy == user {
         return Err(ApiError::unprocessable("a deputy is someone else"));
     }
@@ -135,14 +151,10 @@ pub async fn set(db: &Db, user: &str, deputy: &str, starts_at: i64, ends_at: i64
         }
         frontier = next;
     }
-    let a = Absence {
-        id: crate::users::new_id()?,
-        user_id: user.to_string(),
-        deputy_id: deputy.to_string(),
-        starts_at,
-        ends_at,
-        created_by: by.to_string(),
-    };
+    Ok(())
+}
+
+async fn insert(db: &Db, a: &Absence) -> ApiResult<()> {
     sqlx::query("INSERT INTO absences (id, user_id, deputy_id, starts_at, ends_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&a.id)
         .bind(&a.user_id)
@@ -153,7 +165,7 @@ pub async fn set(db: &Db, user: &str, deputy: &str, starts_at: i64, ends_at: i64
         .bind(signet_pki::time::now())
         .execute(&db.writer)
         .await?;
-    Ok(a)
+    Ok(())
 }
 
 /// An absence by id.

@@ -74,10 +74,15 @@ pub struct Document {
     /// Upload time.
     pub created_at: i64,
     /// The form's values (documents of a type with a form), as JSON text; empty otherwise.
-    #[serde(skip)]
+    /// Shown as `values` (an object, or `null`).
+    #[serde(rename = "values", serialize_with = "form_as_json")]
     pub form: String,
     /// All versions, oldest first.
     pub versions: Vec<Version>,
+}
+
+fn form_as_json<S: serde::Serializer>(form: &str, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&serde_json::from_str::<serde_json::Value>(form).unwrap_or_default(), s)
 }
 
 impl Document {
@@ -345,16 +350,24 @@ pub async fn create_from_form(
     get_visible(state, user, &id).await
 }
 
-/// Records a document's form values (an uploaded contract's, when its workflow starts).
+/// Records a document's form values (a revised form's).
 pub async fn set_form(
     state: &AppState,
     id: &str,
     values: &serde_json::Map<String, serde_json::Value>,
 ) -> ApiResult<()> {
+    let mut conn = state.db.writer.acquire().await?;
+    write_form(&mut conn, id, &serde_json::Value::Object(values.clone()).to_string()).await?;
+    Ok(())
+}
+
+/// Writes a document's form values (JSON) on `conn` — in a caller's transaction (an uploaded
+/// contract's values, with the start of its approval).
+pub async fn write_form(conn: &mut sqlx::AnyConnection, id: &str, form: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE documents SET form = $1 WHERE id = $2")
-        .bind(serde_json::Value::Object(values.clone()).to_string())
+        .bind(form)
         .bind(id)
-        .execute(&state.db.writer)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

@@ -203,24 +203,34 @@ pub async fn content(state: &AppState, e: &Evidence) -> ApiResult<Vec<u8>> {
 /// for a PDF that holds no signature yet. Returns whether a new version was made.
 pub async fn attach_to_pdf(state: &AppState, doc: &Document, workflow_id: &str, system: &User) -> ApiResult<bool> {
     let current = doc.current()?.clone();
-    if current.media_type != crate::documents::PDF {
+    // Attached already (a seal that failed after it is tried again on this version).
+    if current.media_type != crate::documents::PDF || current.kind == "evidence" {
         return Ok(false);
     }
-    let records: Vec<Evidence> = of_document(state, &doc.id)
-        .await?
-        .into_iter()
-        .filter(|e| e.workflow_id.as_deref() == Some(workflow_id))
-        .collect();
-    if records.is_empty() {
+    // The evidence of the approved steps, about this very version: not that of an earlier
+    // round's version, nor of an approval that failed after its evidence was made.
+    let approved = crate::workflows::store::approved_evidence(&state.db, workflow_id).await?;
+    let mut picked = Vec::new();
+    for e in of_document(state, &doc.id).await? {
+        if !approved.contains(&e.id) {
+            continue;
+        }
+        let data = content(state, &e).await?;
+        let sealed: Sealed = serde_json::from_slice(&data).map_err(ApiError::internal)?;
+        let record: Record = serde_json::from_str(&sealed.record).map_err(ApiError::internal)?;
+        if record.document.sha256 == current.sha256 {
+            picked.push((e, data, record));
+        }
+    }
+    if picked.is_empty() {
         return Ok(false);
     }
+    let records: Vec<&Evidence> = picked.iter().map(|(e, _, _)| e).collect();
     let pdf = crate::documents::content(state, &current).await?;
     let mut files = Vec::new();
     let mut rows = Vec::new();
-    for (i, e) in records.iter().enumerate() {
-        let data = content(state, e).await?;
-        let sealed: Sealed = serde_json::from_slice(&data).map_err(ApiError::internal)?;
-        let record: Record = serde_json::from_str(&sealed.record).map_err(ApiError::internal)?;
+    for (i, (_, data, record)) in picked.iter().enumerate() {
+        let data = data.clone();
         let name = format!("evidence-{}.json", i + 1);
         let who = match &record.acting_for {
             Some(p) => format!("{} (as deputy of {})", record.signer.display_name, p.display_name),
@@ -266,20 +276,21 @@ pub async fn attach_to_pdf(state: &AppState, doc: &Document, workflow_id: &str, 
     };
     let appended = state
         .work
-        .run(move || -> Result<Option<Vec<u8>>, String> {
+        .run(move || -> ApiResult<Option<Vec<u8>>> {
+            let refused =
+                |e: &dyn std::fmt::Display| ApiError::unprocessable(format!("the evidence cannot be attached: {e}"));
             let src: &[u8] = &pdf;
             let parsed =
-                signet_pdf::document::PdfDocument::parse(&src, &Default::default()).map_err(|e| e.to_string())?;
+                signet_pdf::document::PdfDocument::parse(&src, &Default::default()).map_err(|e| refused(&e))?;
             if !parsed.existing_signatures().is_empty() {
                 return Ok(None);
             }
-            let page = signet_render::render(&sheet).map_err(|e| e.to_string())?;
+            let page = signet_render::render(&sheet).map_err(|e| refused(&e))?;
             let mut out = Vec::with_capacity(pdf.len() + page.len() + 64 * 1024);
-            signet_pdf::appendix::append(&src, &mut out, Some(&page), &files).map_err(|e| e.to_string())?;
+            signet_pdf::appendix::append(&src, &mut out, Some(&page), &files).map_err(|e| refused(&e))?;
             Ok(Some(out))
         })
-        .await?
-        .map_err(|e| ApiError::unprocessable(format!("the evidence cannot be attached: {e}")))?;
+        .await??;
     let Some(out) = appended else { return Ok(false) };
     let size = out.len() as i64;
     let blobs = state.blobs.clone();

@@ -280,11 +280,21 @@ pub fn may_use(k: &KeyInfo, user: &User, doc_type: Option<&str>) -> ApiResult<()
             }
         }
     }
-    if let Some(t) = doc_type
-        && !k.allowed_doc_types.iter().any(|a| a == "*" || a == t)
-    {
+    match doc_type {
+        Some(t) => may_sign_type(k, t),
+        None => Ok(()),
+    }
+}
+
+/// Whether `k`'s policy lets it sign documents of type `doc_type` (also for the server's own
+/// seals at the end of a route, which no person's role gates).
+pub fn may_sign_type(k: &KeyInfo, doc_type: &str) -> ApiResult<()> {
+    if k.disabled {
+        return Err(ApiError::forbidden("this key is disabled"));
+    }
+    if !k.allowed_doc_types.iter().any(|a| a == "*" || a == doc_type) {
         return Err(ApiError::forbidden(format!(
-            "this key may not sign documents of type {t:?}"
+            "this key may not sign documents of type {doc_type:?}"
         )));
     }
     Ok(())

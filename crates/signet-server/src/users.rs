@@ -343,7 +343,21 @@ pub async fn any_admin(db: &Db) -> ApiResult<bool> {
 /// Sets (or, with `None`, clears) a user's manager. A chain of managers that comes back to the
 /// user is refused.
 pub async fn set_manager(db: &Db, id: &str, manager: Option<&str>) -> ApiResult<()> {
+    check_manager(db, id, manager).await?;
+    sqlx::query("UPDATE users SET manager_id = $1 WHERE id = $2")
+        .bind(manager)
+        .bind(id)
+        .execute(&db.writer)
+        .await?;
+    Ok(())
+}
+
+/// Whether `manager` may be `id`'s manager: an existing user, and no loop of managers.
+pub async fn check_manager(db: &Db, id: &str, manager: Option<&str>) -> ApiResult<()> {
     if let Some(m) = manager {
+        require(db, m)
+            .await
+            .map_err(|_| ApiError::unprocessable(format!("no user {m} to be the manager")))?;
         let mut cur = Some(m.to_string());
         let mut seen = 0;
         while let Some(c) = cur {
@@ -359,11 +373,6 @@ pub async fn set_manager(db: &Db, id: &str, manager: Option<&str>) -> ApiResult<
             cur = require(db, &c).await?.manager_id;
         }
     }
-    sqlx::query("UPDATE users SET manager_id = $1 WHERE id = $2")
-        .bind(manager)
-        .bind(id)
-        .execute(&db.writer)
-        .await?;
     Ok(())
 }
 
@@ -376,10 +385,23 @@ pub async fn with_role(db: &Db, role: Role) -> ApiResult<Vec<User>> {
         .collect())
 }
 
+/// The username of the server's own account; no one else may take it.
+pub const SYSTEM_USERNAME: &str = "signet-system";
+
+/// A user an administrator manages (not the server's own account, which has no password,
+/// no tokens and roles of its own).
+pub async fn require_managed(db: &Db, id: &str) -> ApiResult<User> {
+    let u = require(db, id).await?;
+    if u.username == SYSTEM_USERNAME {
+        return Err(ApiError::forbidden("the server's own account is not managed by hand"));
+    }
+    Ok(u)
+}
+
 /// The server's own account, which seals documents at the end of approval routes: a service
 /// account without password or tokens, made on first use.
 pub async fn system_user(db: &Db) -> ApiResult<User> {
-    const NAME: &str = "signet-system";
+    const NAME: &str = SYSTEM_USERNAME;
     if let Some(id) = id_of(db, NAME).await? {
         return require(db, &id).await;
     }

@@ -236,7 +236,7 @@ async fn returned_documents_are_resubmitted_and_rejected_ones_end() {
         let t = T::new(&b).await;
         let boss = t.person("boss", &["approver"], None).await;
         let emp = t.person("emp", &["signer"], Some(&boss.id)).await;
-        let form = |amount: &str| json!({"payee": "ACME", "amount": {"amount": amount, "currency": "EUR"}, "purpose": "Laptop"});
+        let form = |amount: &str| json!({"payee": "ACME", "amount": {"amount": amount, "currency": "RUB"}, "purpose": "Laptop"});
         let r = t
             .post(
                 "/api/v1/document-types/payment/documents",
@@ -292,6 +292,22 @@ async fn returned_documents_are_resubmitted_and_rejected_ones_end() {
             .approve_ses(&boss, &wid, &waiting_step(&r.json()["workflow"], "Manager"))
             .await;
         assert_eq!(r.json()["workflow"]["state"], "approved", "{b:?}");
+        // The sealed PDF carries the evidence of this round's approvals of this version, not
+        // the first round's (about the version that was returned), and validates.
+        let pdf = t.get(&format!("/api/v1/documents/{doc}/content"), &emp.auth).await.body;
+        let report = validate(&pdf, None, &t.ca_pem().await);
+        assert_eq!(
+            report.indication.as_str(),
+            "TOTAL-PASSED",
+            "{b:?}: {}",
+            report.render_json()
+        );
+        let embedded = report
+            .signatures
+            .iter()
+            .filter(|s| s.format.starts_with("SES evidence"))
+            .count();
+        assert_eq!(embedded, 2, "{b:?}: the requester's and the manager's of round 2");
         // A rejection ends it: the other steps are skipped.
         let r = t
             .post(
@@ -555,6 +571,8 @@ async fn bad_routes_forms_and_deputies_are_refused_clearly() {
             )
             .await;
         problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "loop");
+        // A refused absence is not in the log as set: only the two that were.
+        assert_eq!(audit_outcomes(&t, "absence.set", "ok").await, 2, "{b:?}");
         // Every refusal is in the audit log, with what was refused and why.
         let refused: Vec<(String, String)> = sqlx::query_as(
             "SELECT target, details FROM audit_log WHERE action = 'request.refused' AND outcome = 'denied'",

@@ -41,7 +41,7 @@ pub fn all() -> Vec<DocType> {
             "route": {"stages": [
                 {"steps": [{"name": "Requester", "assignee": "author", "signature": "ses"}]},
                 {"steps": [{"name": "Manager", "assignee": "manager", "signature": "ses", "due_hours": 48}]},
-                {"when": {"field": "amount", "op": "gt", "value": "10000"},
+                {"when": {"field": "amount", "op": "gt", "value": "10000", "currency": "RUB"},
                  "steps": [{"name": "Finance director", "assignee": {"group": "finance"}, "signature": "ses", "due_hours": 48}]},
                 {"steps": [{"name": "Seal", "assignee": "system", "signature": "seal"}]}
             ]}

@@ -65,7 +65,7 @@ async fn approve_step(
     a: &Approval,
 ) -> ApiResult<Workflow> {
     let (w, step, doc) = load(state, workflow_id, step_id).await?;
-    let acting_for = acting_as(state, actor, &step).await?;
+    let acting_for = acting_as(state, actor, &w, &step).await?;
     let comment = comment_of(a.comment.as_deref(), false)?;
     let kind = SignatureKind::parse(&step.signature).ok_or_else(|| ApiError::internal("unknown signature kind"))?;
     let code = || {
@@ -270,7 +270,7 @@ async fn decide_step(
     comment: Option<&str>,
 ) -> ApiResult<Workflow> {
     let (w, step, _) = load(state, workflow_id, step_id).await?;
-    let acting_for = acting_as(state, actor, &step).await?;
+    let acting_for = acting_as(state, actor, &w, &step).await?;
     let comment = comment_of(comment, true)?;
     decide_now(
         state,
@@ -317,15 +317,25 @@ async fn resubmit_round(
     }
     let t = crate::doc_types::require(&state.db, &w.doc_type).await?;
     let route: Route = serde_json::from_value(w.route.clone()).map_err(ApiError::internal)?;
-    let mut doc = documents::get(state, &w.document_id).await?;
-    if let Some(v) = values {
-        let v = crate::doc_types::checked_values(state, &t, v).await?;
-        documents::revise(state, author, &doc, &t, &v).await?;
-        doc = documents::get(state, &w.document_id).await?;
-    }
-    let values = match doc.form_values() {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
+    let doc = documents::get(state, &w.document_id).await?;
+    // New values: a document made from its form is rendered again (a new version, the same
+    // number); an uploaded one keeps its file (the author uploads a new version for that) and
+    // gets the values with the new round.
+    let mut new_form = None;
+    let values = match values {
+        Some(v) => {
+            let v = crate::doc_types::checked_values(state, &t, v).await?;
+            if t.source == crate::doc_types::Source::Form {
+                documents::revise(state, author, &doc, &t, &v).await?;
+            } else {
+                new_form = Some(Value::Object(v.clone()).to_string());
+            }
+            v
+        }
+        None => match doc.form_values() {
+            Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        },
     };
     let from = match route.restart {
         Restart::Start => 0,
@@ -345,7 +355,7 @@ async fn resubmit_round(
                 action: "workflow.resubmit",
                 target: &w.document_id,
                 outcome: "ok",
-                details: json!({"workflow": w.id, "round": round, "from_stage": first}),
+                details: json!({"workflow": w.id, "round": round, "from_stage": first, "form": new_form}),
             },
             Change::Workflow(Transition::Start {
                 new: None,
@@ -353,6 +363,7 @@ async fn resubmit_round(
                 round,
                 steps,
                 first_stage: first,
+                form: new_form.clone(),
                 now: state.now(),
             }),
         )

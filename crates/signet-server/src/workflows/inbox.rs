@@ -166,6 +166,12 @@ pub async fn list(state: &AppState, me: &User, q: &Query) -> ApiResult<Vec<Item>
                 if b == Box::Deputy && deputy.is_none() {
                     continue;
                 }
+                // Four eyes: an author's own document waits for others, but for their own step.
+                if s.assignee_kind != "author"
+                    && store::author_of(&state.db, &wid).await?.as_deref() == Some(me.id.as_str())
+                {
+                    continue;
+                }
                 let Some((ws, d)) = line(state, &wid).await? else {
                     continue;
                 };

@@ -33,7 +33,9 @@ use transition::Transition;
 pub(super) const CLAIM_SECS: i64 = 300;
 
 /// The steps a route makes for `values`, assignees resolved: the author, their manager, named
-/// users (active), groups (with active members), roles, the system. Stages from `from` on.
+/// users (active), groups (with active members), roles, the system. Stages from route stage
+/// `from` on, numbered as in the route. Four eyes: whoever approves a step other than the
+/// author's own is someone else than the author.
 async fn steps_for(
     state: &AppState,
     t: &Route,
@@ -44,7 +46,7 @@ async fn steps_for(
 ) -> ApiResult<Vec<NewStep>> {
     let stages = route::resolve(t, values, fields);
     let mut out = Vec::new();
-    for (i, stage) in stages.iter().enumerate().skip(from) {
+    for (i, stage) in stages.iter().filter(|(i, _)| *i >= from) {
         for s in stage {
             let (kind, who) = match &s.assignee {
                 Assignee::Author => ("author", author.id.clone()),
@@ -59,6 +61,12 @@ async fn steps_for(
                     ("manager", m)
                 }
                 Assignee::User(u) => {
+                    if *u == author.id {
+                        return Err(ApiError::unprocessable(format!(
+                            "step {:?} is for the author, who does not approve their own document (make it an author step)",
+                            s.name
+                        )));
+                    }
                     active(state, u, &s.name).await?;
                     ("user", u.clone())
                 }
@@ -70,12 +78,12 @@ async fn steps_for(
                         ))
                     })?;
                     let mut any = false;
-                    for m in &group.members {
+                    for m in group.members.iter().filter(|m| **m != author.id) {
                         any |= users::get(&state.db, m).await?.is_some_and(|u| !u.disabled);
                     }
                     if !any {
                         return Err(ApiError::unprocessable(format!(
-                            "step {:?} is for the group {:?}, which has no active member",
+                            "step {:?} is for the group {:?}, which has no active member but the author",
                             s.name, group.name
                         )));
                     }
@@ -83,9 +91,13 @@ async fn steps_for(
                 }
                 Assignee::Role(r) => {
                     let role = Role::parse(r).ok_or_else(|| ApiError::unprocessable(format!("no role {r:?}")))?;
-                    if users::with_role(&state.db, role).await?.is_empty() {
+                    if !users::with_role(&state.db, role)
+                        .await?
+                        .iter()
+                        .any(|u| u.id != author.id)
+                    {
                         return Err(ApiError::unprocessable(format!(
-                            "step {:?} is for role {r}, which nobody holds",
+                            "step {:?} is for role {r}, which nobody but the author holds",
                             s.name
                         )));
                     }
@@ -94,7 +106,7 @@ async fn steps_for(
                 Assignee::System => ("system", String::new()),
             };
             out.push(NewStep {
-                stage: i as i64,
+                stage: *i as i64,
                 name: s.name.clone(),
                 assignee_kind: kind.into(),
                 assignee: who,
@@ -151,10 +163,13 @@ async fn begin(state: &AppState, author: &User, doc_id: &str, values: Option<&Va
             doc.doc_type
         ))
     })?;
+    // New values for an uploaded document are written with the start (same transaction,
+    // same audit entry), and only if no approval is open.
+    let mut new_form = None;
     let values = match (t.source, values) {
         (crate::doc_types::Source::Upload, Some(v)) => {
             let v = crate::doc_types::checked_values(state, &t, v).await?;
-            documents::set_form(state, &doc.id, &v).await?;
+            new_form = Some(Value::Object(v.clone()));
             v
         }
         (crate::doc_types::Source::Upload, None) => {
@@ -174,12 +189,14 @@ async fn begin(state: &AppState, author: &User, doc_id: &str, values: Option<&Va
     if steps.is_empty() {
         return Err(ApiError::unprocessable("the route has no step for these values"));
     }
-    let details = json!({"type": t.id, "steps": steps.len()});
-    open(state, author, &doc, &t.id, &t.route, steps, details).await
+    let details = json!({"type": t.id, "steps": steps.len(), "form": new_form});
+    open(state, author, &doc, &t.id, &t.route, steps, new_form, details).await
 }
 
-/// Opens a workflow for `doc` along `route` with its first `steps` (none may be open already):
+/// Opens a workflow for `doc` along `route` with its first `steps` (none may be open already;
+/// checked again in the transaction) and, for an uploaded document, its new form values:
 /// committed with its audit entry and its events; the server's own steps run at once.
+#[allow(clippy::too_many_arguments)]
 async fn open(
     state: &AppState,
     author: &User,
@@ -187,6 +204,7 @@ async fn open(
     doc_type: &str,
     route: &Route,
     steps: Vec<NewStep>,
+    form: Option<Value>,
     mut details: Value,
 ) -> ApiResult<Workflow> {
     if let Some(w) = store::of_document(&state.db, &doc.id).await?
@@ -228,8 +246,9 @@ async fn open(
                 new: Some(Box::new(w)),
                 workflow_id: id.clone(),
                 round: 1,
+                first_stage: steps.iter().map(|s| s.stage).min().unwrap_or(0),
                 steps,
-                first_stage: 0,
+                form: form.map(|f| f.to_string()),
                 now,
             }),
         )
@@ -240,9 +259,17 @@ async fn open(
 
 /// Whom `actor` acts for on `step` — `None` for themselves, `Some(user)` as that user's
 /// deputy — or why they may not.
-async fn acting_as(state: &AppState, actor: &User, step: &Step) -> ApiResult<Option<String>> {
+async fn acting_as(state: &AppState, actor: &User, w: &Workflow, step: &Step) -> ApiResult<Option<String>> {
     let now = state.now();
     let refused = || ApiError::forbidden(format!("the step {:?} is not yours to act on", step.name));
+    // Four eyes: the author approves only their own step, not as a member of a group, a
+    // holder of a role or anyone's deputy.
+    if actor.id == w.author_id && step.assignee_kind != "author" {
+        return Err(ApiError::forbidden(format!(
+            "the step {:?} is for someone other than the document's author",
+            step.name
+        )));
+    }
     match step.assignee_kind.as_str() {
         "author" | "manager" | "user" => {
             if actor.id == step.assignee {
@@ -273,17 +300,64 @@ async fn acting_as(state: &AppState, actor: &User, step: &Step) -> ApiResult<Opt
     }
 }
 
+/// A document `user` may read: theirs or visible to their role, or one whose approval waits
+/// for them (also as a deputy) or that they acted on — an approver sees what they approve.
+pub async fn readable_document(state: &AppState, user: &User, doc_id: &str) -> ApiResult<Document> {
+    match documents::get_visible(state, user, doc_id).await {
+        Ok(d) => Ok(d),
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {
+            if let Some(w) = store::of_document(&state.db, doc_id).await?
+                && involves(state, user, &w).await?
+            {
+                return documents::get(state, doc_id).await;
+            }
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether one of `w`'s steps waits for `user` (also as a deputy) or was acted on by them.
+pub async fn involves(state: &AppState, user: &User, w: &Workflow) -> ApiResult<bool> {
+    let now = state.now();
+    for s in &w.steps {
+        if s.acted_by.as_deref() == Some(user.id.as_str()) {
+            return Ok(true);
+        }
+        if matches!(s.state.as_str(), "waiting" | "signing") && who_may_act(state, &s.id, now).await?.contains(&user.id)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Everyone who may act on step `step_id` at `now` (for notifications and inboxes).
 pub async fn who_may_act(state: &AppState, step_id: &str, now: i64) -> ApiResult<Vec<String>> {
-    let Some((_, step)) = store::step(&state.db, step_id).await? else {
+    let Some((workflow_id, step)) = store::step(&state.db, step_id).await? else {
         return Ok(Vec::new());
     };
+    // Four eyes: not the author, but for their own step (a deputy who is the author leaves
+    // the step with the absent person, who may still act on it).
+    let author = store::author_of(&state.db, &workflow_id).await?.unwrap_or_default();
+    let own = step.assignee_kind == "author";
     let mut out = Vec::new();
     match step.assignee_kind.as_str() {
-        "author" | "manager" | "user" => out.push(crate::absences::acting_for(&state.db, &step.assignee, now).await?),
+        "author" | "manager" | "user" => {
+            let who = crate::absences::acting_for(&state.db, &step.assignee, now).await?;
+            out.push(if who == author && !own {
+                step.assignee.clone()
+            } else {
+                who
+            });
+        }
         "group" => {
             for m in crate::groups::members(&state.db, &step.assignee).await? {
+                if m == author {
+                    continue;
+                }
                 let who = crate::absences::acting_for(&state.db, &m, now).await?;
+                let who = if who == author { m } else { who };
                 if !out.contains(&who) {
                     out.push(who);
                 }
@@ -291,7 +365,13 @@ pub async fn who_may_act(state: &AppState, step_id: &str, now: i64) -> ApiResult
         }
         "role" => {
             if let Some(r) = Role::parse(&step.assignee) {
-                out.extend(users::with_role(&state.db, r).await?.into_iter().map(|u| u.id));
+                out.extend(
+                    users::with_role(&state.db, r)
+                        .await?
+                        .into_iter()
+                        .map(|u| u.id)
+                        .filter(|u| *u != author),
+                );
             }
         }
         _ => {}

@@ -57,7 +57,7 @@ async fn seal_now(state: &AppState, caller: &User, doc_id: &str, key_id: &str) -
         due_hours: None,
     }];
     let details = json!({"seal": key.id});
-    open(state, caller, &doc, &doc.doc_type, &route, steps, details).await
+    open(state, caller, &doc, &doc.doc_type, &route, steps, None, details).await
 }
 
 /// Makes the seals a workflow waits for (the server's own steps), stage after stage. A seal
@@ -104,6 +104,7 @@ async fn seal_waiting(state: &AppState, workflow_id: &str) -> ApiResult<bool> {
             doc = documents::get(state, &w.document_id).await?;
         }
         let key = organisation_key(state, &step, None).await?;
+        keys::may_sign_type(&key, &w.doc_type)?;
         let opts = crate::signing::SignOptions {
             key_id: key.id.clone(),
             totp_code: None,

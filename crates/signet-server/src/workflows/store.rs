@@ -299,6 +299,26 @@ pub async fn release(db: &Db, step_id: &str, actor: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// The evidence of a workflow's approved steps (every round).
+pub async fn approved_evidence(db: &Db, workflow_id: &str) -> ApiResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT evidence_id FROM workflow_steps WHERE workflow_id = $1 AND state = 'approved' AND evidence_id IS NOT NULL",
+    )
+    .bind(workflow_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
+}
+
+/// The author of a workflow.
+pub async fn author_of(db: &Db, workflow_id: &str) -> ApiResult<Option<String>> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT author_id FROM workflows WHERE id = $1")
+        .bind(workflow_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(r.map(|(a,)| a))
+}
+
 /// One step by id, with its workflow's id.
 pub async fn step(db: &Db, id: &str) -> ApiResult<Option<(String, Step)>> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(

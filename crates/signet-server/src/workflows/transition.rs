@@ -25,6 +25,8 @@ pub enum Transition {
         steps: Vec<NewStep>,
         /// The stage that waits first.
         first_stage: i64,
+        /// New form values of the document (JSON), written with the start.
+        form: Option<String>,
         /// Now (the server's clock).
         now: i64,
     },
@@ -76,10 +78,25 @@ impl Transition {
                 round,
                 steps,
                 first_stage,
+                form,
                 now,
             } => {
                 match new {
-                    Some(w) => store::insert_workflow(conn, w).await?,
+                    Some(w) => {
+                        // One open approval per document: checked here, where the writer's
+                        // transaction (one writer on SQLite, an advisory lock on PostgreSQL)
+                        // orders every start.
+                        let (open,): (i64,) = sqlx::query_as(
+                            "SELECT COUNT(*) FROM workflows WHERE document_id = $1 AND state IN ('in_progress', 'returned')",
+                        )
+                        .bind(&w.document_id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        if open > 0 {
+                            return Ok(Err(conflict("the document is already in an approval")));
+                        }
+                        store::insert_workflow(conn, w).await?
+                    }
                     None => {
                         let r = sqlx::query("UPDATE workflows SET state = 'in_progress', round = $1, stage = $2, updated_at = $3, finished_at = NULL WHERE id = $4 AND state = 'returned'")
                             .bind(round)
@@ -92,6 +109,13 @@ impl Transition {
                             return Ok(Err(conflict("the workflow is not waiting for changes")));
                         }
                     }
+                }
+                if let Some(form) = form {
+                    let (document_id,): (String,) = sqlx::query_as("SELECT document_id FROM workflows WHERE id = $1")
+                        .bind(workflow_id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    crate::documents::write_form(conn, &document_id, form).await?;
                 }
                 let ids = store::insert_steps(conn, workflow_id, *round, steps, *first_stage, *now).await?;
                 let mut payload = summary(conn, workflow_id).await?;
@@ -128,6 +152,33 @@ impl Transition {
                     "reject" => ("waiting", "rejected"),
                     _ => ("waiting", "returned"),
                 };
+                // Checks first (nothing is written before a conflict): the workflow is in
+                // progress; a rejection or return waits while someone signs a step of it (their
+                // signature would land on a document no longer being approved).
+                let open: Option<(i64, i64, String)> = sqlx::query_as(
+                    "SELECT round, stage, author_id FROM workflows WHERE id = $1 AND state = 'in_progress'",
+                )
+                .bind(workflow_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((round, stage, author)) = open else {
+                    return Ok(Err(conflict("the workflow is not in progress")));
+                };
+                if *decision != "approve" {
+                    let (signing,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM workflow_steps WHERE workflow_id = $1 AND round = $2 AND state = 'signing' AND claimed_until >= $3",
+                    )
+                    .bind(workflow_id)
+                    .bind(round)
+                    .bind(now)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if signing > 0 {
+                        return Ok(Err(conflict(
+                            "someone is signing a step of this document right now; try again in a minute",
+                        )));
+                    }
+                }
                 let claimed_by_actor = if from == "signing" { actor.as_str() } else { "" };
                 let r = sqlx::query("UPDATE workflow_steps SET state = $1, decision = $2, acted_by = $3, acting_for = $4, acted_at = $5, comment = $6, evidence_id = $7, version = $8, claimed_until = 0 WHERE id = $9 AND workflow_id = $10 AND state = $11 AND ($12 = '' OR claimed_by = $12)")
                     .bind(to)
@@ -149,16 +200,11 @@ impl Transition {
                         "this step was decided meanwhile (by someone else, or twice)",
                     )));
                 }
-                let locked: Option<(i64, i64, String)> = sqlx::query_as(
-                    "UPDATE workflows SET updated_at = $1 WHERE id = $2 AND state = 'in_progress' RETURNING round, stage, author_id",
-                )
-                .bind(now)
-                .bind(workflow_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some((round, stage, author)) = locked else {
-                    return Ok(Err(conflict("the workflow is not in progress")));
-                };
+                sqlx::query("UPDATE workflows SET updated_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(workflow_id)
+                    .execute(&mut *conn)
+                    .await?;
                 let mut payload = summary(conn, workflow_id).await?;
                 payload["step"] = step_summary(conn, step_id).await?;
                 let author = Recipient::User(author);

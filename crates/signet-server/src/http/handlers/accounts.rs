@@ -23,6 +23,12 @@ pub async fn create_user(
     Extension(c): Extension<Caller>,
     Json(b): Json<NewUserBody>,
 ) -> ApiResult<Response> {
+    if b.username.trim().eq_ignore_ascii_case(users::SYSTEM_USERNAME) {
+        return Err(ApiError::unprocessable(format!(
+            "{:?} is the server's own account's name",
+            users::SYSTEM_USERNAME
+        )));
+    }
     let roles = users::parse_roles(&b.roles.join(","))?;
     let service = roles.contains(&Role::Service);
     let password = if service { None } else { Some(users::random_password()?) };
@@ -68,7 +74,7 @@ pub async fn update_user(
     Path(id): Path<String>,
     Json(b): Json<UpdateUserBody>,
 ) -> ApiResult<Response> {
-    let target = users::require(&state.db, &id).await?;
+    let target = users::require_managed(&state.db, &id).await?;
     let roles = b.roles.as_ref().map(|r| users::parse_roles(&r.join(","))).transpose()?;
     if id == c.user.id && (b.disabled == Some(true) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin))) {
         return Err(ApiError::conflict(
@@ -82,6 +88,10 @@ pub async fn update_user(
             "a person cannot become a service account or the other way round",
         ));
     }
+    let manager = b.manager_id.as_deref().map(|m| Some(m).filter(|m| !m.is_empty()));
+    if let Some(m) = manager {
+        users::check_manager(&state.db, &id, m).await?;
+    }
     log(
         &state,
         &c.user.id,
@@ -91,11 +101,7 @@ pub async fn update_user(
     )
     .await?;
     users::update(&state.db, &id, roles.as_deref(), b.disabled).await?;
-    if let Some(m) = &b.manager_id {
-        let m = Some(m.as_str()).filter(|m| !m.is_empty());
-        if let Some(m) = m {
-            users::require(&state.db, m).await?;
-        }
+    if let Some(m) = manager {
         users::set_manager(&state.db, &id, m).await?;
     }
     Ok(ok(json!({"user": users::get(&state.db, &id).await?})))
@@ -107,7 +113,7 @@ pub async fn reset_password(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let u = users::require(&state.db, &id).await?;
+    let u = users::require_managed(&state.db, &id).await?;
     if u.has(Role::Service) {
         return Err(ApiError::unprocessable(
             "service accounts have no password; create an API token",
@@ -133,7 +139,7 @@ pub async fn unlock_user(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    users::require(&state.db, &id).await?;
+    users::require_managed(&state.db, &id).await?;
     log(&state, &c.user.id, "user.unlock", &id, json!({})).await?;
     users::unlock(&state.db, &id).await?;
     Ok(ok(json!({"status": "unlocked"})))
@@ -145,7 +151,7 @@ pub async fn reset_totp(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    users::require(&state.db, &id).await?;
+    users::require_managed(&state.db, &id).await?;
     log(&state, &c.user.id, "totp.reset", &id, json!({})).await?;
     totp::reset(&state, &id).await?;
     Ok(ok(json!({"status": "authenticator removed"})))

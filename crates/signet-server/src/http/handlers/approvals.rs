@@ -117,6 +117,14 @@ pub async fn upload_version(
     if d.owner_id != c.user.id {
         return Err(ApiError::forbidden("only the document's author adds versions"));
     }
+    if doc_types::get(&state.db, &d.doc_type)
+        .await?
+        .is_some_and(|t| t.source == doc_types::Source::Form)
+    {
+        return Err(ApiError::unprocessable(
+            "this document is made from its form: change it by resubmitting new values, not a file",
+        ));
+    }
     if let Some(w) = store::of_document(&state.db, &id).await?
         && w.state == "in_progress"
     {
@@ -169,7 +177,7 @@ pub async fn document_workflow(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    documents::get_visible(&state, &c.user, &id).await?;
+    workflows::readable_document(&state, &c.user, &id).await?;
     let w = store::of_document(&state.db, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("the document has no approval"))?;
@@ -200,17 +208,9 @@ pub async fn seal_document(
 /// A workflow `user` may see: the document's, visible to them, or one of its steps is theirs.
 async fn visible_workflow(state: &AppState, user: &crate::users::User, id: &str) -> ApiResult<store::Workflow> {
     let w = store::require(&state.db, id).await?;
-    if documents::get_visible(state, user, &w.document_id).await.is_ok() {
+    if documents::get_visible(state, user, &w.document_id).await.is_ok() || workflows::involves(state, user, &w).await?
+    {
         return Ok(w);
-    }
-    for s in &w.steps {
-        if workflows::who_may_act(state, &s.id, state.now())
-            .await?
-            .contains(&user.id)
-            || s.acted_by.as_deref() == Some(&user.id)
-        {
-            return Ok(w);
-        }
     }
     Err(ApiError::not_found(format!("no workflow {id}")))
 }
@@ -301,7 +301,7 @@ pub async fn document_evidence(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    documents::get_visible(&state, &c.user, &id).await?;
+    workflows::readable_document(&state, &c.user, &id).await?;
     Ok(ok(
         json!({"evidence": crate::evidence::of_document(&state, &id).await?}),
     ))
@@ -316,7 +316,7 @@ pub async fn download_evidence(
     let e = crate::evidence::get(&state, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no evidence {id}")))?;
-    documents::get_visible(&state, &c.user, &e.document_id)
+    workflows::readable_document(&state, &c.user, &e.document_id)
         .await
         .map_err(|_| ApiError::not_found(format!("no evidence {id}")))?;
     let data = crate::evidence::content(&state, &e).await?;

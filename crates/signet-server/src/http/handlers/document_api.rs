@@ -56,12 +56,12 @@ pub async fn get_document(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     Ok(ok(
-        json!({"document": documents::get_visible(&state, &c.user, &id).await?}),
+        json!({"document": crate::workflows::readable_document(&state, &c.user, &id).await?}),
     ))
 }
 
 async fn download(state: &AppState, c: &Caller, id: &str, version: Option<i64>) -> ApiResult<Response> {
-    let d = documents::get_visible(state, &c.user, id).await?;
+    let d = crate::workflows::readable_document(state, &c.user, id).await?;
     let v = match version {
         Some(n) => d.version(n)?,
         None => d.current()?,
@@ -134,7 +134,7 @@ pub async fn verify_document(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let d = documents::get_visible(&state, &c.user, &id).await?;
+    let d = crate::workflows::readable_document(&state, &c.user, &id).await?;
     let report = signing::verify(&state, &c.user, &d).await?;
     Ok(Json(report).into_response())
 }

@@ -22,7 +22,7 @@ pub async fn create_webhook(
     Extension(c): Extension<Caller>,
     Json(b): Json<WebhookBody>,
 ) -> ApiResult<Response> {
-    webhooks::check(&b.url, &b.events)?;
+    webhooks::check(&b.url, &b.events, state.config.webhook_allow_private)?;
     log(
         &state,
         &c.user.id,

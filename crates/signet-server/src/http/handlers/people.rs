@@ -35,6 +35,9 @@ pub async fn create_group(
     Json(b): Json<GroupBody>,
 ) -> ApiResult<Response> {
     check_members(&state, &b.members).await?;
+    if crate::groups::resolve(&state.db, b.name.trim()).await?.is_some() {
+        return Err(ApiError::conflict(format!("a group called {:?} exists", b.name.trim())));
+    }
     log(
         &state,
         &c.user.id,
@@ -98,6 +101,7 @@ async fn set_absence(state: &AppState, by: &Caller, user: &str, b: &AbsenceBody)
         return Err(ApiError::unprocessable("the deputy's account is disabled"));
     }
     let (from, until) = (time_of(&b.from, false)?, time_of(&b.until, true)?);
+    crate::absences::check(&state.db, user, &b.deputy_id, from, until).await?;
     log(
         state,
         &by.user.id,

@@ -173,7 +173,7 @@ pub async fn create_user_token(
     Path(id): Path<String>,
     Json(b): Json<TokenBody>,
 ) -> ApiResult<Response> {
-    let owner = users::require(&state.db, &id).await?;
+    let owner = users::require_managed(&state.db, &id).await?;
     let req = crate::tokens::Checked::new(&owner, &b.name, b.expires_in_days, b.scopes.as_deref())?;
     log(&state, &c.user.id, "token.create", &id, req.details()).await?;
     Ok(Json(crate::tokens::create(&state, req).await?).into_response())
