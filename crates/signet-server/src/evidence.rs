@@ -292,37 +292,14 @@ pub async fn attach_to_pdf(state: &AppState, doc: &Document, workflow_id: &str, 
         })
         .await??;
     let Some(out) = appended else { return Ok(false) };
-    let size = out.len() as i64;
-    let blobs = state.blobs.clone();
-    let sha = tokio::task::spawn_blocking(move || blobs.put(&out))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::unavailable(format!("the blob store cannot be written: {e}")))?;
-    let v = crate::documents::NewVersion {
-        document_id: doc.id.clone(),
-        kind: "evidence".into(),
-        sha256: sha.clone(),
-        size,
-        media_type: crate::documents::PDF.into(),
+    let change = crate::documents::VersionChange {
+        kind: "evidence",
+        data: out,
+        media_type: crate::documents::PDF,
         filename: current.filename.clone(),
-        created_by: system.id.clone(),
-        make_current: true,
-        expected_current: doc.current_version,
-        next_version: doc.versions.iter().map(|v| v.version).max().unwrap_or(0) + 1,
-        signature: None,
+        action: "document.evidence-attach",
+        details: serde_json::json!({"evidence": records.iter().map(|e| e.id.clone()).collect::<Vec<_>>()}),
     };
-    state
-        .audit
-        .append_with(
-            &crate::audit::Event {
-                actor: &system.id,
-                action: "document.evidence-attach",
-                target: &doc.id,
-                outcome: "ok",
-                details: serde_json::json!({"sha256": sha, "evidence": records.iter().map(|e| e.id.clone()).collect::<Vec<_>>()}),
-            },
-            crate::changes::Change::Version(v),
-        )
-        .await?;
+    crate::documents::add_current_version(state, system, doc, change).await?;
     Ok(true)
 }
